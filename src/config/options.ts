@@ -1,0 +1,118 @@
+/**
+ * The option tables, one per command. Everything else — defaults, YAML keys (camelCase), flags
+ * (kebab-case), env variables (SWITCHBOARD_UPPER_SNAKE) and --help — is derived from these.
+ */
+import { z } from 'zod';
+import { bool, int, list, opt, str, url, type ConfigOf, type OptionTable } from './option.js';
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** One client app (contract §4). `appName` is the userId prefix: `<appName>-<digits>`. */
+export const clientAppSchema = z
+  .object({
+    appName: z.string().regex(/^[A-Za-z0-9_.]+$/, 'appName: letters, digits, "_" or "." (no "-")'),
+    appId: z.string().min(1),
+    masterUserId: z.string().min(1),
+    authEnabled: z.boolean().default(false),
+    authUrl: z.string().url().optional(),
+  })
+  .strict()
+  .refine((a) => !a.authEnabled || a.authUrl !== undefined, { message: 'authUrl is required when authEnabled is true' })
+  .refine((a) => new RegExp(`^${a.appName.replace(/\./g, '\\.')}-\\d+$`).test(a.masterUserId), {
+    message: 'masterUserId must be <appName>-<digits>',
+  });
+export type ClientApp = z.infer<typeof clientAppSchema>;
+
+const clientApps = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return v;
+    }
+  },
+  z
+    .array(clientAppSchema)
+    .min(1)
+    .refine((apps) => new Set(apps.map((a) => a.appId)).size === apps.length, { message: 'appId values must be unique' })
+    .refine((apps) => new Set(apps.map((a) => a.appName)).size === apps.length, { message: 'appName values must be unique' }),
+);
+
+const demoApps: ClientApp[] = [{ appName: 'demo', appId: 'demo', masterUserId: 'demo-0', authEnabled: false }];
+
+export const serveOptions = {
+  config: opt(z.string().optional(), undefined, 'YAML file with any of these keys (camelCase)', 'a file path'),
+  host: opt(str(), '127.0.0.1', 'interface to bind', 'a host name or address'),
+  port: opt(int(0, 65535), 8080, 'TCP port (0 picks a free one)', 'an integer 0–65535'),
+  dataDir: opt(str(), './data', 'directory of the embedded SQLite store', 'a directory path'),
+  store: opt(z.enum(['sqlite', 'memory']), 'sqlite', 'message store when --postgres is not set (memory keeps nothing across restarts)', 'sqlite or memory'),
+  sqliteSync: opt(z.enum(['full', 'normal']), 'full', 'SQLite synchronous mode: full survives power loss, normal survives process crashes', 'full or normal'),
+  commitDelayMs: opt(int(0, 1000), 0, 'extra wait to gather RELIABLE writes into one commit, ms (0: one event-loop turn)', 'an integer 0–1000'),
+  redis: opt(url(['redis:', 'rediss:']).optional(), undefined, 'Redis URL; turns on cluster mode (bus and presence)', 'a redis:// URL'),
+  postgres: opt(url(['postgres:', 'postgresql:']).optional(), undefined, 'PostgreSQL URL for the message store', 'a postgres:// URL'),
+  nodeId: opt(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(), undefined, 'this node’s id (default: random)', '1–64 letters, digits, "_" or "-"'),
+  maxPayload: opt(int(64, 16 * 1024 * 1024), 65_536, 'largest accepted frame, bytes (larger: close 1009)', 'an integer 64–16777216'),
+  maxBufferedBytes: opt(int(1024), 1_048_576, 'per-connection send buffer bound, bytes (past it: close 1013)', 'an integer ≥ 1024'),
+  logLevel: opt(logLevel, 'info', 'fatal, error, warn, info, debug, trace or silent', 'one of fatal, error, warn, info, debug, trace, silent'),
+  authTimeoutMs: opt(int(1, 60_000), 5_000, 'auth webhook timeout, ms (then: not authenticated)', 'an integer 1–60000'),
+  authDeadlineMs: opt(int(0, 3_600_000), 10_000, 'close a socket that has not authenticated within this many ms (0: never)', 'an integer 0–3600000'),
+  maxErrorsBeforeAuth: opt(int(1, 10_000), 20, 'frames refused before authentication before the socket is closed with 1008', 'an integer 1–10000'),
+  pingIntervalMs: opt(int(0, 3_600_000), 25_000, 'server ping interval, ms (0: off)', 'an integer 0–3600000'),
+  pongTimeoutMs: opt(int(1, 3_600_000), 10_000, 'a connection that has not answered a ping within this many ms is closed', 'an integer ≥ 1'),
+  maxFetchCount: opt(int(1, 10_000), 1_000, 'largest page of FETCH_MISSING_MESSAGES_REQUEST (larger counts are capped)', 'an integer 1–10000'),
+  maxGroupSize: opt(int(1, 100_000), 1_000, 'most recipients of one GROUP_MESSAGE', 'an integer 1–100000'),
+  maxConnectionsPerUser: opt(int(1, 1_000_000), 100, 'most simultaneous connections of one user', 'an integer ≥ 1'),
+  rateLimit: opt(int(0, 1_000_000), 1_000, 'messages per second one connection may send (burst: twice this; 0: off)', 'an integer ≥ 0'),
+  allowedOrigins: opt(list(), [], 'allowed Origin headers, comma-separated (empty: any; a browser Origin not listed gets 403)', 'a comma-separated list'),
+  headersTimeoutMs: opt(int(100, 600_000), 10_000, 'drop a connection whose HTTP/upgrade headers are not complete within this many ms', 'an integer 100–600000'),
+  drainTimeoutMs: opt(int(100, 60_000), 8_000, 'on SIGTERM, wait at most this long for sockets to close before exiting', 'an integer 100–60000'),
+  clientApps: opt(clientApps, demoApps, 'client apps (YAML list; env/flag: JSON)', 'a list of {appName, appId, masterUserId, authEnabled, authUrl}', { fileOnly: false }),
+} satisfies OptionTable;
+export type ServeConfig = ConfigOf<typeof serveOptions>;
+
+export const proxyOptions = {
+  config: opt(z.string().optional(), undefined, 'YAML file with any of these keys (camelCase)', 'a file path'),
+  upstream: opt(url(['ws:', 'wss:']).optional(), undefined, 'upstream WebSocket URL (required)', 'a ws:// or wss:// URL'),
+  host: opt(str(), '127.0.0.1', 'interface to bind', 'a host name or address'),
+  port: opt(int(0, 65535), 8081, 'TCP port (0 picks a free one)', 'an integer 0–65535'),
+  retryInterval: opt(int(1, 3_600_000), 1_000, 'wait between upstream reconnect attempts, ms', 'an integer 1–3600000'),
+  maxRetries: opt(int(0, 1_000_000), 10, 'upstream reconnect attempts before the client is closed with 1011', 'an integer ≥ 0'),
+  backoff: opt(z.enum(['fixed', 'exponential']), 'fixed', 'retry delay: fixed, or exponential with jitter capped by --max-retry-interval', 'fixed or exponential'),
+  maxRetryInterval: opt(int(1, 3_600_000), 30_000, 'cap of the exponential retry delay, ms', 'an integer 1–3600000'),
+  connectTimeout: opt(int(1, 600_000), 5_000, 'upstream connect (handshake) timeout, ms', 'an integer 1–600000'),
+  grace: opt(int(0, 86_400_000), 30_000, 'how long the upstream is kept for a dropped client, ms', 'an integer 0–86400000'),
+  maxQueue: opt(int(1, 10_000_000), 10_000, 'most frames queued per direction (then: close 1013)', 'an integer ≥ 1'),
+  maxQueueBytes: opt(int(1024), 16_777_216, 'most bytes queued per direction (then: close 1013)', 'an integer ≥ 1024'),
+  pingInterval: opt(int(0, 3_600_000), 10_000, 'ping both legs every this many ms (0: off)', 'an integer 0–3600000'),
+  pongTimeout: opt(int(1, 3_600_000), 5_000, 'a leg that has not answered a ping within this many ms is treated as gone', 'an integer ≥ 1'),
+  maxPayload: opt(int(64, 256 * 1024 * 1024), 16_777_216, 'largest frame passed through, bytes (larger: close 1009)', 'an integer ≥ 64'),
+  headersTimeoutMs: opt(int(100, 600_000), 10_000, 'drop a connection whose upgrade headers are not complete within this many ms', 'an integer 100–600000'),
+  logLevel: opt(logLevel, 'info', 'fatal, error, warn, info, debug, trace or silent', 'one of fatal, error, warn, info, debug, trace, silent'),
+} satisfies OptionTable;
+export type ProxyConfig = ConfigOf<typeof proxyOptions>;
+
+export const benchOptions = {
+  config: opt(z.string().optional(), undefined, 'YAML file with any of these keys (camelCase)', 'a file path'),
+  url: opt(url(['ws:', 'wss:']), 'ws://127.0.0.1:8080/ws', 'gateway WebSocket URL', 'a ws:// or wss:// URL'),
+  scenario: opt(z.enum(['seed', 'rate', 'max', 'fanout', 'idle', 'offline']), 'seed', 'seed (each user to itself every --interval), rate (--rate total msgs/s), max (open loop), fanout (group), idle (memory per connection), offline (RELIABLE to offline users)', 'one of seed, rate, max, fanout, idle, offline'),
+  connections: opt(int(1, 100_000), 100, 'connections, each authenticated as its own user', 'an integer 1–100000'),
+  interval: opt(int(1, 3_600_000), 10, 'ms between sends of one connection (seed scenario)', 'an integer ≥ 1'),
+  rate: opt(int(1, 10_000_000), 1_000, 'total messages per second (rate scenario)', 'an integer ≥ 1'),
+  payload: opt(int(0, 16 * 1024 * 1024), 1_000, 'payload characters per message', 'an integer ≥ 0'),
+  duration: opt(int(1, 86_400), 10, 'seconds of sending', 'an integer ≥ 1'),
+  warmup: opt(int(0, 3_600), 0, 'seconds of sending before measurement starts', 'an integer ≥ 0'),
+  feature: opt(z.enum(['FAST', 'RELIABLE']), 'FAST', 'FAST or RELIABLE', 'FAST or RELIABLE'),
+  groupSize: opt(int(1, 100_000), 10, 'recipients per GROUP_MESSAGE (fanout scenario)', 'an integer ≥ 1'),
+  concurrency: opt(int(1, 10_000), 50, 'connections opened at once', 'an integer 1–10000'),
+  appId: opt(str(), 'demo', 'appId to authenticate with', 'a string'),
+  appName: opt(str(), 'demo', 'appName, the userId prefix', 'a string'),
+  token: opt(z.string(), 'bench', 'token sent in AUTH_CLIENT', 'a string'),
+  userOffset: opt(int(0), 100_000, 'first user number (users are <appName>-<offset+i>)', 'an integer ≥ 0'),
+  protocol: opt(z.enum(['switchboard', 'echo', 'socketio']), 'switchboard', 'what the server speaks: switchboard, echo (raw ws echo) or socketio', 'switchboard, echo or socketio'),
+  json: opt(bool(), false, 'print the result as one JSON object', 'true or false', { kind: 'boolean' }),
+  report: opt(z.string().optional(), undefined, 'write an HTML report with charts to this file', 'a file path'),
+  compare: opt(bool(), false, 'run the comparison suite (raw ws floor, switchboard, Socket.IO) and print ratios', 'true or false', { kind: 'boolean' }),
+  quiet: opt(bool(), false, 'no progress line', 'true or false', { kind: 'boolean' }),
+} satisfies OptionTable;
+export type BenchConfig = ConfigOf<typeof benchOptions>;

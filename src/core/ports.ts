@@ -1,0 +1,210 @@
+/**
+ * Everything core needs from the outside world, as small async ports whose comments carry the
+ * guarantees. No I/O here; adapters in src/adapters implement these, the gateway wires them.
+ */
+import type { ConnectionId, MessageId, NodeId, UserId } from './ids.js';
+
+/** Lifecycle shared by every backend. */
+export interface Backend {
+  /** "memory", "sqlite", "redis", … for logs, metrics and /readyz. */
+  readonly name: string;
+  /** Resolves when the backend is usable. Called once, before any other method. */
+  start(): Promise<void>;
+  /** Flushes pending work and frees resources. Idempotent. No method is called after it. */
+  close(): Promise<void>;
+  /** Feeds /readyz: false while disconnected or reconnecting. */
+  isReady(): boolean;
+}
+
+// ---------------------------------------------------------------- store
+
+/** Delivery status of a stored entry (seed 004): NONE stored → SENT written to a socket → DELIVERED proven received. */
+export type EntryStatus = 'NONE' | 'SENT' | 'DELIVERED';
+
+/** A RELIABLE message waiting for its recipient. `contentJson` is the sender's content as JSON text. */
+export interface StoredMessage {
+  readonly kind: 'message';
+  readonly id: MessageId;
+  readonly to: UserId;
+  readonly from: UserId;
+  readonly contentJson: string;
+  readonly reference?: string;
+  /** Milliseconds since the epoch, from the Clock. */
+  readonly storedAt: number;
+}
+
+/** A MESSAGE_CONFIRMATION waiting for the original sender (`to`). Confirmations are always reliable. */
+export interface StoredConfirmation {
+  readonly kind: 'confirmation';
+  readonly id: MessageId;
+  readonly to: UserId;
+  readonly reference: string;
+  readonly storedAt: number;
+}
+
+export type StoredEntry = StoredMessage | StoredConfirmation;
+
+export interface PendingPage {
+  /** Oldest first (append order per recipient). */
+  readonly entries: readonly StoredEntry[];
+  /** Entries still pending for the recipient after this page (excluded ids not counted). */
+  readonly remaining: number;
+}
+
+/**
+ * MessageStore keeps RELIABLE messages and confirmations until their recipient has them.
+ *
+ * Durable: once `append` resolves, the entries survive kill -9 of the process (and, where the
+ * adapter says so, power loss). Implementations batch concurrent appends into one commit
+ * (group commit), so callers should not wait for one append before issuing the next.
+ * Order: entries of one recipient come back from `pending` in the order their appends were
+ * issued, including across batches.
+ */
+export interface MessageStore extends Backend {
+  /**
+   * Stores entries with status NONE. Idempotent on `id` (a repeated id is ignored).
+   * Resolves once durable; rejects with a BackendError when it could not be stored, in which
+   * case none of the entries is stored.
+   */
+  append(entries: readonly StoredEntry[]): Promise<void>;
+  /**
+   * Entries of `recipient` not yet DELIVERED (NONE or SENT), oldest first, at most `limit`,
+   * skipping ids in `exclude` (entries in flight on a live connection).
+   */
+  pending(recipient: UserId, limit: number, exclude?: ReadonlySet<MessageId>): Promise<PendingPage>;
+  /** Records that entries were written to a socket (NONE → SENT). Best effort, idempotent, never moves an entry back. */
+  markSent(recipient: UserId, ids: readonly MessageId[]): Promise<void>;
+  /**
+   * Records that entries reached the recipient (→ DELIVERED); they no longer come back from
+   * `pending`. Idempotent. Resolves once durable.
+   */
+  markDelivered(recipient: UserId, ids: readonly MessageId[]): Promise<void>;
+  /** Status of one entry, or undefined if unknown (never stored, or pruned after delivery). */
+  status(recipient: UserId, id: MessageId): Promise<EntryStatus | undefined>;
+}
+
+// ---------------------------------------------------------------- bus
+
+/** What travels on the bus: a frame for the local connections of one user. */
+export type Delivery =
+  | {
+      readonly kind: 'message';
+      readonly to: UserId;
+      readonly id: MessageId;
+      readonly from: UserId;
+      /** The full MESSAGE frame text, serialized once by the publisher. */
+      readonly frame: string;
+      readonly reference?: string;
+      /** RELIABLE deliveries are tracked until received, then confirmed; FAST ones are fire and forget. */
+      readonly reliable: boolean;
+      /** Publisher's clock at accept time, for the delivery latency metric. */
+      readonly acceptedAt: number;
+    }
+  | { readonly kind: 'confirmation'; readonly to: UserId; readonly id: MessageId; readonly frame: string; readonly reliable: true }
+  | { readonly kind: 'presence'; readonly to: UserId; readonly frame: string };
+
+/**
+ * Bus carries deliveries to the node(s) holding a user's connections.
+ * At most once: a delivery can be lost if a node or the link to the bus drops; reliability is the
+ * MessageStore's job, never the Bus's.
+ * Order: deliveries published by one node for one user arrive in publish order.
+ */
+export interface Bus extends Backend {
+  /** Called once, before the first subscribe. Inbound deliveries for subscribed users arrive here. */
+  onDelivery(handler: (delivery: Delivery) => void): void;
+  /** Called on a user's first local connection. Idempotent. Resolves once deliveries will arrive. */
+  subscribe(userId: UserId): Promise<void>;
+  /** Called after a user's last local connection closed. Idempotent. */
+  unsubscribe(userId: UserId): Promise<void>;
+  /** Resolves once handed to the bus (not once delivered). */
+  publish(delivery: Delivery): Promise<void>;
+}
+
+// ---------------------------------------------------------------- presence
+
+/**
+ * Presence knows which users have at least one connection anywhere.
+ * An entry whose node stops refreshing it expires (cluster adapters), so a crashed node's users
+ * eventually go offline.
+ */
+export interface Presence extends Backend {
+  /** `firstForUser` is true exactly once per offline → online transition. */
+  addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId): Promise<{ firstForUser: boolean }>;
+  /** `lastForUser` is true exactly once per online → offline transition. Unknown ids: `{lastForUser:false}`. */
+  removeConnection(userId: UserId, connectionId: ConnectionId): Promise<{ lastForUser: boolean }>;
+  isOnline(userId: UserId): Promise<boolean>;
+  /** Number of connections the user holds (all nodes). */
+  connectionCount(userId: UserId): Promise<number>;
+}
+
+// ---------------------------------------------------------------- auth, clock, logs, metrics
+
+export interface AuthRequest {
+  readonly appId: string;
+  readonly userId: string;
+  readonly token: string | undefined;
+}
+
+/** Asks an outside authority. Resolves false on any failure — timeout, refusal, bad answer (fail closed). Never rejects. */
+export interface AuthVerifier {
+  verify(url: string, request: AuthRequest): Promise<boolean>;
+}
+
+/** Milliseconds since the epoch. */
+export type Clock = () => number;
+
+/** Shaped like pino's API so that pino satisfies it directly. */
+export interface Logger {
+  error(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  info(fields: object, msg: string): void;
+  debug(fields: object, msg: string): void;
+  trace(fields: object, msg: string): void;
+  child(fields: object): Logger;
+}
+
+export const silentLogger: Logger = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+  trace: () => undefined,
+  child: () => silentLogger,
+};
+
+/** Domain verbs for metrics; the gateway implements it with prom-client. */
+export interface Metrics {
+  frameIn(type: string): void;
+  frameOut(type: string, feature: string): void;
+  messageRouted(type: string, feature: string): void;
+  deliveryLatency(ms: number): void;
+  backendError(backend: string): void;
+  connectionOpened(): void;
+  connectionClosed(code: number): void;
+  usersOnline(count: number): void;
+  protocolError(code: string): void;
+}
+
+export const noopMetrics: Metrics = {
+  frameIn: () => undefined,
+  frameOut: () => undefined,
+  messageRouted: () => undefined,
+  deliveryLatency: () => undefined,
+  backendError: () => undefined,
+  connectionOpened: () => undefined,
+  connectionClosed: () => undefined,
+  usersOnline: () => undefined,
+  protocolError: () => undefined,
+};
+
+/** A backend failure, with the driver error as `cause`. Never shown to clients. */
+export class BackendError extends Error {
+  override readonly name = 'BackendError';
+  constructor(
+    readonly backend: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,2 @@
+/** Public server API for embedding Switchboard. */
+export type { Bus, Presence, MessageStore, Delivery, StoredEntry, Logger, Metrics, AuthVerifier } from './core/ports.js';

@@ -1,0 +1,40 @@
+/**
+ * WebSocket close codes the gateway and the proxy use, with the reconnect advice clients follow.
+ * A close is a value `{code, reason}`; the reason stays under the 123-byte WebSocket limit.
+ */
+export const CloseCode = {
+  /** Normal close. */
+  Normal: 1000,
+  /** Server shutting down (SIGTERM/SIGINT). Reconnect, preferably to another node. */
+  ShuttingDown: 1001,
+  /** Policy violation: too many frames before auth, auth deadline passed, Origin refused, connection cap. Reconnect only after fixing the cause. */
+  PolicyViolation: 1008,
+  /** A frame larger than --max-payload. Do not resend the same frame. */
+  MessageTooBig: 1009,
+  /** Proxy: the upstream could not be reached again within the retries. Reconnect with backoff. */
+  UpstreamGone: 1011,
+  /** Slow consumer (send buffer over its bound) or a proxy queue full. Reconnect with backoff, then fetch missing messages. */
+  TryAgainLater: 1013,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** A close as a value. */
+export interface Disconnect {
+  readonly code: number;
+  readonly reason: string;
+}
+
+export const Disconnect = {
+  ShuttingDown: { code: CloseCode.ShuttingDown, reason: 'server shutting down' },
+  SlowConsumer: { code: CloseCode.TryAgainLater, reason: 'slow consumer: send buffer limit exceeded' },
+  TooManyErrorsBeforeAuth: { code: CloseCode.PolicyViolation, reason: 'too many frames before authentication' },
+  AuthDeadline: { code: CloseCode.PolicyViolation, reason: 'not authenticated in time' },
+  PongTimeout: { code: CloseCode.PolicyViolation, reason: 'no pong' },
+  TooManyConnections: { code: CloseCode.PolicyViolation, reason: 'too many connections for this user' },
+  BacklogFull: { code: CloseCode.TryAgainLater, reason: 'too many frames waiting for authentication' },
+} as const satisfies Record<string, Disconnect>;
+
+/** Codes after which a client should reconnect (with backoff). */
+export function shouldReconnect(code: number): boolean {
+  return code === 1001 || code === 1006 || code === 1011 || code === 1012 || code === 1013 || code === 1005;
+}

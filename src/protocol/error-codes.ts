@@ -1,0 +1,19 @@
+/**
+ * ERROR frame codes (contract §3). Client mistakes become an ERROR frame and the connection stays
+ * usable. The contract's four codes come first; the rest are documented extensions.
+ */
+export const ErrorCode = {
+  /** Malformed JSON, missing or wrong-typed fields, values out of bounds. */
+  BadRequest: 'BAD_REQUEST',
+  /** A `type` this server does not know. */
+  UnknownType: 'UNKNOWN_TYPE',
+  /** A frame other than AUTH_CLIENT before successful authentication. */
+  Unauthenticated: 'UNAUTHENTICATED',
+  /** A message to a user of another app. */
+  Forbidden: 'FORBIDDEN',
+  /** Extension: the connection sends faster than the configured rate limit; the frame was not processed. */
+  RateLimited: 'RATE_LIMITED',
+  /** Extension: the server could not take responsibility (store unavailable, disk full); nothing was accepted. */
+  Internal: 'INTERNAL',
+} as const satisfies Record<string, string>;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

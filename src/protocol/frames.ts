@@ -1,0 +1,106 @@
+/**
+ * The wire frames of contract §3: `{type, data, feature?, reference?}` JSON text frames.
+ * Types for both directions and the encoders for server → client frames. No I/O; browser-safe.
+ */
+import type { ErrorCode } from './error-codes.js';
+
+export type Feature = 'RELIABLE' | 'FAST';
+
+/** Limits the decoder enforces; the gateway passes its configured values. */
+export interface DecodeLimits {
+  /** Deepest nesting of arrays/objects inside `content` (a depth bomb is refused before it is stored). */
+  readonly maxContentDepth: number;
+  /** Longest `reference`, characters. */
+  readonly maxReferenceLength: number;
+  /** Most recipients of a GROUP_MESSAGE. */
+  readonly maxGroupSize: number;
+  /** Longest userId / appId / token, characters. */
+  readonly maxIdLength: number;
+}
+
+export const defaultDecodeLimits: DecodeLimits = { maxContentDepth: 32, maxReferenceLength: 256, maxGroupSize: 1000, maxIdLength: 256 };
+
+// ---- client → server ----
+
+export interface AuthClientFrame {
+  readonly type: 'AUTH_CLIENT';
+  readonly data: { readonly appId: string; readonly userId: string; readonly token: string | undefined };
+  readonly reference: string | undefined;
+}
+export interface MessageFrame {
+  readonly type: 'MESSAGE';
+  readonly data: { readonly to: string; readonly content: unknown };
+  readonly feature: Feature;
+  readonly reference: string | undefined;
+}
+export interface GroupMessageFrame {
+  readonly type: 'GROUP_MESSAGE';
+  readonly data: { readonly to: readonly string[]; readonly content: unknown };
+  readonly feature: Feature;
+  readonly reference: string | undefined;
+}
+export interface FetchMissingFrame {
+  readonly type: 'FETCH_MISSING_MESSAGES_REQUEST';
+  /** `count` absent in the frame → undefined (the server uses its default page size). */
+  readonly data: { readonly count: number | undefined };
+  readonly reference: string | undefined;
+}
+export type ClientFrame = AuthClientFrame | MessageFrame | GroupMessageFrame | FetchMissingFrame;
+export type ClientFrameType = ClientFrame['type'];
+
+// ---- server → client ----
+
+export type ServerFrame =
+  | { type: 'AUTH_CLIENT_REPLY'; data: { appId: string; userId: string; isAuthenticated: boolean } }
+  | { type: 'MESSAGE'; data: { from: string; content: unknown; id: string; reference?: string }; reference?: string }
+  | { type: 'MESSAGE_ACCEPTED'; data: { reference: string; id: string } }
+  | { type: 'MESSAGE_CONFIRMATION'; data: { reference: string } }
+  | { type: 'FETCH_MISSING_MESSAGES_COMPLETE'; data: { leftMissingCount: number } }
+  | { type: 'USER_CONNECTED'; data: { userId: string } }
+  | { type: 'USER_DISCONNECTED'; data: { userId: string } }
+  | { type: 'ERROR'; data: { code: ErrorCode; message: string; reference?: string }; reference?: string };
+export type ServerFrameType = ServerFrame['type'];
+
+export function encodeAuthReply(appId: string, userId: string, isAuthenticated: boolean): string {
+  return JSON.stringify({ type: 'AUTH_CLIENT_REPLY', data: { appId, userId, isAuthenticated } });
+}
+
+/**
+ * A delivered message. `content` is the sender's JSON value; the frame is serialized once and the
+ * same string is written to every connection of the recipient. The sender's reference, if any,
+ * is repeated at the top level (as in the seed) and inside `data`.
+ */
+export function encodeMessage(from: string, content: unknown, id: string, reference: string | undefined): string {
+  return reference === undefined
+    ? JSON.stringify({ type: 'MESSAGE', data: { from, content, id } })
+    : JSON.stringify({ type: 'MESSAGE', data: { from, content, id, reference }, reference });
+}
+
+/** Same as encodeMessage, with `content` already JSON text (as the store keeps it). */
+export function encodeMessageRaw(from: string, contentJson: string, id: string, reference: string | undefined): string {
+  const head = `{"type":"MESSAGE","data":{"from":${JSON.stringify(from)},"content":${contentJson},"id":${JSON.stringify(id)}`;
+  return reference === undefined ? `${head}}}` : `${head},"reference":${JSON.stringify(reference)}},"reference":${JSON.stringify(reference)}}`;
+}
+
+export function encodeAccepted(reference: string, id: string): string {
+  return JSON.stringify({ type: 'MESSAGE_ACCEPTED', data: { reference, id } });
+}
+
+export function encodeConfirmation(reference: string): string {
+  return JSON.stringify({ type: 'MESSAGE_CONFIRMATION', data: { reference } });
+}
+
+export function encodeFetchComplete(leftMissingCount: number): string {
+  return JSON.stringify({ type: 'FETCH_MISSING_MESSAGES_COMPLETE', data: { leftMissingCount } });
+}
+
+export function encodePresence(type: 'USER_CONNECTED' | 'USER_DISCONNECTED', userId: string): string {
+  return JSON.stringify({ type, data: { userId } });
+}
+
+/** ERROR frame; the offending frame's reference is repeated at the top level and inside `data`. */
+export function encodeError(code: ErrorCode, message: string, reference?: string): string {
+  return reference === undefined
+    ? JSON.stringify({ type: 'ERROR', data: { code, message } })
+    : JSON.stringify({ type: 'ERROR', data: { code, message, reference }, reference });
+}
