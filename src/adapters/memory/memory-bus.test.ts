@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { describeBusContract } from '../contract/bus.contract.js';
+import { MemoryBus, MemoryBusNetwork } from './memory-bus.js';
+import { asUserId } from '../../core/ids.js';
+
+describeBusContract('memory', () => {
+  const network = new MemoryBusNetwork();
+  return { node: () => new MemoryBus({ network }) };
+});
+
+describe('MemoryBus', () => {
+  it('keeps buses without a shared network apart', async () => {
+    const [a, b] = [new MemoryBus(), new MemoryBus()];
+    const received: unknown[] = [];
+    b.onDelivery((d) => received.push(d));
+    await Promise.all([a.start(), b.start()]);
+    await b.subscribe(asUserId('demo-1'));
+    await a.publish({ kind: 'presence', to: asUserId('demo-1'), frame: '{}' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(received).toHaveLength(0);
+    await Promise.all([a.close(), b.close()]);
+  });
+});

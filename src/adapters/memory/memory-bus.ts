@@ -1,0 +1,106 @@
+// In-process Bus: hands deliveries to the handler of every MemoryBus on the same network where
+// the recipient is subscribed. No I/O; for single-node mode and tests.
+import type { Bus, Delivery } from '../../core/ports.js';
+import type { UserId } from '../../core/ids.js';
+
+/**
+ * Connects the MemoryBus instances of several in-process gateway nodes, so that a delivery
+ * published on one reaches the others. Each MemoryBus without an explicit network gets its own.
+ */
+export class MemoryBusNetwork {
+  readonly #buses = new Set<MemoryBus>();
+
+  /** @internal Called by MemoryBus on start/close. */
+  attach(bus: MemoryBus): void {
+    this.#buses.add(bus);
+  }
+
+  /** @internal */
+  detach(bus: MemoryBus): void {
+    this.#buses.delete(bus);
+  }
+
+  /** @internal Routes one delivery to every attached bus; each decides whether it wants it. */
+  route(delivery: Delivery): void {
+    for (const bus of this.#buses) bus.receive(delivery);
+  }
+}
+
+export interface MemoryBusOptions {
+  /**
+   * Network shared with other in-process nodes.
+   * @default a private network (this bus alone)
+   */
+  readonly network?: MemoryBusNetwork;
+}
+
+/**
+ * Bus in process memory.
+ *
+ * At most once: a delivery reaches the handler only if its `to` user is subscribed both when it
+ * is published and when it is handed over; nothing is queued for unsubscribed users.
+ * Asynchronous: the handler runs in a later microtask, never inside `publish`.
+ * Order: deliveries for one user arrive in publish order (microtasks run first in, first out).
+ * The handler must not throw; a throw surfaces as an uncaught exception, as with an event listener.
+ */
+export class MemoryBus implements Bus {
+  readonly name = 'memory';
+  readonly #network: MemoryBusNetwork;
+  readonly #subscribed = new Set<UserId>();
+  #handler: ((delivery: Delivery) => void) | undefined;
+  #ready = false;
+  #closed = false;
+
+  constructor(options: MemoryBusOptions = {}) {
+    this.#network = options.network ?? new MemoryBusNetwork();
+  }
+
+  start(): Promise<void> {
+    if (!this.#closed) {
+      this.#network.attach(this);
+      this.#ready = true;
+    }
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#ready = false;
+    this.#subscribed.clear();
+    this.#network.detach(this);
+    return Promise.resolve();
+  }
+
+  isReady(): boolean {
+    return this.#ready;
+  }
+
+  onDelivery(handler: (delivery: Delivery) => void): void {
+    this.#handler = handler;
+  }
+
+  subscribe(userId: UserId): Promise<void> {
+    if (!this.#closed) this.#subscribed.add(userId);
+    return Promise.resolve();
+  }
+
+  unsubscribe(userId: UserId): Promise<void> {
+    this.#subscribed.delete(userId);
+    return Promise.resolve();
+  }
+
+  /** Resolves once handed to the network; a closed bus drops the delivery (at most once). */
+  publish(delivery: Delivery): Promise<void> {
+    if (!this.#closed) this.#network.route(delivery);
+    return Promise.resolve();
+  }
+
+  /** @internal Called by the network for every published delivery. */
+  receive(delivery: Delivery): void {
+    if (!this.#subscribed.has(delivery.to)) return;
+    queueMicrotask(() => {
+      // Re-checked: the user may have unsubscribed (or the bus closed) since publish.
+      if (this.#subscribed.has(delivery.to)) this.#handler?.(delivery);
+    });
+  }
+}
