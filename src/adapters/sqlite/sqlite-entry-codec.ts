@@ -1,0 +1,62 @@
+// Maps StoredEntry values to SQLite row values and back. Pure: no database access.
+import type { StoredEntry } from '../../core/ports.js';
+import type { MessageId, UserId } from '../../core/ids.js';
+
+/** Column values of one entry, in the order of the insert statement. */
+export type EntryParams = [recipient: string, id: string, kind: number, sender: string | null, content: TextValue | null, reference: TextValue | null, storedAt: number];
+
+/** What a text column holds: TEXT, or UTF-16LE bytes for a string that UTF-8 cannot carry. */
+export type TextValue = string | Buffer;
+
+export interface EntryRow {
+  readonly kind: number;
+  readonly id: string;
+  readonly recipient: string;
+  readonly sender: string | null;
+  readonly content: TextValue | null;
+  readonly reference: TextValue | null;
+  readonly stored_at: number;
+}
+
+const KIND_MESSAGE = 0;
+const KIND_CONFIRMATION = 1;
+
+/** A lone surrogate: UTF-8 cannot encode it, SQLite would store U+FFFD instead. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** NUL is kept as is (values are bound with their length); lone surrogates switch to a UTF-16LE BLOB. */
+export function encodeText(text: string): TextValue {
+  return LONE_SURROGATE.test(text) ? Buffer.from(text, 'utf16le') : text;
+}
+
+export function decodeText(value: TextValue): string {
+  return typeof value === 'string' ? value : value.toString('utf16le');
+}
+
+export function toParams(entry: StoredEntry): EntryParams {
+  const reference = entry.reference === undefined ? null : encodeText(entry.reference);
+  switch (entry.kind) {
+    case 'message':
+      return [entry.to, entry.id, KIND_MESSAGE, entry.from, encodeText(entry.contentJson), reference, entry.storedAt];
+    case 'confirmation':
+      return [entry.to, entry.id, KIND_CONFIRMATION, null, null, reference, entry.storedAt];
+  }
+}
+
+export function fromRow(row: EntryRow): StoredEntry {
+  const id = row.id as MessageId;
+  const to = row.recipient as UserId;
+  const reference = row.reference === null ? undefined : decodeText(row.reference);
+  if (row.kind === KIND_CONFIRMATION) {
+    return { kind: 'confirmation', id, to, reference: reference ?? '', storedAt: row.stored_at };
+  }
+  return {
+    kind: 'message',
+    id,
+    to,
+    from: (row.sender ?? '') as UserId,
+    contentJson: decodeText(row.content ?? ''),
+    ...(reference === undefined ? {} : { reference }),
+    storedAt: row.stored_at,
+  };
+}

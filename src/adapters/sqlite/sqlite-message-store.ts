@@ -1,0 +1,294 @@
+// Durable MessageStore on an embedded SQLite file (WAL): group-committed writes, ordered pending
+// pages, pruning of delivered entries. Owns its database handle and its timers.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { BackendError } from '../../core/ports.js';
+import type { Clock, EntryStatus, MessageStore, PendingPage, StoredEntry } from '../../core/ports.js';
+import type { MessageId, UserId } from '../../core/ids.js';
+import { fromRow, toParams } from './sqlite-entry-codec.js';
+import type { EntryRow } from './sqlite-entry-codec.js';
+import { migrate } from './sqlite-schema.js';
+import { SqliteStatements } from './sqlite-statements.js';
+
+export interface SqliteMessageStoreOptions {
+  /** Database file; its directory is created if missing. */
+  readonly path: string;
+  /**
+   * 'full' syncs the WAL on every commit: accepted entries survive power loss. 'normal' survives
+   * kill -9 of the process but may lose the last commits on power loss, and is much faster.
+   * @default 'full'
+   */
+  readonly synchronous?: 'full' | 'normal';
+  /**
+   * How long a batch collects writes before it commits, in milliseconds. 0 commits on the next
+   * turn of the event loop (setImmediate), so every write issued in one tick shares a commit.
+   * @default 0
+   */
+  readonly commitDelayMs?: number;
+  /**
+   * A batch commits at once when it holds this many entries and ids.
+   * @default 2000
+   */
+  readonly maxBatch?: number;
+  /**
+   * How long DELIVERED entries are kept (a late repeat of their id is ignored meanwhile) before a
+   * timer prunes them, in milliseconds.
+   * @default 3_600_000
+   */
+  readonly deliveredRetentionMs?: number;
+  /**
+   * Largest database size in bytes (SQLite max_page_count); beyond it appends fail with a
+   * BackendError, as on a full disk.
+   * @default no limit
+   */
+  readonly maxSizeBytes?: number;
+  /** @default Date.now */
+  readonly clock?: Clock;
+}
+
+/** Counters for tests and metrics. */
+export interface SqliteMessageStoreStats {
+  /** Transactions committed by the writer. */
+  readonly commits: number;
+  /** Transactions that failed and were rolled back; their writes were rejected. */
+  readonly failedCommits: number;
+  /** Entries handed to append (before idempotency filtering). */
+  readonly appendedEntries: number;
+  /** Delivered entries removed by pruning. */
+  readonly pruned: number;
+  /** Prune runs that failed (retried by the next run). */
+  readonly pruneErrors: number;
+}
+
+type Write =
+  | { readonly op: 'append'; readonly entries: readonly StoredEntry[] }
+  | { readonly op: 'sent' | 'delivered'; readonly recipient: UserId; readonly ids: readonly MessageId[] };
+
+interface QueuedWrite {
+  readonly write: Write;
+  readonly resolve: () => void;
+  readonly reject: (error: BackendError) => void;
+}
+
+const STATUS_NAMES: readonly EntryStatus[] = ['NONE', 'SENT', 'DELIVERED'];
+const PRUNE_EVERY_MAX_MS = 60_000;
+
+/**
+ * MessageStore in one SQLite file, WAL mode.
+ *
+ * Durable: `append` and `markDelivered` resolve only after their transaction committed, so an
+ * accepted entry survives kill -9 (and power loss with synchronous 'full').
+ * Group commit: writes issued while a batch is open share one transaction; if it fails, every
+ * write of the batch rejects with a BackendError and none of it is stored. The store keeps
+ * working once the cause (a full disk) is gone.
+ * Order: per recipient, entries come back in the order their appends were issued, across batches.
+ * Idempotent on (recipient, id), including DELIVERED entries until they are pruned.
+ */
+export class SqliteMessageStore implements MessageStore {
+  readonly name = 'sqlite';
+  readonly #options: Required<Omit<SqliteMessageStoreOptions, 'maxSizeBytes'>> & { maxSizeBytes: number | undefined };
+  #db: Database.Database | undefined;
+  #sql: SqliteStatements | undefined;
+  #queue: QueuedWrite[] = [];
+  #queuedItems = 0;
+  #flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #pruneTimer: NodeJS.Timeout | undefined;
+  #closed: Promise<void> | undefined;
+  #stats = { commits: 0, failedCommits: 0, appendedEntries: 0, pruned: 0, pruneErrors: 0 };
+
+  constructor(options: SqliteMessageStoreOptions) {
+    this.#options = {
+      path: options.path,
+      synchronous: options.synchronous ?? 'full',
+      commitDelayMs: options.commitDelayMs ?? 0,
+      maxBatch: options.maxBatch ?? 2_000,
+      deliveredRetentionMs: options.deliveredRetentionMs ?? 3_600_000,
+      maxSizeBytes: options.maxSizeBytes,
+      clock: options.clock ?? Date.now,
+    };
+    const { commitDelayMs, maxBatch, deliveredRetentionMs, synchronous } = this.#options;
+    if (!(commitDelayMs >= 0)) throw new RangeError(`commitDelayMs must be >= 0, got ${commitDelayMs}`);
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be an integer >= 1, got ${maxBatch}`);
+    if (!(deliveredRetentionMs >= 0)) throw new RangeError(`deliveredRetentionMs must be >= 0, got ${deliveredRetentionMs}`);
+    if (synchronous !== 'full' && synchronous !== 'normal') throw new RangeError(`synchronous must be 'full' or 'normal', got ${String(synchronous)}`);
+  }
+
+  /** Opens (creating the file and its directory if needed) and migrates the database. */
+  start(): Promise<void> {
+    if (this.#closed !== undefined) return Promise.reject(new BackendError(this.name, 'message store is closed'));
+    if (this.#db !== undefined) return Promise.resolve();
+    try {
+      const { path, synchronous, maxSizeBytes, deliveredRetentionMs } = this.#options;
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      const db = new Database(path);
+      try {
+        db.pragma('journal_mode = WAL');
+        db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+        if (maxSizeBytes !== undefined) {
+          const pageSize = db.pragma('page_size', { simple: true }) as number;
+          db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxSizeBytes / pageSize))}`);
+        }
+        migrate(db);
+        this.#sql = new SqliteStatements(db);
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+      this.#db = db;
+      const everyMs = Math.max(1, Math.min(deliveredRetentionMs, PRUNE_EVERY_MAX_MS));
+      this.#pruneTimer = setInterval(() => this.#prune(), everyMs).unref();
+      return Promise.resolve();
+    } catch (cause) {
+      return Promise.reject(new BackendError(this.name, `cannot open ${this.#options.path}: ${errorText(cause)}`, { cause }));
+    }
+  }
+
+  /** Commits the open batch, stops the timers and closes the database. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    clearInterval(this.#pruneTimer);
+    this.#pruneTimer = undefined;
+    this.#flush();
+    this.#db?.close();
+    this.#db = undefined;
+    this.#sql = undefined;
+    await Promise.resolve();
+  }
+
+  /** True between start and close. A failed commit does not change it: the next one may succeed. */
+  isReady(): boolean {
+    return this.#db !== undefined && this.#closed === undefined;
+  }
+
+  append(entries: readonly StoredEntry[]): Promise<void> {
+    if (entries.length === 0) return this.#usable();
+    this.#stats.appendedEntries += entries.length;
+    return this.#enqueue({ op: 'append', entries }, entries.length);
+  }
+
+  pending(recipient: UserId, limit: number, exclude?: ReadonlySet<MessageId>): Promise<PendingPage> {
+    return this.#read((sql) => {
+      const excluded = exclude === undefined || exclude.size === 0 ? undefined : JSON.stringify([...exclude]);
+      const rows = sql.pendingPage(recipient, Math.max(0, limit), excluded) as EntryRow[];
+      const total = sql.pendingCount(recipient, excluded);
+      return { entries: rows.map(fromRow), remaining: Math.max(0, total - rows.length) };
+    });
+  }
+
+  /** Best effort and idempotent; resolves after the commit of its batch. */
+  markSent(recipient: UserId, ids: readonly MessageId[]): Promise<void> {
+    if (ids.length === 0) return this.#usable();
+    return this.#enqueue({ op: 'sent', recipient, ids }, ids.length);
+  }
+
+  markDelivered(recipient: UserId, ids: readonly MessageId[]): Promise<void> {
+    if (ids.length === 0) return this.#usable();
+    return this.#enqueue({ op: 'delivered', recipient, ids }, ids.length);
+  }
+
+  status(recipient: UserId, id: MessageId): Promise<EntryStatus | undefined> {
+    return this.#read((sql) => {
+      const status = sql.status(recipient, id);
+      return status === undefined ? undefined : STATUS_NAMES[status];
+    });
+  }
+
+  /** Removes DELIVERED entries older than the retention now (the timer does this on its own). Resolves with how many. */
+  prune(): Promise<number> {
+    return this.#read(() => this.#prune());
+  }
+
+  stats(): SqliteMessageStoreStats {
+    return { ...this.#stats };
+  }
+
+  #enqueue(write: Write, items: number): Promise<void> {
+    const usable = this.#usable();
+    if (this.#sql === undefined || this.#closed !== undefined) return usable;
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ write, resolve, reject });
+      this.#queuedItems += items;
+      if (this.#queuedItems >= this.#options.maxBatch) this.#flush();
+      else this.#flushTimer ??= this.#options.commitDelayMs > 0 ? setTimeout(() => this.#flush(), this.#options.commitDelayMs) : setImmediate(() => this.#flush());
+    });
+  }
+
+  /** Writes the whole queue in one transaction, then settles every write of it. */
+  #flush(): void {
+    if (this.#flushTimer !== undefined) {
+      clearTimeout(this.#flushTimer as NodeJS.Timeout);
+      clearImmediate(this.#flushTimer as NodeJS.Immediate);
+      this.#flushTimer = undefined;
+    }
+    const batch = this.#queue;
+    if (batch.length === 0) return;
+    this.#queue = [];
+    this.#queuedItems = 0;
+    const sql = this.#sql;
+    try {
+      if (sql === undefined) throw new Error('database is not open');
+      const now = this.#options.clock();
+      sql.transaction(() => {
+        for (const { write } of batch) {
+          switch (write.op) {
+            case 'append':
+              for (const entry of write.entries) sql.insert(toParams(entry));
+              break;
+            case 'sent':
+              for (const id of write.ids) sql.markSent(write.recipient, id);
+              break;
+            case 'delivered':
+              for (const id of write.ids) sql.markDelivered(now, write.recipient, id);
+              break;
+          }
+        }
+      });
+    } catch (cause) {
+      this.#stats.failedCommits++;
+      const error = new BackendError(this.name, `commit of ${batch.length} writes failed: ${errorText(cause)}`, { cause });
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    this.#stats.commits++;
+    for (const w of batch) w.resolve();
+  }
+
+  #prune(): number {
+    const sql = this.#sql;
+    if (sql === undefined) return 0;
+    try {
+      const pruned = sql.pruneDelivered(this.#options.clock() - this.#options.deliveredRetentionMs);
+      this.#stats.pruned += pruned;
+      return pruned;
+    } catch {
+      // Pruning only frees space; a failure (busy or full disk) is counted and retried next run.
+      this.#stats.pruneErrors++;
+      return 0;
+    }
+  }
+
+  #read<T>(fn: (sql: SqliteStatements) => T): Promise<T> {
+    if (this.#sql === undefined || this.#closed !== undefined) return this.#usable() as Promise<never>;
+    try {
+      return Promise.resolve(fn(this.#sql));
+    } catch (cause) {
+      return Promise.reject(new BackendError(this.name, `read failed: ${errorText(cause)}`, { cause }));
+    }
+  }
+
+  /** Resolves if the store accepts calls, else rejects with why not. */
+  #usable(): Promise<void> {
+    if (this.#closed !== undefined) return Promise.reject(new BackendError(this.name, 'message store is closed'));
+    if (this.#sql === undefined) return Promise.reject(new BackendError(this.name, 'message store is not started'));
+    return Promise.resolve();
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
