@@ -1,0 +1,390 @@
+/**
+ * Hub: the node's routing and delivery rules. It holds the local connections per user, routes
+ * MESSAGE / GROUP_MESSAGE through the store (RELIABLE) and the bus, delivers what the bus brings,
+ * tracks RELIABLE entries in flight until the recipient proves receipt, then records DELIVERED and
+ * sends the sender's confirmation. No I/O of its own: everything goes through the ports.
+ */
+import type { DecodeLimits, Feature } from '../protocol/frames.js';
+import { encodeAccepted, encodeConfirmation, encodeFetchComplete, encodeMessage, encodeMessageRaw, encodePresence } from '../protocol/frames.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { Disconnect } from '../protocol/close-codes.js';
+import type { ClientApp, ClientApps } from './client-apps.js';
+import { asMessageId, createIdGenerator, type MessageId, type NodeId, type UserId } from './ids.js';
+import type { AuthVerifier, Bus, Clock, Delivery, Logger, MessageStore, Metrics, Presence, StoredEntry, StoredMessage } from './ports.js';
+import { Session } from './session.js';
+import type { Transport } from './transport.js';
+
+export interface HubLimits {
+  readonly maxFetchCount: number;
+  /** Page size when FETCH_MISSING_MESSAGES_REQUEST has no count. */
+  readonly defaultFetchCount: number;
+  readonly maxConnectionsPerUser: number;
+  /** Inbound frames per second per connection after auth (0: unlimited). */
+  readonly rateLimitPerSec: number;
+  readonly maxErrorsBeforeAuth: number;
+  /** Frames held while the auth webhook answers. */
+  readonly maxBacklogFrames: number;
+  readonly decode: DecodeLimits;
+}
+
+export interface HubOptions {
+  readonly nodeId: NodeId;
+  readonly apps: ClientApps;
+  readonly bus: Bus;
+  readonly presence: Presence;
+  readonly store: MessageStore;
+  readonly auth: AuthVerifier;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly limits: HubLimits;
+}
+
+/** Work a session orders behind its earlier messages: `ready` settles first, then `after(ok)`. */
+export interface OrderedWork {
+  readonly ready: Promise<unknown> | undefined;
+  readonly after: (ok: boolean) => void;
+}
+
+/** One RELIABLE entry written to local connections and not yet proven received. */
+interface InFlight {
+  pending: number;
+  done: boolean;
+}
+
+export class Hub {
+  readonly apps: ClientApps;
+  readonly auth: AuthVerifier;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly limits: HubLimits;
+  readonly #bus: Bus;
+  readonly #presence: Presence;
+  readonly #store: MessageStore;
+  readonly #nodeId: NodeId;
+  readonly #nextId: () => string;
+  /** Authenticated local connections per user. */
+  readonly #local = new Map<UserId, Set<Session>>();
+  /** All open sessions, authenticated or not (for shutdown and sweeps). */
+  readonly #sessions = new Set<Session>();
+  /** RELIABLE entries in flight per recipient: excluded from fetches until proven or dropped. */
+  readonly #inFlight = new Map<UserId, Map<MessageId, InFlight>>();
+  /** Background store/bus work (confirmations, status updates) awaited on close. */
+  readonly #background = new Set<Promise<unknown>>();
+
+  constructor(options: HubOptions) {
+    this.apps = options.apps;
+    this.auth = options.auth;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.metrics = options.metrics;
+    this.limits = options.limits;
+    this.#bus = options.bus;
+    this.#presence = options.presence;
+    this.#store = options.store;
+    this.#nodeId = options.nodeId;
+    this.#nextId = createIdGenerator(options.nodeId, options.clock());
+    this.#bus.onDelivery((d) => this.#deliver(d));
+  }
+
+  get nodeId(): NodeId {
+    return this.#nodeId;
+  }
+
+  /** Number of users with at least one local connection. */
+  get localUsers(): number {
+    return this.#local.size;
+  }
+
+  get sessions(): ReadonlySet<Session> {
+    return this.#sessions;
+  }
+
+  /** RELIABLE entries written to local connections and not yet proven received (a queue depth). */
+  get inFlightCount(): number {
+    let n = 0;
+    for (const perUser of this.#inFlight.values()) n += perUser.size;
+    return n;
+  }
+
+  /** Store and bus operations issued and not yet settled (a queue depth). */
+  get backgroundCount(): number {
+    return this.#background.size;
+  }
+
+  /** A new connection: core's handle for its frames. */
+  openSession(transport: Transport): Session {
+    const session = new Session(transport, this);
+    this.#sessions.add(session);
+    this.metrics.connectionOpened();
+    return session;
+  }
+
+  /** The transport closed: forget the session. */
+  closeSession(session: Session, code: number): void {
+    if (!this.#sessions.delete(session)) return;
+    session.closed();
+    this.metrics.connectionClosed(code);
+  }
+
+  // ------------------------------------------------------------ membership
+
+  /**
+   * Registers an authenticated connection: local map, bus subscription on the user's first local
+   * connection, presence (USER_CONNECTED to the master user on the first connection anywhere).
+   * False when the user already holds the maximum number of connections.
+   */
+  async admit(session: Session, app: ClientApp, userId: UserId): Promise<boolean> {
+    let set = this.#local.get(userId);
+    if ((set?.size ?? 0) >= this.limits.maxConnectionsPerUser) return false;
+    if ((await this.#presence.connectionCount(userId)) >= this.limits.maxConnectionsPerUser) return false;
+    set = this.#local.get(userId);
+    if (set === undefined) {
+      set = new Set();
+      this.#local.set(userId, set);
+      this.metrics.usersOnline(this.#local.size);
+    }
+    set.add(session);
+    if (set.size === 1) await this.#bus.subscribe(userId);
+    const { firstForUser } = await this.#presence.addConnection(userId, session.transport.id, this.#nodeId);
+    if (firstForUser && userId !== app.masterUserId) this.#publishPresence(app.masterUserId, 'USER_CONNECTED', userId);
+    return true;
+  }
+
+  /** Undoes `admit` when the connection closes. */
+  release(session: Session, app: ClientApp, userId: UserId): void {
+    const set = this.#local.get(userId);
+    if (set === undefined || !set.delete(session)) return;
+    if (set.size === 0) {
+      this.#local.delete(userId);
+      this.metrics.usersOnline(this.#local.size);
+      this.#track(this.#bus.unsubscribe(userId), 'bus');
+    }
+    this.#track(
+      this.#presence.removeConnection(userId, session.transport.id).then(({ lastForUser }) => {
+        if (lastForUser && userId !== app.masterUserId) this.#publishPresence(app.masterUserId, 'USER_DISCONNECTED', userId);
+      }),
+      'presence',
+    );
+  }
+
+  #publishPresence(master: UserId, type: 'USER_CONNECTED' | 'USER_DISCONNECTED', userId: UserId): void {
+    this.#track(this.#bus.publish({ kind: 'presence', to: master, frame: encodePresence(type, userId) }), 'bus');
+  }
+
+  // ------------------------------------------------------------ routing
+
+  /** MESSAGE: RELIABLE is committed before it is accepted and published; FAST is published at once. */
+  routeMessage(session: Session, to: UserId, content: unknown, feature: Feature, reference: string | undefined): OrderedWork {
+    const from = session.userId!;
+    const id = asMessageId(this.#nextId());
+    this.metrics.messageRouted('MESSAGE', feature);
+    if (feature === 'FAST') {
+      const frame = encodeMessage(from, content, id, reference);
+      return {
+        ready: undefined,
+        after: () => this.#publishLive(session, { kind: 'message', to, id, from, frame, ...(reference === undefined ? {} : { reference }), reliable: false, acceptedAt: this.clock() }, reference),
+      };
+    }
+    const contentJson = JSON.stringify(content);
+    const entry: StoredMessage = { kind: 'message', id, to, from, contentJson, ...(reference === undefined ? {} : { reference }), storedAt: this.clock() };
+    const ready = this.#store.append([entry]);
+    return {
+      ready,
+      after: (ok) => {
+        if (!ok) return this.#storeFailed(session, reference);
+        if (reference !== undefined) session.send(encodeAccepted(reference, id), 'MESSAGE_ACCEPTED', 'RELIABLE');
+        const frame = encodeMessageRaw(from, contentJson, id, reference);
+        this.#track(this.#bus.publish({ kind: 'message', to, id, from, frame, ...(reference === undefined ? {} : { reference }), reliable: true, acceptedAt: this.clock() }), 'bus');
+      },
+    };
+  }
+
+  /** GROUP_MESSAGE: one copy per distinct recipient; no confirmation (seed). */
+  routeGroup(session: Session, to: readonly UserId[], content: unknown, feature: Feature, reference: string | undefined): OrderedWork {
+    const from = session.userId!;
+    this.metrics.messageRouted('GROUP_MESSAGE', feature);
+    const now = this.clock();
+    if (feature === 'FAST') {
+      return {
+        ready: undefined,
+        after: () => {
+          for (const user of to) {
+            const id = asMessageId(this.#nextId());
+            this.#track(this.#bus.publish({ kind: 'message', to: user, id, from, frame: encodeMessage(from, content, id, reference), reliable: false, acceptedAt: now }), 'bus');
+          }
+        },
+      };
+    }
+    const contentJson = JSON.stringify(content);
+    const entries: StoredMessage[] = to.map((user) => ({ kind: 'message', id: asMessageId(this.#nextId()), to: user, from, contentJson, storedAt: now }));
+    const ready = this.#store.append(entries);
+    return {
+      ready,
+      after: (ok) => {
+        if (!ok) return this.#storeFailed(session, reference);
+        for (const e of entries) {
+          this.#track(this.#bus.publish({ kind: 'message', to: e.to, id: e.id, from, frame: encodeMessageRaw(from, contentJson, e.id, reference), reliable: true, acceptedAt: now }), 'bus');
+        }
+      },
+    };
+  }
+
+  #publishLive(session: Session, delivery: Delivery, reference: string | undefined): void {
+    const handed = this.#bus.publish(delivery);
+    if (reference === undefined) {
+      this.#track(handed, 'bus');
+      return;
+    }
+    handed.then(
+      () => session.send(encodeAccepted(reference, delivery.kind === 'message' ? delivery.id : ''), 'MESSAGE_ACCEPTED', 'FAST'),
+      (err: unknown) => {
+        this.#backendFailed('bus', err);
+        session.sendError(ErrorCode.Internal, 'message could not be routed; not accepted', reference);
+      },
+    );
+  }
+
+  #storeFailed(session: Session, reference: string | undefined): void {
+    session.sendError(ErrorCode.Internal, 'message could not be stored; not accepted', reference);
+  }
+
+  // ------------------------------------------------------------ delivery
+
+  /** A delivery from the bus for a user with local connections. */
+  #deliver(d: Delivery): void {
+    const sessions = this.#local.get(d.to);
+    if (sessions === undefined || sessions.size === 0) return; // RELIABLE stays pending in the store
+    // Already on its way to this user through a fetch that read it between commit and publish.
+    if (d.kind !== 'presence' && d.reliable && this.#inFlight.get(d.to)?.has(d.id) === true) return;
+    const written: Session[] = [];
+    const type = d.kind === 'message' ? 'MESSAGE' : d.kind === 'confirmation' ? 'MESSAGE_CONFIRMATION' : 'PRESENCE';
+    for (const s of sessions) if (s.send(d.frame, type, d.kind === 'message' && !d.reliable ? 'FAST' : 'RELIABLE')) written.push(s);
+    if (written.length === 0 || d.kind === 'presence') return;
+    if (d.kind === 'message') this.metrics.deliveryLatency(this.clock() - d.acceptedAt);
+    if (!d.reliable) {
+      // FAST: the confirmation still waits for proof of receipt, but nothing was stored.
+      if (d.kind === 'message' && d.reference !== undefined) this.#confirmOnProof(written, d.from, d.reference);
+      return;
+    }
+    const entry = d.kind === 'message' ? { from: d.from, reference: d.reference } : undefined;
+    this.#trackInFlight(d.to, d.id, written, entry);
+    this.#track(this.#store.markSent(d.to, [d.id]), 'store');
+  }
+
+  #confirmOnProof(written: readonly Session[], sender: UserId, reference: string): void {
+    let done = false;
+    for (const s of written) {
+      void s.transport.proveDelivery().then((proved) => {
+        if (proved && !done) {
+          done = true;
+          this.#confirm(sender, reference);
+        }
+      });
+    }
+  }
+
+  /**
+   * Tracks a RELIABLE entry written to `written` connections: the first proof of receipt marks
+   * it DELIVERED (and confirms a referenced message to its sender); if every connection closes
+   * unproven it stays pending and comes with the next fetch.
+   */
+  #trackInFlight(to: UserId, id: MessageId, written: readonly Session[], message: { from: UserId; reference: string | undefined } | undefined): void {
+    let perUser = this.#inFlight.get(to);
+    if (perUser === undefined) {
+      perUser = new Map();
+      this.#inFlight.set(to, perUser);
+    }
+    const existing = perUser.get(id);
+    const state: InFlight = existing ?? { pending: 0, done: false };
+    state.pending += written.length;
+    if (existing === undefined) perUser.set(id, state);
+    for (const s of written) {
+      void s.transport.proveDelivery().then((proved) => {
+        state.pending--;
+        if (proved && !state.done) {
+          state.done = true;
+          this.#track(this.#store.markDelivered(to, [id]), 'store');
+          if (message?.reference !== undefined) this.#confirm(message.from, message.reference);
+        }
+        if (state.pending === 0 || state.done) this.#forgetInFlight(to, id, state);
+      });
+    }
+  }
+
+  #forgetInFlight(to: UserId, id: MessageId, state: InFlight): void {
+    const perUser = this.#inFlight.get(to);
+    if (perUser?.get(id) !== state) return;
+    if (!state.done && state.pending > 0) return;
+    perUser.delete(id);
+    if (perUser.size === 0) this.#inFlight.delete(to);
+  }
+
+  /** MESSAGE_CONFIRMATION to the original sender: stored first (confirmations are always reliable), then published. */
+  #confirm(sender: UserId, reference: string): void {
+    const id = asMessageId(this.#nextId());
+    const entry: StoredEntry = { kind: 'confirmation', id, to: sender, reference, storedAt: this.clock() };
+    this.#track(
+      this.#store.append([entry]).then(() => this.#bus.publish({ kind: 'confirmation', to: sender, id, frame: encodeConfirmation(reference), reliable: true })),
+      'store',
+    );
+  }
+
+  // ------------------------------------------------------------ fetch
+
+  /** FETCH_MISSING_MESSAGES_REQUEST: one page, oldest first, then COMPLETE with what is left. */
+  async fetchMissing(session: Session, count: number, reference: string | undefined): Promise<void> {
+    const userId = session.userId!;
+    const exclude = new Set(this.#inFlight.get(userId)?.keys());
+    let page;
+    try {
+      page = await this.#store.pending(userId, count, exclude);
+    } catch (err) {
+      this.#backendFailed('store', err);
+      session.sendError(ErrorCode.Internal, 'missing messages could not be read; try again', reference);
+      return;
+    }
+    if (session.isClosed) return;
+    for (const entry of page.entries) {
+      const frame =
+        entry.kind === 'message' ? encodeMessageRaw(entry.from, entry.contentJson, entry.id, entry.reference) : encodeConfirmation(entry.reference);
+      if (!session.send(frame, entry.kind === 'message' ? 'MESSAGE' : 'MESSAGE_CONFIRMATION', 'RELIABLE')) return;
+      this.#trackInFlight(userId, entry.id, [session], entry.kind === 'message' ? { from: entry.from, reference: entry.reference } : undefined);
+    }
+    session.send(encodeFetchComplete(page.remaining), 'FETCH_MISSING_MESSAGES_COMPLETE');
+    if (page.entries.length > 0) {
+      this.#track(
+        this.#store.markSent(
+          userId,
+          page.entries.map((e) => e.id),
+        ),
+        'store',
+      );
+    }
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  /** Closes every connection with `disconnect` (1001 on shutdown) and waits for background work. */
+  async shutdown(): Promise<void> {
+    for (const s of this.#sessions) s.transport.close(Disconnect.ShuttingDown);
+    await this.settle();
+  }
+
+  /** Waits until background store/bus work issued so far has settled. */
+  async settle(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+  }
+
+  #track(work: Promise<unknown>, backend: string): void {
+    const p = work.catch((err: unknown) => this.#backendFailed(backend, err));
+    this.#background.add(p);
+    void p.finally(() => this.#background.delete(p));
+  }
+
+  #backendFailed(backend: string, err: unknown): void {
+    this.metrics.backendError(backend);
+    this.logger.error({ backend, err }, 'backend operation failed');
+  }
+}

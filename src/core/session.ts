@@ -1,0 +1,263 @@
+/**
+ * Session: one client connection's protocol state (unauthenticated → authenticating →
+ * authenticated → closed) and its frame handling. Routing and delivery are the Hub's; this file
+ * decides what a frame means for this connection and answers client mistakes with ERROR frames.
+ */
+import { Disconnect } from '../protocol/close-codes.js';
+import { decodeFrame } from '../protocol/decode-frame.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { encodeAuthReply, encodeError, type AuthClientFrame, type ClientFrame, type FetchMissingFrame, type GroupMessageFrame, type MessageFrame } from '../protocol/frames.js';
+import type { ClientApp } from './client-apps.js';
+import type { UserId } from './ids.js';
+import type { Hub } from './hub.js';
+import type { Logger } from './ports.js';
+import { RateLimiter } from './rate-limiter.js';
+import type { Transport } from './transport.js';
+
+type State = 'unauthenticated' | 'authenticating' | 'authenticated' | 'closed';
+
+export class Session {
+  #state: State = 'unauthenticated';
+  #errorsBeforeAuth = 0;
+  /** Frames that arrived while the auth webhook was being asked; replayed in order afterwards. */
+  #backlog: string[] = [];
+  /**
+   * Tail of this connection's ordered work: a FAST message sent after a RELIABLE one that is still
+   * being committed waits for it, so one sender's messages keep their order (contract rule 6).
+   */
+  #tail: Promise<void> | null = null;
+  #tailLength = 0;
+  #fetchChain: Promise<void> = Promise.resolve();
+  #app: ClientApp | undefined;
+  #userId: UserId | undefined;
+  #log: Logger;
+  readonly #limiter: RateLimiter;
+  readonly openedAt: number;
+
+  constructor(
+    readonly transport: Transport,
+    readonly hub: Hub,
+  ) {
+    this.openedAt = hub.clock();
+    this.#limiter = new RateLimiter(hub.limits.rateLimitPerSec, this.openedAt);
+    this.#log = hub.logger.child({ connectionId: transport.id });
+  }
+
+  get isAuthenticated(): boolean {
+    return this.#state === 'authenticated';
+  }
+  get isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+  get userId(): UserId | undefined {
+    return this.#userId;
+  }
+  get app(): ClientApp | undefined {
+    return this.#app;
+  }
+  get log(): Logger {
+    return this.#log;
+  }
+
+  /** Writes a frame and counts it. */
+  send(frame: string, type: string, feature = ''): boolean {
+    const ok = this.transport.send(frame);
+    if (ok) this.hub.metrics.frameOut(type, feature);
+    return ok;
+  }
+
+  sendError(code: ErrorCode, message: string, reference?: string): void {
+    this.hub.metrics.protocolError(code);
+    this.send(encodeError(code, message, reference), 'ERROR');
+  }
+
+  /** A binary frame: the protocol is JSON text only. */
+  handleBinary(): void {
+    this.hub.metrics.frameIn('binary');
+    this.#refuse(ErrorCode.BadRequest, 'binary frames are not supported; send JSON text frames');
+  }
+
+  /** One inbound text frame. Never throws for client input. */
+  handleText(text: string): void {
+    if (this.#state === 'closed') return;
+    if (this.#state === 'authenticating') {
+      if (this.#backlog.length >= this.hub.limits.maxBacklogFrames) {
+        this.transport.close(Disconnect.BacklogFull);
+        return;
+      }
+      this.#backlog.push(text);
+      return;
+    }
+    const decoded = decodeFrame(text, this.hub.limits.decode);
+    if (!decoded.ok) {
+      this.hub.metrics.frameIn('invalid');
+      this.#refuse(decoded.error.code, decoded.error.message, decoded.error.reference);
+      return;
+    }
+    const frame = decoded.frame;
+    this.hub.metrics.frameIn(frame.type);
+    if (this.#state === 'unauthenticated') {
+      if (frame.type === 'AUTH_CLIENT') this.#authenticate(frame);
+      else this.#refuse(ErrorCode.Unauthenticated, 'send AUTH_CLIENT first', frame.reference);
+      return;
+    }
+    if (!this.#limiter.take(this.hub.clock())) {
+      this.sendError(ErrorCode.RateLimited, `more than ${this.hub.limits.rateLimitPerSec} frames/s; frame not processed`, frame.reference);
+      return;
+    }
+    this.#dispatch(frame);
+  }
+
+  #dispatch(frame: ClientFrame): void {
+    switch (frame.type) {
+      case 'AUTH_CLIENT':
+        this.sendError(ErrorCode.BadRequest, 'already authenticated; the identity of a connection never changes', frame.reference);
+        return;
+      case 'MESSAGE':
+        this.#message(frame);
+        return;
+      case 'GROUP_MESSAGE':
+        this.#groupMessage(frame);
+        return;
+      case 'FETCH_MISSING_MESSAGES_REQUEST':
+        this.#fetch(frame);
+        return;
+      default: {
+        const never: never = frame;
+        return never;
+      }
+    }
+  }
+
+  /** A client mistake: an ERROR frame; before auth, too many of them close the socket. */
+  #refuse(code: ErrorCode, message: string, reference?: string): void {
+    this.sendError(code, message, reference);
+    if (this.#state === 'unauthenticated' && ++this.#errorsBeforeAuth >= this.hub.limits.maxErrorsBeforeAuth) {
+      this.transport.close(Disconnect.TooManyErrorsBeforeAuth);
+    }
+  }
+
+  #authenticate(frame: AuthClientFrame): void {
+    const { appId, userId, token } = frame.data;
+    const app = this.hub.apps.byId(appId);
+    const reject = (why: string): void => {
+      this.#log.info({ appId, userId, why }, 'authentication refused');
+      this.send(encodeAuthReply(appId, userId, false), 'AUTH_CLIENT_REPLY');
+      if (++this.#errorsBeforeAuth >= this.hub.limits.maxErrorsBeforeAuth) this.transport.close(Disconnect.TooManyErrorsBeforeAuth);
+    };
+    if (app === undefined) return reject('unknown appId');
+    if (!this.hub.apps.isUserOf(app, userId)) return reject('userId is not <appName>-<digits>');
+
+    this.#state = 'authenticating';
+    const verdict = app.authEnabled && app.authUrl !== undefined ? this.hub.auth.verify(app.authUrl, { appId, userId, token }) : Promise.resolve(true);
+    verdict
+      .then(async (ok) => {
+        if (this.#state !== 'authenticating') return; // closed meanwhile
+        if (!ok) {
+          this.#state = 'unauthenticated';
+          reject('auth webhook said no or could not be reached');
+          return;
+        }
+        const admitted = await this.hub.admit(this, app, userId as UserId);
+        if (!admitted) {
+          this.#state = 'unauthenticated';
+          this.send(encodeAuthReply(appId, userId, false), 'AUTH_CLIENT_REPLY');
+          this.transport.close(Disconnect.TooManyConnections);
+          return;
+        }
+        if (this.#state !== 'authenticating') {
+          // Closed while being admitted: undo the registration.
+          this.hub.release(this, app, userId as UserId);
+          return;
+        }
+        this.#app = app;
+        this.#userId = userId as UserId;
+        this.#log = this.#log.child({ appId, userId });
+        this.#state = 'authenticated';
+        this.send(encodeAuthReply(appId, userId, true), 'AUTH_CLIENT_REPLY');
+        this.#log.debug({}, 'authenticated');
+      })
+      .catch((err: unknown) => {
+        this.#log.error({ err }, 'authentication failed');
+        if (this.#state === 'authenticating') {
+          this.#state = 'unauthenticated';
+          reject('internal error');
+        }
+      })
+      .finally(() => this.#drainBacklog());
+  }
+
+  #drainBacklog(): void {
+    const frames = this.#backlog;
+    this.#backlog = [];
+    for (const text of frames) this.handleText(text);
+  }
+
+  /** Recipient check shared by MESSAGE and GROUP_MESSAGE; answers the client when not ok. */
+  #recipientsOk(to: readonly string[], reference: string | undefined): boolean {
+    for (const r of to) {
+      const check = this.hub.apps.checkRecipient(this.#app!, r);
+      if (check === 'forbidden') {
+        this.sendError(ErrorCode.Forbidden, `${JSON.stringify(r.slice(0, 64))} is not a user of this app`, reference);
+        return false;
+      }
+      if (check === 'malformed') {
+        this.sendError(ErrorCode.BadRequest, `${JSON.stringify(r.slice(0, 64))} is not a userId (<appName>-<digits>)`, reference);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  #message(frame: MessageFrame): void {
+    if (!this.#recipientsOk([frame.data.to], frame.reference)) return;
+    const work = this.hub.routeMessage(this, frame.data.to as UserId, frame.data.content, frame.feature, frame.reference);
+    this.#ordered(work);
+  }
+
+  #groupMessage(frame: GroupMessageFrame): void {
+    if (!this.#recipientsOk(frame.data.to, frame.reference)) return;
+    const work = this.hub.routeGroup(this, frame.data.to as readonly UserId[], frame.data.content, frame.feature, frame.reference);
+    this.#ordered(work);
+  }
+
+  /**
+   * Runs `work.after` once everything queued before it on this connection has run. `work.ready`
+   * is what must settle first (a store commit); FAST work has none and runs at once when the
+   * tail is empty.
+   */
+  #ordered(work: { readonly ready: Promise<unknown> | undefined; readonly after: (ok: boolean) => void }): void {
+    if (work.ready === undefined && this.#tail === null) {
+      work.after(true);
+      return;
+    }
+    const ready = work.ready ?? Promise.resolve();
+    const prev = this.#tail ?? Promise.resolve();
+    this.#tailLength++;
+    const next = prev
+      .then(() => ready)
+      .then(
+        () => work.after(true),
+        () => work.after(false),
+      )
+      .finally(() => {
+        if (--this.#tailLength === 0) this.#tail = null;
+      });
+    this.#tail = next;
+  }
+
+  #fetch(frame: FetchMissingFrame): void {
+    const count = Math.min(frame.data.count ?? this.hub.limits.defaultFetchCount, this.hub.limits.maxFetchCount);
+    // One fetch at a time per connection, so two pages never carry the same entry.
+    this.#fetchChain = this.#fetchChain.then(() => this.hub.fetchMissing(this, count, frame.reference));
+  }
+
+  /** Called by the gateway once the socket has closed (any reason). Idempotent. */
+  closed(): void {
+    if (this.#state === 'closed') return;
+    const wasAuthenticated = this.#state === 'authenticated';
+    this.#state = 'closed';
+    this.#backlog = [];
+    if (wasAuthenticated) this.hub.release(this, this.#app!, this.#userId!);
+  }
+}

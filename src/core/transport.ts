@@ -1,0 +1,24 @@
+/**
+ * Transport: what core needs from one client connection. The gateway adapts a `ws` socket to it;
+ * tests can fake it. No socket types leak into core.
+ */
+import type { Disconnect } from '../protocol/close-codes.js';
+import type { ConnectionId } from './ids.js';
+
+export interface Transport {
+  readonly id: ConnectionId;
+  /**
+   * Writes one text frame. Returns false when the frame was not written (connection closing or
+   * closed, or the send buffer bound was just exceeded and the connection is being closed).
+   */
+  send(frame: string): boolean;
+  /**
+   * Resolves true once the peer has proven it received everything written before this call (it
+   * answered a ping sent after those frames: TCP and WebSocket keep order, and a peer's
+   * WebSocket stack answers a ping only after parsing the frames before it). Resolves false if
+   * the connection closed first. Calls in the same event-loop turn share one ping. Never rejects.
+   */
+  proveDelivery(): Promise<boolean>;
+  /** Closes with a code and reason. Idempotent. */
+  close(disconnect: Disconnect): void;
+}

@@ -1,0 +1,120 @@
+/**
+ * WsConnection adapts one `ws` socket to core's Transport: bounded sends (slow readers are closed
+ * with 1013), delivery proofs by ping/pong, heartbeat bookkeeping, and close as a value.
+ */
+import type { WebSocket } from 'ws';
+import { Disconnect } from '../protocol/close-codes.js';
+import type { ConnectionId } from '../core/ids.js';
+import type { Transport } from '../core/transport.js';
+
+interface Proof {
+  readonly promise: Promise<boolean>;
+  readonly resolve: (proved: boolean) => void;
+}
+
+function makeProof(): Proof {
+  let resolve!: (proved: boolean) => void;
+  const promise = new Promise<boolean>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+export class WsConnection implements Transport {
+  /** Proof waiting for the next ping (writes since the last ping join it). */
+  #nextProof: Proof | null = null;
+  /** Pings sent and not yet answered, oldest first, with their send time. */
+  readonly #awaitingPong: Array<{ sentAt: number; proof: Proof | null }> = [];
+  #closed = false;
+  #lastPingAt: number;
+
+  constructor(
+    readonly id: ConnectionId,
+    readonly socket: WebSocket,
+    readonly maxBufferedBytes: number,
+    readonly now: () => number,
+  ) {
+    this.#lastPingAt = now();
+    socket.on('pong', () => this.#onPong());
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  send(frame: string): boolean {
+    if (this.#closed || this.socket.readyState !== 1) return false;
+    this.socket.send(frame);
+    // bufferedAmount counts what the kernel has not taken yet: a reader that stopped reading.
+    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
+      this.close(Disconnect.SlowConsumer);
+      return false;
+    }
+    return true;
+  }
+
+  proveDelivery(): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    if (this.#nextProof === null) {
+      const proof = makeProof();
+      this.#nextProof = proof;
+      // One ping for everything written in this event-loop turn.
+      setImmediate(() => this.#ping());
+    }
+    return this.#nextProof.promise;
+  }
+
+  /** Sends a ping; the proof gathered so far rides on it. Also the heartbeat. */
+  #ping(): void {
+    const proof = this.#nextProof;
+    this.#nextProof = null;
+    if (this.#closed || this.socket.readyState !== 1) {
+      proof?.resolve(false);
+      return;
+    }
+    const sentAt = this.now();
+    this.#lastPingAt = sentAt;
+    this.#awaitingPong.push({ sentAt, proof });
+    this.socket.ping();
+  }
+
+  #onPong(): void {
+    const entry = this.#awaitingPong.shift();
+    entry?.proof?.resolve(true);
+  }
+
+  /**
+   * Heartbeat step, called by the gateway's sweep: closes a connection whose oldest ping has gone
+   * unanswered for `pongTimeoutMs` (a peer that vanished without a FIN), and pings one that has
+   * not been pinged for `pingIntervalMs`.
+   */
+  heartbeat(nowMs: number, pingIntervalMs: number, pongTimeoutMs: number): void {
+    if (this.#closed) return;
+    const oldest = this.#awaitingPong[0];
+    if (oldest !== undefined && nowMs - oldest.sentAt > pongTimeoutMs) {
+      this.socket.terminate();
+      return;
+    }
+    if (pingIntervalMs > 0 && nowMs - this.#lastPingAt >= pingIntervalMs) {
+      if (this.#nextProof === null) this.#ping();
+    }
+  }
+
+  close(disconnect: Disconnect): void {
+    if (this.#closed) return;
+    this.socket.close(disconnect.code, disconnect.reason);
+    this.#markClosed();
+  }
+
+  /** The socket is gone (close event, or close() called): unproven deliveries stay unproven. */
+  #markClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#nextProof?.resolve(false);
+    this.#nextProof = null;
+    for (const entry of this.#awaitingPong.splice(0)) entry.proof?.resolve(false);
+  }
+
+  /** Called by the endpoint on the socket's 'close' event. */
+  socketClosed(): void {
+    this.#markClosed();
+  }
+}

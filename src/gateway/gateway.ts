@@ -1,0 +1,211 @@
+/**
+ * createGateway: the `serve` shell. HTTP server with /healthz, /readyz, /metrics; WebSocket
+ * upgrades on /ws (max payload → 1009, Origin allowlist, handshake timeouts); one sweep timer for
+ * heartbeats and the auth deadline; graceful stop (1001, flush, close backends).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { Disconnect } from '../protocol/close-codes.js';
+import { defaultDecodeLimits } from '../protocol/frames.js';
+import { ClientApps, type ClientAppConfig } from '../core/client-apps.js';
+import { Hub } from '../core/hub.js';
+import { asConnectionId, asNodeId } from '../core/ids.js';
+import type { Bus, Clock, Logger, MessageStore, Presence } from '../core/ports.js';
+import { WebhookAuthVerifier } from './auth-webhook.js';
+import { WsConnection } from './connection.js';
+import { createHttpHandler } from './http-routes.js';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+
+/** The slice of `serve`'s configuration the gateway uses (ServeConfig satisfies it). */
+export interface GatewayOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly nodeId?: string | undefined;
+  readonly maxPayload: number;
+  readonly maxBufferedBytes: number;
+  readonly authTimeoutMs: number;
+  readonly authDeadlineMs: number;
+  readonly maxErrorsBeforeAuth: number;
+  readonly pingIntervalMs: number;
+  readonly pongTimeoutMs: number;
+  readonly maxFetchCount: number;
+  readonly maxGroupSize: number;
+  readonly maxConnectionsPerUser: number;
+  readonly rateLimit: number;
+  readonly allowedOrigins: readonly string[];
+  readonly headersTimeoutMs: number;
+  readonly drainTimeoutMs: number;
+  readonly clientApps: readonly ClientAppConfig[];
+}
+
+export interface GatewayBackends {
+  readonly bus: Bus;
+  readonly presence: Presence;
+  readonly store: MessageStore;
+}
+
+export interface Gateway {
+  /** Starts the backends, then listens. Resolves with the bound address. */
+  start(): Promise<{ host: string; port: number }>;
+  /** Stops accepting, closes every client with 1001, flushes and closes the backends. Idempotent. */
+  stop(): Promise<void>;
+  readonly metrics: GatewayMetrics;
+  readonly hub: Hub;
+}
+
+export function createGateway(options: GatewayOptions, backends: GatewayBackends, logger: Logger, clock: Clock = Date.now): Gateway {
+  const nodeId = asNodeId(options.nodeId ?? randomUUID().slice(0, 8));
+  const log = logger.child({ nodeId });
+  const metrics = createGatewayMetrics();
+  const hub = new Hub({
+    nodeId,
+    apps: new ClientApps(options.clientApps),
+    bus: backends.bus,
+    presence: backends.presence,
+    store: backends.store,
+    auth: new WebhookAuthVerifier(options.authTimeoutMs, log),
+    clock,
+    logger: log,
+    metrics,
+    limits: {
+      maxFetchCount: options.maxFetchCount,
+      defaultFetchCount: Math.min(100, options.maxFetchCount),
+      maxConnectionsPerUser: options.maxConnectionsPerUser,
+      rateLimitPerSec: options.rateLimit,
+      maxErrorsBeforeAuth: options.maxErrorsBeforeAuth,
+      maxBacklogFrames: 100,
+      decode: { ...defaultDecodeLimits, maxGroupSize: options.maxGroupSize },
+    },
+  });
+  metrics.gauge('switchboard_inflight_entries', 'RELIABLE entries written and awaiting proof of receipt', () => hub.inFlightCount);
+  metrics.gauge('switchboard_backend_pending_operations', 'Store and bus operations not yet settled', () => hub.backgroundCount);
+
+  const allBackends = [backends.store, backends.bus, backends.presence];
+  const connections = new Map<WebSocket, WsConnection>();
+  let stopping = false;
+  let started = false;
+  let stopped: Promise<void> | undefined;
+  let sweep: NodeJS.Timeout | undefined;
+
+  const server: Server = createServer(
+    {
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.headersTimeoutMs + 5_000,
+      connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs),
+      maxHeaderSize: 16_384,
+    },
+    createHttpHandler({
+      registry: metrics.registry,
+      readiness: () => {
+        const states = Object.fromEntries(allBackends.map((b) => [b.name, b.isReady()]));
+        return { ready: started && !stopping && allBackends.every((b) => b.isReady()), backends: states };
+      },
+    }),
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // Malformed or timed-out HTTP (slow-loris handshakes): answer if we still can, never crash.
+    if (socket.writable && !socket.destroyed) {
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    } else socket.destroy();
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false });
+
+  function abortHandshake(socket: Socket, status: number): void {
+    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    else socket.destroy();
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', (err) => log.debug({ err: err.message }, 'upgrade socket error'));
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/ws') return abortHandshake(socket, 404);
+    if (stopping) return abortHandshake(socket, 503);
+    const origin = req.headers.origin;
+    if (options.allowedOrigins.length > 0 && origin !== undefined && !options.allowedOrigins.includes(origin)) return abortHandshake(socket, 403);
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+  });
+
+  function onConnection(ws: WebSocket): void {
+    const id = asConnectionId(randomUUID());
+    const connection = new WsConnection(id, ws, options.maxBufferedBytes, clock);
+    connections.set(ws, connection);
+    const session = hub.openSession(connection);
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) session.handleBinary();
+      else session.handleText(data.toString('utf8'));
+    });
+    // Every socket has an error listener: a protocol error (oversize → 1009, bad UTF-8 → 1007,
+    // bad framing → 1002) closes that socket and nothing else.
+    ws.on('error', (err) => session.log.debug({ err: err.message }, 'connection error'));
+    ws.on('close', (code: number) => {
+      connections.delete(ws);
+      connection.socketClosed();
+      hub.closeSession(session, code);
+      session.log.debug({ code }, 'connection closed');
+    });
+  }
+
+  function runSweep(): void {
+    const now = clock();
+    for (const session of hub.sessions) {
+      const connection = session.transport as WsConnection;
+      if (!session.isAuthenticated && options.authDeadlineMs > 0 && now - session.openedAt > options.authDeadlineMs) {
+        connection.close(Disconnect.AuthDeadline);
+        continue;
+      }
+      connection.heartbeat(now, options.pingIntervalMs, options.pongTimeoutMs);
+    }
+  }
+
+  async function start(): Promise<{ host: string; port: number }> {
+    for (const backend of allBackends) await backend.start();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    started = true;
+    const sweepMs = Math.max(50, Math.min(options.pingIntervalMs || 1_000, options.pongTimeoutMs, options.authDeadlineMs || 1_000) / 2);
+    sweep = setInterval(runSweep, sweepMs);
+    sweep.unref();
+    const address = server.address() as AddressInfo;
+    log.info({ host: options.host, port: address.port }, 'gateway started');
+    return { host: options.host, port: address.port };
+  }
+
+  async function stopOnce(): Promise<void> {
+    stopping = true;
+    if (sweep !== undefined) clearInterval(sweep);
+    const closedServer = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await hub.shutdown();
+    // Wait for clients to finish the close handshake, then cut whatever is left.
+    const deadline = clock() + options.drainTimeoutMs;
+    while (connections.size > 0 && clock() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const ws of connections.keys()) ws.terminate();
+    await hub.settle();
+    for (const backend of allBackends) {
+      try {
+        await backend.close();
+      } catch (err) {
+        log.error({ backend: backend.name, err }, 'backend close failed');
+      }
+    }
+    server.closeAllConnections();
+    await closedServer;
+    log.info({}, 'gateway stopped');
+  }
+
+  return {
+    start,
+    stop: () => (stopped ??= stopOnce()),
+    metrics,
+    hub,
+  };
+}

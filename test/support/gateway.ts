@@ -1,0 +1,28 @@
+/**
+ * startGateway: an in-process gateway on port 0 with memory backends (or given ones), for
+ * integration tests. Always stop() it in afterEach.
+ */
+import { MemoryBus } from '../../src/adapters/memory/memory-bus.js';
+import { MemoryMessageStore } from '../../src/adapters/memory/memory-message-store.js';
+import { MemoryPresence } from '../../src/adapters/memory/memory-presence.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { serveOptions, type ServeConfig } from '../../src/config/options.js';
+import { silentLogger } from '../../src/core/ports.js';
+import { createGateway, type Gateway, type GatewayBackends } from '../../src/gateway/gateway.js';
+
+export interface TestGateway {
+  readonly gateway: Gateway;
+  readonly url: string;
+  readonly httpUrl: string;
+  readonly backends: GatewayBackends;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(overrides: Partial<ServeConfig> = {}, backends?: GatewayBackends): Promise<TestGateway> {
+  const base = loadConfig('serve', serveOptions, { argv: [], env: {} });
+  const config = { ...base, port: 0, ...overrides };
+  const b = backends ?? { bus: new MemoryBus(), presence: new MemoryPresence(), store: new MemoryMessageStore() };
+  const gateway = createGateway(config, b, silentLogger);
+  const { port } = await gateway.start();
+  return { gateway, url: `ws://127.0.0.1:${port}/ws`, httpUrl: `http://127.0.0.1:${port}`, backends: b, stop: () => gateway.stop() };
+}
