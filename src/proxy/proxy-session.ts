@@ -1,0 +1,315 @@
+/**
+ * ProxySession: the pure state machine of one proxied connection (one connectionId): the client
+ * leg, the upstream leg, a queue per direction, the retry count and the grace. Pure: no sockets
+ * and no timers. It takes events and returns commands; proxy-server.ts executes them.
+ */
+import { FrameQueue, type Frame } from './frame-queue.js';
+import { ProxyCloseCode, ProxyCloses, type ProxyClose } from './proxy-close-codes.js';
+
+/** How the delay between upstream reconnect attempts grows. */
+export type Backoff = 'fixed' | 'exponential';
+
+/** Settings of one session (the proxy flags, in their units). */
+export interface ProxySessionOptions {
+  /** Delay before each reconnect attempt (the base delay for `exponential`), ms. */
+  readonly retryIntervalMs: number;
+  /** Reconnect attempts after an upstream loss before the client is closed with 1011. */
+  readonly maxRetries: number;
+  /** `fixed`: every attempt waits retryIntervalMs. `exponential`: doubles per attempt, with jitter. */
+  readonly backoff: Backoff;
+  /** Cap of the exponential delay, ms. */
+  readonly maxRetryIntervalMs: number;
+  /** How long the upstream is kept for a dropped client, ms (0: closed at once). */
+  readonly graceMs: number;
+  /** Bound of each direction's queue, frames. */
+  readonly maxQueueFrames: number;
+  /** Bound of each direction's queue, bytes. */
+  readonly maxQueueBytes: number;
+  /** Source of jitter in [0, 1). Injected so tests are deterministic. */
+  readonly random: () => number;
+}
+
+/** `pending`: the client's upgrade waits for the first upstream dial. `absent`: dropped, in the grace. */
+export type ClientState = 'pending' | 'attached' | 'absent';
+/** `waiting`: a reconnect attempt is scheduled. `closed`: the session ended. */
+export type UpstreamState = 'connecting' | 'open' | 'waiting' | 'closed';
+/** The two legs of a session. */
+export type Leg = 'client' | 'upstream';
+
+/** Why a session ended (a metric label and a log field). */
+export type EndReason =
+  | 'client-closed'
+  | 'client-never-upgraded'
+  | 'grace-expired'
+  | 'retries-spent'
+  | 'client-queue-full'
+  | 'upstream-queue-full'
+  | 'client-slow'
+  | 'upstream-slow'
+  | 'shutdown';
+
+/** Frames still queued when a session ended: they were never sent, and the ending close says so. */
+export interface Discarded {
+  readonly toUpstream: number;
+  readonly toClient: number;
+}
+
+/**
+ * What the server shell must do, in the order given. `dial` opens a new upstream socket
+ * (attempt 0 is the first connect); `scheduleRetry` and `startGrace` ask for one timer each that
+ * calls `retryDue()` / `graceExpired()`; `end` means: clear this session's timers and forget it.
+ */
+export type SessionCommand =
+  | { readonly type: 'dial'; readonly attempt: number }
+  | { readonly type: 'scheduleRetry'; readonly attempt: number; readonly delayMs: number }
+  | { readonly type: 'sendUpstream'; readonly frames: readonly Frame[] }
+  | { readonly type: 'sendClient'; readonly frames: readonly Frame[] }
+  | { readonly type: 'startGrace'; readonly delayMs: number }
+  | { readonly type: 'cancelGrace' }
+  | { readonly type: 'closeClient'; readonly close: ProxyClose }
+  | { readonly type: 'closeUpstream'; readonly close: ProxyClose }
+  | { readonly type: 'end'; readonly reason: EndReason; readonly discarded: Discarded };
+
+const NONE: readonly SessionCommand[] = Object.freeze([]);
+
+/**
+ * One proxied connection.
+ *
+ * Guarantees: frames leave each queue in arrival order, exactly once; a frame is either passed
+ * on, queued, or the session ends with a close that names the cause (1011, 1013) — never dropped
+ * silently. After an `end` command every event returns no commands.
+ */
+export class ProxySession {
+  readonly #options: ProxySessionOptions;
+  readonly #toUpstream: FrameQueue;
+  readonly #toClient: FrameQueue;
+  #client: ClientState = 'pending';
+  #upstream: UpstreamState = 'closed';
+  #retriesUsed = 0;
+  #openedAtMs: number | undefined;
+  #pendingClose: ProxyClose | undefined;
+  #ended = false;
+
+  constructor(options: ProxySessionOptions) {
+    this.#options = options;
+    const limits = { maxFrames: options.maxQueueFrames, maxBytes: options.maxQueueBytes };
+    this.#toUpstream = new FrameQueue(limits);
+    this.#toClient = new FrameQueue(limits);
+  }
+
+  get clientState(): ClientState {
+    return this.#client;
+  }
+
+  get upstreamState(): UpstreamState {
+    return this.#upstream;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Consecutive failed reconnect attempts so far. */
+  get retriesUsed(): number {
+    return this.#retriesUsed;
+  }
+
+  /** Frames and bytes waiting in each direction. */
+  get queued(): { toUpstreamFrames: number; toUpstreamBytes: number; toClientFrames: number; toClientBytes: number } {
+    return {
+      toUpstreamFrames: this.#toUpstream.length,
+      toUpstreamBytes: this.#toUpstream.bytes,
+      toClientFrames: this.#toClient.length,
+      toClientBytes: this.#toClient.bytes,
+    };
+  }
+
+  /** Called once, when the client's upgrade request arrives: dial the upstream. */
+  start(): readonly SessionCommand[] {
+    if (this.#ended || this.#upstream !== 'closed') return NONE;
+    this.#upstream = 'connecting';
+    return [{ type: 'dial', attempt: 0 }];
+  }
+
+  /** The upstream leg finished its handshake. Drains the client's queue in order. */
+  upstreamOpened(nowMs: number): readonly SessionCommand[] {
+    if (this.#ended || this.#upstream !== 'connecting') return NONE;
+    this.#upstream = 'open';
+    this.#openedAtMs = nowMs;
+    const out: SessionCommand[] = [];
+    if (this.#toUpstream.length > 0) out.push({ type: 'sendUpstream', frames: this.#toUpstream.takeAll() });
+    if (this.#pendingClose !== undefined && this.#client === 'absent') {
+      // The client closed normally while frames were still queued: they are delivered first.
+      out.push({ type: 'closeUpstream', close: this.#pendingClose });
+      this.#end('client-closed', out);
+    }
+    return out;
+  }
+
+  /**
+   * The upstream leg closed or failed (any cause the proxy did not ask for: close frame, error,
+   * refused or timed-out dial, missed pong). Schedules a reconnect, or ends with 1011 when the
+   * retries are spent. An upstream that stayed open at least one retry interval resets the count.
+   */
+  upstreamLost(nowMs: number): readonly SessionCommand[] {
+    if (this.#ended || this.#upstream === 'closed' || this.#upstream === 'waiting') return NONE;
+    if (this.#openedAtMs !== undefined && nowMs - this.#openedAtMs >= this.#options.retryIntervalMs) this.#retriesUsed = 0;
+    this.#openedAtMs = undefined;
+    if (this.#retriesUsed >= this.#options.maxRetries) {
+      const out: SessionCommand[] = [];
+      this.#upstream = 'closed';
+      this.#closeClient(ProxyCloses.RetriesSpent, out);
+      this.#end('retries-spent', out);
+      return out;
+    }
+    this.#retriesUsed += 1;
+    this.#upstream = 'waiting';
+    return [{ type: 'scheduleRetry', attempt: this.#retriesUsed, delayMs: this.retryDelayMs(this.#retriesUsed) }];
+  }
+
+  /** The retry timer fired: dial again. */
+  retryDue(): readonly SessionCommand[] {
+    if (this.#ended || this.#upstream !== 'waiting') return NONE;
+    this.#upstream = 'connecting';
+    return [{ type: 'dial', attempt: this.#retriesUsed }];
+  }
+
+  /** Delay before reconnect attempt `attempt` (1-based), ms. */
+  retryDelayMs(attempt: number): number {
+    const { retryIntervalMs, maxRetryIntervalMs, backoff, random } = this.#options;
+    if (backoff === 'fixed') return retryIntervalMs;
+    const base = Math.min(maxRetryIntervalMs, retryIntervalMs * 2 ** Math.min(attempt - 1, 30));
+    // "Equal jitter": at least half the base, so clients that lost the same upstream spread out
+    // without ever retrying immediately.
+    return Math.max(1, Math.round(base / 2 + random() * (base / 2)));
+  }
+
+  /**
+   * A client socket is attached: the first one (upgrade done), a resume within the grace, or a
+   * newer client taking over the connectionId (the shell has already closed the older socket).
+   * Drains the upstream's queue to it in order.
+   */
+  clientAttached(): readonly SessionCommand[] {
+    if (this.#ended) return NONE;
+    const out: SessionCommand[] = [];
+    if (this.#client === 'absent') out.push({ type: 'cancelGrace' });
+    this.#client = 'attached';
+    this.#pendingClose = undefined;
+    if (this.#toClient.length > 0) out.push({ type: 'sendClient', frames: this.#toClient.takeAll() });
+    return out;
+  }
+
+  /** The client leg is gone without asking (no close frame, error, missed pong, or a code other than 1000). */
+  clientDropped(): readonly SessionCommand[] {
+    if (this.#ended || this.#client === 'absent') return NONE;
+    const out: SessionCommand[] = [];
+    if (this.#client === 'pending') {
+      this.#closeUpstream(ProxyCloses.ClientGone, out);
+      this.#end('client-never-upgraded', out);
+      return out;
+    }
+    this.#client = 'absent';
+    if (this.#options.graceMs <= 0) {
+      this.#closeUpstream(ProxyCloses.GraceExpired, out);
+      this.#end('grace-expired', out);
+      return out;
+    }
+    out.push({ type: 'startGrace', delayMs: this.#options.graceMs });
+    return out;
+  }
+
+  /**
+   * The client closed with 1000: the session ends and the upstream gets the same code and
+   * reason. Frames still queued for a reconnecting upstream are delivered first (bounded by the
+   * retries and the grace).
+   */
+  clientClosedNormally(close: ProxyClose): readonly SessionCommand[] {
+    if (this.#ended || this.#client !== 'attached') return this.clientDropped();
+    if (this.#upstream === 'open' || this.#toUpstream.length === 0) {
+      const out: SessionCommand[] = [];
+      this.#client = 'absent';
+      this.#closeUpstream(close, out);
+      this.#end('client-closed', out);
+      return out;
+    }
+    this.#pendingClose = close;
+    return this.clientDropped();
+  }
+
+  /** The grace timer fired with the client still away: close the upstream and forget the session. */
+  graceExpired(): readonly SessionCommand[] {
+    if (this.#ended || this.#client !== 'absent') return NONE;
+    const out: SessionCommand[] = [];
+    this.#closeUpstream(ProxyCloses.GraceExpired, out);
+    this.#end('grace-expired', out);
+    return out;
+  }
+
+  /** A frame from the client: passed on while the upstream is open, queued otherwise. */
+  clientMessage(frame: Frame): readonly SessionCommand[] {
+    if (this.#ended) return NONE;
+    if (this.#upstream === 'open') return [{ type: 'sendUpstream', frames: [frame] }];
+    if (this.#toUpstream.push(frame)) return NONE;
+    const out: SessionCommand[] = [];
+    this.#closeClient(ProxyCloses.ClientQueueFull, out);
+    this.#closeUpstream(ProxyCloses.SessionEnded, out);
+    this.#end('client-queue-full', out);
+    return out;
+  }
+
+  /** A frame from the upstream: passed on while a client is attached, queued otherwise. */
+  upstreamMessage(frame: Frame): readonly SessionCommand[] {
+    if (this.#ended) return NONE;
+    if (this.#client === 'attached') return [{ type: 'sendClient', frames: [frame] }];
+    if (this.#toClient.push(frame)) return NONE;
+    const out: SessionCommand[] = [];
+    this.#closeUpstream(ProxyCloses.UpstreamQueueFull, out);
+    this.#closeClient(ProxyCloses.SessionEnded, out);
+    this.#end('upstream-queue-full', out);
+    return out;
+  }
+
+  /** A leg's socket send buffer passed the byte bound: that peer is not reading. Ends with 1013. */
+  sendBufferFull(leg: Leg): readonly SessionCommand[] {
+    if (this.#ended) return NONE;
+    const out: SessionCommand[] = [];
+    const close = leg === 'client' ? ProxyCloses.ClientSlow : ProxyCloses.UpstreamSlow;
+    this.#closeClient(close, out);
+    this.#closeUpstream(leg === 'client' ? ProxyCloses.SessionEnded : close, out);
+    this.#end(leg === 'client' ? 'client-slow' : 'upstream-slow', out);
+    return out;
+  }
+
+  /** The proxy is stopping: both legs get 1001. */
+  shutdown(): readonly SessionCommand[] {
+    if (this.#ended) return NONE;
+    const out: SessionCommand[] = [];
+    this.#closeClient(ProxyCloses.ShuttingDown, out);
+    this.#closeUpstream(ProxyCloses.ShuttingDown, out);
+    this.#end('shutdown', out);
+    return out;
+  }
+
+  #closeClient(close: ProxyClose, out: SessionCommand[]): void {
+    if (this.#client !== 'absent') out.push({ type: 'closeClient', close });
+    this.#client = 'absent';
+  }
+
+  #closeUpstream(close: ProxyClose, out: SessionCommand[]): void {
+    if (this.#upstream === 'open' || this.#upstream === 'connecting') out.push({ type: 'closeUpstream', close });
+    this.#upstream = 'closed';
+  }
+
+  #end(reason: EndReason, out: SessionCommand[]): void {
+    this.#ended = true;
+    this.#upstream = 'closed';
+    this.#client = 'absent';
+    const discarded = { toUpstream: this.#toUpstream.takeAll().length, toClient: this.#toClient.takeAll().length };
+    out.push({ type: 'end', reason, discarded });
+  }
+}
+
+/** True for the one client close code that ends a session at once instead of starting the grace. */
+export function isNormalClose(code: number): boolean {
+  return code === ProxyCloseCode.Normal;
+}
