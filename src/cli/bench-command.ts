@@ -1,5 +1,75 @@
-/** `switchboard bench` (being built). */
-export async function runBench(_argv: readonly string[], _env: NodeJS.ProcessEnv): Promise<void> {
-  await Promise.resolve();
-  throw new Error('switchboard bench is not built yet');
+/**
+ * `switchboard bench`: reads the bench config, runs one scenario (or the --compare suite), shows
+ * progress on stderr and prints the result on stdout (with --json: only the JSON object).
+ */
+import { loadConfig } from '../config/load-config.js';
+import { benchOptions, type BenchConfig } from '../config/options.js';
+import { formatBenchResult, toBenchJson } from '../bench/bench-result.js';
+import { writeHtmlReport } from '../bench/html-report.js';
+import { runBench as executeBench, type BenchProgress, type BenchRunOptions } from '../bench/run-bench.js';
+
+export async function runBenchConfig(config: BenchConfig): Promise<void> {
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    if (config.compare) {
+      const { runCompare, formatCompare } = await import('../bench/run-compare.js');
+      const table = await runCompare(toRunOptions(config), { signal: abort.signal, log: (line) => process.stderr.write(`${line}\n`), ...(config.quiet ? {} : { onProgress: progressPrinter() }) });
+      process.stdout.write(config.json ? `${JSON.stringify(table)}\n` : `${formatCompare(table)}\n`);
+      return;
+    }
+    const result = await executeBench(toRunOptions(config), { signal: abort.signal, ...(config.quiet ? {} : { onProgress: progressPrinter() }) });
+    if (process.stderr.isTTY && !config.quiet) process.stderr.write('\n');
+    if (config.report !== undefined) {
+      await writeHtmlReport(config.report, result);
+      process.stderr.write(`report written to ${config.report}\n`);
+    }
+    process.stdout.write(config.json ? `${JSON.stringify(toBenchJson(result))}\n` : `${formatBenchResult(result)}\n`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** `switchboard bench` entry point. */
+export async function runBench(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  await runBenchConfig(loadConfig('bench', benchOptions, { argv, env }));
+}
+
+function toRunOptions(c: BenchConfig): BenchRunOptions {
+  return {
+    url: c.url,
+    scenario: c.scenario,
+    protocol: c.protocol,
+    connections: c.connections,
+    intervalMs: c.interval,
+    ratePerSec: c.rate,
+    payloadChars: c.payload,
+    durationSec: c.duration,
+    warmupSec: c.warmup,
+    feature: c.feature,
+    groupSize: c.groupSize,
+    window: c.window,
+    concurrency: c.concurrency,
+    appId: c.appId,
+    appName: c.appName,
+    token: c.token,
+    userOffset: c.userOffset,
+    ...(c.serverPid === undefined ? {} : { serverPid: c.serverPid }),
+    ...(c.metricsUrl === undefined ? {} : { metricsUrl: c.metricsUrl }),
+  };
+}
+
+/** One progress line per second on stderr (rewritten in place on a terminal). */
+function progressPrinter(): (p: BenchProgress) => void {
+  const tty = process.stderr.isTTY;
+  return (p) => {
+    const line =
+      p.phase === 'connecting' || p.phase === 'idle'
+        ? `[${String(p.elapsedSec).padStart(4)}s] ${p.phase}: ${p.connected} connected`
+        : `[${String(p.elapsedSec).padStart(4)}s] ${p.phase}: sent ${p.sent} received ${p.received} (${p.lastSecondReceived}/s) p99 ${p.lastSecondP99.toFixed(1)} ms, generator ${Math.round(p.elu * 100)}% busy, late ${p.lateSends}`;
+    process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+  };
 }

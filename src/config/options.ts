@@ -104,6 +104,7 @@ export const benchOptions = {
   warmup: opt(int(0, 3_600), 0, 'seconds of sending before measurement starts', 'an integer ≥ 0'),
   feature: opt(z.enum(['FAST', 'RELIABLE']), 'FAST', 'FAST or RELIABLE', 'FAST or RELIABLE'),
   groupSize: opt(int(1, 100_000), 10, 'recipients per GROUP_MESSAGE (fanout scenario)', 'an integer ≥ 1'),
+  window: opt(int(1, 10_000), 16, 'messages in flight per connection (max and offline scenarios)', 'an integer 1–10000'),
   concurrency: opt(int(1, 10_000), 50, 'connections opened at once', 'an integer 1–10000'),
   appId: opt(str(), 'demo', 'appId to authenticate with', 'a string'),
   appName: opt(str(), 'demo', 'appName, the userId prefix', 'a string'),
@@ -112,6 +113,8 @@ export const benchOptions = {
   protocol: opt(z.enum(['switchboard', 'echo', 'socketio']), 'switchboard', 'what the server speaks: switchboard, echo (raw ws echo) or socketio', 'switchboard, echo or socketio'),
   json: opt(bool(), false, 'print the result as one JSON object', 'true or false', { kind: 'boolean' }),
   report: opt(z.string().optional(), undefined, 'write an HTML report with charts to this file', 'a file path'),
+  serverPid: opt(int(1).optional(), undefined, 'server process id: the idle scenario reads its memory from /proc', 'a process id'),
+  metricsUrl: opt(url(['http:', 'https:']).optional(), undefined, 'server /metrics URL: the idle scenario reads process_resident_memory_bytes there', 'an http:// URL'),
   compare: opt(bool(), false, 'run the comparison suite (raw ws floor, switchboard, Socket.IO) and print ratios', 'true or false', { kind: 'boolean' }),
   quiet: opt(bool(), false, 'no progress line', 'true or false', { kind: 'boolean' }),
 } satisfies OptionTable;

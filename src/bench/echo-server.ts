@@ -1,0 +1,59 @@
+/**
+ * The floor of the comparison: a raw `ws` server that sends every frame straight back to its
+ * sender, on any path. Runnable as a child process: `node dist/bench/echo-server.js [--port N]`.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { WebSocketServer } from 'ws';
+
+/** A running echo server. */
+export interface EchoServer {
+  /** The bound TCP port. */
+  readonly port: number;
+  /** Closes every connection and the listener; resolves when both are gone. */
+  close(): Promise<void>;
+}
+
+/** Starts the echo server on `host:port` (port 0 picks a free one). */
+export async function startEchoServer(options: { host?: string; port?: number } = {}): Promise<EchoServer> {
+  const host = options.host ?? '127.0.0.1';
+  const http: Server = createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only\n');
+  });
+  const wss = new WebSocketServer({ server: http, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 });
+  wss.on('connection', (socket) => {
+    // An error (e.g. a reset) only ends that socket; the server keeps going.
+    socket.on('error', () => socket.terminate());
+    socket.on('message', (data, isBinary) => {
+      socket.send(data, { binary: isBinary });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => http.close(() => resolve()));
+      }),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '0' } }, strict: true });
+  const server = await startEchoServer({ host: values.host, port: Number(values.port) });
+  process.stdout.write(`listening on http://${values.host}:${server.port}\n`);
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

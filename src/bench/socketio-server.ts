@@ -1,0 +1,65 @@
+/**
+ * The Socket.IO 4 comparison server: a client names its user in the handshake `auth`, joins the
+ * room of that user, and each `message` event `{to, content}` is emitted to room `to` as
+ * `{from, content, id}`. Runnable as a child process: `node dist/bench/socketio-server.js`.
+ * socket.io is a devDependency, loaded with a dynamic import.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+/** A running Socket.IO server. */
+export interface SocketIoServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+interface Incoming {
+  readonly to?: unknown;
+  readonly content?: unknown;
+}
+
+/** Starts the server on `host:port` (port 0 picks a free one). */
+export async function startSocketIoServer(options: { host?: string; port?: number } = {}): Promise<SocketIoServer> {
+  const { Server } = await import('socket.io');
+  const host = options.host ?? '127.0.0.1';
+  const http = createServer();
+  const io = new Server(http, { transports: ['websocket'], perMessageDeflate: false, maxHttpBufferSize: 16 * 1024 * 1024 });
+  let nextId = 0;
+  io.on('connection', (socket) => {
+    const auth = socket.handshake.auth as { userId?: unknown };
+    const userId = typeof auth.userId === 'string' ? auth.userId : socket.id;
+    void socket.join(userId);
+    socket.on('message', (message: Incoming) => {
+      if (typeof message.to !== 'string') return;
+      io.to(message.to).emit('message', { from: userId, content: message.content, id: String(++nextId) });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        io.disconnectSockets(true);
+        void io.close(() => resolve());
+      }),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '0' } }, strict: true });
+  const server = await startSocketIoServer({ host: values.host, port: Number(values.port) });
+  process.stdout.write(`listening on http://${values.host}:${server.port}\n`);
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
