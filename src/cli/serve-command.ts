@@ -1,5 +1,62 @@
-/** `switchboard serve` (being built). */
-export async function runServe(_argv: readonly string[], _env: NodeJS.ProcessEnv): Promise<void> {
-  await Promise.resolve();
-  throw new Error('switchboard serve is not built yet');
+/**
+ * `switchboard serve`: the composition root. Loads the config, picks the adapters (embedded by
+ * default: in-process bus and presence, SQLite store under --data-dir), starts the gateway and
+ * wires SIGTERM/SIGINT to a graceful stop.
+ */
+import { join } from 'node:path';
+import { loadConfig } from '../config/load-config.js';
+import { serveOptions, type ServeConfig } from '../config/options.js';
+import { ConfigError } from '../config/config-error.js';
+import type { Logger } from '../core/ports.js';
+import type { GatewayBackends } from '../gateway/gateway.js';
+import { createGateway } from '../gateway/gateway.js';
+import { announceListening, createLogger } from './logger.js';
+
+export async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const config = loadConfig('serve', serveOptions, { argv, env });
+  if (config.redis !== undefined) throw new ConfigError('--redis', config.redis, 'cluster mode (Redis bus and presence) is not available in this build yet');
+  if (config.postgres !== undefined) throw new ConfigError('--postgres', config.postgres, 'the PostgreSQL store is not available in this build yet');
+  const logger = createLogger(config.logLevel);
+  const backends = await createBackends(config, logger);
+  const gateway = createGateway(config, backends, logger);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    // Hard stop if the drain hangs: the contract promises exit within 10 s.
+    setTimeout(() => {
+      logger.error({}, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, config.drainTimeoutMs + 1_500).unref();
+    gateway.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  const { host, port } = await gateway.start();
+  announceListening(host, port);
+}
+
+/** Embedded mode: everything in this process. Adapters are imported lazily (cluster drivers never load here). */
+async function createBackends(config: ServeConfig, logger: Logger): Promise<GatewayBackends> {
+  const { MemoryBus } = await import('../adapters/memory/memory-bus.js');
+  const { MemoryPresence } = await import('../adapters/memory/memory-presence.js');
+  const bus = new MemoryBus();
+  const presence = new MemoryPresence();
+  if (config.store === 'memory') {
+    const { MemoryMessageStore } = await import('../adapters/memory/memory-message-store.js');
+    logger.warn({}, 'memory store: RELIABLE messages do not survive a restart');
+    return { bus, presence, store: new MemoryMessageStore() };
+  }
+  const { SqliteMessageStore } = await import('../adapters/sqlite/sqlite-message-store.js');
+  const store = new SqliteMessageStore({ path: join(config.dataDir, 'switchboard.db'), synchronous: config.sqliteSync, commitDelayMs: config.commitDelayMs });
+  return { bus, presence, store };
 }

@@ -305,10 +305,13 @@ export class Hub {
         state.pending--;
         if (proved && !state.done) {
           state.done = true;
-          this.#track(this.#store.markDelivered(to, [id]), 'store');
+          // Stays excluded from fetches until DELIVERED is recorded, so no page serves it again.
+          this.#track(
+            this.#store.markDelivered(to, [id]).finally(() => this.#forgetInFlight(to, id, state)),
+            'store',
+          );
           if (message?.reference !== undefined) this.#confirm(message.from, message.reference);
-        }
-        if (state.pending === 0 || state.done) this.#forgetInFlight(to, id, state);
+        } else if (state.pending === 0 && !state.done) this.#forgetInFlight(to, id, state);
       });
     }
   }
@@ -316,7 +319,6 @@ export class Hub {
   #forgetInFlight(to: UserId, id: MessageId, state: InFlight): void {
     const perUser = this.#inFlight.get(to);
     if (perUser?.get(id) !== state) return;
-    if (!state.done && state.pending > 0) return;
     perUser.delete(id);
     if (perUser.size === 0) this.#inFlight.delete(to);
   }

@@ -83,6 +83,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   metrics.gauge('switchboard_backend_pending_operations', 'Store and bus operations not yet settled', () => hub.backgroundCount);
 
   const allBackends = [backends.store, backends.bus, backends.presence];
+  const roles = { store: backends.store, bus: backends.bus, presence: backends.presence };
   const connections = new Map<WebSocket, WsConnection>();
   let stopping = false;
   let started = false;
@@ -99,7 +100,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     createHttpHandler({
       registry: metrics.registry,
       readiness: () => {
-        const states = Object.fromEntries(allBackends.map((b) => [b.name, b.isReady()]));
+        const states = Object.fromEntries(Object.entries(roles).map(([role, b]) => [`${role}:${b.name}`, b.isReady()]));
         return { ready: started && !stopping && allBackends.every((b) => b.isReady()), backends: states };
       },
     }),
