@@ -8,21 +8,17 @@ import type { UserId } from '../../core/ids.js';
  * published on one reaches the others. Each MemoryBus without an explicit network gets its own.
  */
 export class MemoryBusNetwork {
-  readonly #buses = new Set<MemoryBus>();
+  readonly #members = new Set<(delivery: Delivery) => void>();
 
-  /** @internal Called by MemoryBus on start/close. */
-  attach(bus: MemoryBus): void {
-    this.#buses.add(bus);
+  /** Adds a node's receive function; returns the function that removes it again. */
+  join(receive: (delivery: Delivery) => void): () => void {
+    this.#members.add(receive);
+    return () => this.#members.delete(receive);
   }
 
-  /** @internal */
-  detach(bus: MemoryBus): void {
-    this.#buses.delete(bus);
-  }
-
-  /** @internal Routes one delivery to every attached bus; each decides whether it wants it. */
+  /** Offers one delivery to every node on the network; each keeps it only for its subscribed users. */
   route(delivery: Delivery): void {
-    for (const bus of this.#buses) bus.receive(delivery);
+    for (const receive of this.#members) receive(delivery);
   }
 }
 
@@ -48,6 +44,7 @@ export class MemoryBus implements Bus {
   readonly #network: MemoryBusNetwork;
   readonly #subscribed = new Set<UserId>();
   #handler: ((delivery: Delivery) => void) | undefined;
+  #leave: (() => void) | undefined;
   #ready = false;
   #closed = false;
 
@@ -57,7 +54,7 @@ export class MemoryBus implements Bus {
 
   start(): Promise<void> {
     if (!this.#closed) {
-      this.#network.attach(this);
+      this.#leave ??= this.#network.join((delivery) => this.#receive(delivery));
       this.#ready = true;
     }
     return Promise.resolve();
@@ -67,7 +64,8 @@ export class MemoryBus implements Bus {
     this.#closed = true;
     this.#ready = false;
     this.#subscribed.clear();
-    this.#network.detach(this);
+    this.#leave?.();
+    this.#leave = undefined;
     return Promise.resolve();
   }
 
@@ -95,8 +93,7 @@ export class MemoryBus implements Bus {
     return Promise.resolve();
   }
 
-  /** @internal Called by the network for every published delivery. */
-  receive(delivery: Delivery): void {
+  #receive(delivery: Delivery): void {
     if (!this.#subscribed.has(delivery.to)) return;
     queueMicrotask(() => {
       // Re-checked: the user may have unsubscribed (or the bus closed) since publish.

@@ -209,7 +209,7 @@ describe('SqliteMessageStore', () => {
     });
   });
 
-  it('keeps every accepted entry, in order and once, across kill -9 mid-stream', async () => {
+  it.each(['full', 'normal'])('keeps every accepted entry, in order and once, across kill -9 mid-stream (synchronous %s)', async (synchronous) => {
     const dir = join(root, `crash-${n++}`);
     mkdirSync(dir);
     await build({
@@ -231,7 +231,7 @@ describe('SqliteMessageStore', () => {
     });
     writeFileSync(join(dir, 'child.mjs'), CRASH_CHILD);
     const path = join(dir, 'data', 'store.sqlite');
-    const child = spawn(process.execPath, [join(dir, 'child.mjs'), path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(dir, 'child.mjs'), path, synchronous], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
     child.stdout.setEncoding('utf8');
@@ -260,7 +260,7 @@ describe('SqliteMessageStore', () => {
 /** Appends forever in waves of concurrent appends, printing each id once its append resolved. */
 const CRASH_CHILD = `
 import { SqliteMessageStore } from './store.mjs';
-const store = new SqliteMessageStore({ path: process.argv[2], synchronous: 'full' });
+const store = new SqliteMessageStore({ path: process.argv[2], synchronous: process.argv[3] });
 await store.start();
 for (let i = 0; ; ) {
   for (const end = i + 25; i < end; i++) {
