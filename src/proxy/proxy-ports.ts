@@ -25,7 +25,7 @@ export const silentProxyLogger: ProxyLogger = {
 };
 
 /** Why an upstream leg was lost (a metric label). */
-export type UpstreamLossReason = 'closed' | 'error' | 'dial-failed' | 'pong-timeout';
+export type UpstreamLossReason = 'closed' | 'abnormal' | 'dial-failed' | 'pong-timeout';
 
 /** Events the proxy reports; called synchronously on the hot path, so they must be cheap. */
 export interface ProxyMetrics {

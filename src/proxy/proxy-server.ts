@@ -382,7 +382,7 @@ export class ProxyServer {
     ws.on('close', (code: number) => {
       if (ctx.upstream !== ws) return;
       ctx.log.info({ code, attempt, opened: ctx.upstreamOpened }, ctx.upstreamOpened ? 'upstream lost' : 'upstream dial failed');
-      this.#upstreamLost(ctx, ctx.upstreamOpened ? (code === 1006 ? 'error' : 'closed') : 'dial-failed');
+      this.#upstreamLost(ctx, ctx.upstreamOpened ? (code === 1006 ? 'abnormal' : 'closed') : 'dial-failed');
     });
   }
 

@@ -1,0 +1,217 @@
+// End-to-end tests of `switchboard proxy` (contract §5): the built CLI between real ws clients
+// and fake upstreams in child processes that are SIGKILLed, SIGSTOPped and restarted.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ProxyProcess, TestClient, Upstream, stopAll, until } from '../support/proxy-harness.js';
+
+const FAST = ['--retry-interval', '200', '--grace', '2500', '--ping-interval', '500', '--pong-timeout', '500', '--connect-timeout', '500'];
+const seq = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+afterEach(stopAll);
+
+describe('switchboard proxy', () => {
+  it('passes text and binary byte for byte both ways, with path, query, subprotocol, headers and x-connection-id', async () => {
+    const upstream = await Upstream.start();
+    const proxy = await ProxyProcess.start(['--upstream', `${upstream.url}/base?k=v`, ...FAST]);
+    const client = await TestClient.open(proxy.url('/ws?a=1&connectionId=t-1&b=2'), ['p1', 'p2'], { headers: { 'x-custom': 'yes', authorization: 'Bearer z' } });
+    expect(client.connectionId).toBe('t-1');
+    expect(client.ws.protocol).toBe('p2');
+    const [conn] = upstream.connections();
+    expect(conn).toMatchObject({ url: '/base/ws?k=v&a=1&b=2', connectionId: 't-1', protocol: 'p2' });
+    expect(conn!.headers).toMatchObject({ 'x-custom': 'yes', authorization: 'Bearer z' });
+    expect(conn!.headers!['sec-websocket-extensions']).toBeUndefined();
+
+    const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const frames: { data: Buffer; isBinary: boolean }[] = [
+      { data: allBytes, isBinary: true },
+      { data: Buffer.from('four-byte 𝄞 😀 utf-8'), isBinary: false },
+      { data: Buffer.alloc(0), isBinary: false },
+      { data: Buffer.alloc(0), isBinary: true },
+      { data: Buffer.alloc(100_000, 7), isBinary: true },
+    ];
+    for (const f of frames) client.ws.send(f.data, { binary: f.isBinary });
+    await until(() => client.received.length === frames.length, 5_000, 'all echoes');
+    expect(client.received).toEqual(frames);
+
+    client.ws.close(1000, 'bye');
+    await until(() => upstream.closes().length === 1, 5_000, 'the upstream close');
+    expect(upstream.closes()[0]).toMatchObject({ code: 1000, reason: 'bye' });
+  });
+
+  it('queues frames sent while the upstream is down and delivers each once, in order, after it restarts', async () => {
+    const upstream = await Upstream.start();
+    const proxy = await ProxyProcess.start(['--upstream', upstream.url, ...FAST, '--max-retries', '100']);
+    const client = await TestClient.open(proxy.url('/?connectionId=flap'));
+    for (const t of seq('a', 10)) client.ws.send(t);
+    await until(() => client.received.length === 10, 5_000, 'echoes before the drop');
+
+    await upstream.kill('SIGKILL');
+    await until(async () => (await proxy.metric('switchboard_proxy_upstream_retries_total')) >= 1, 5_000, 'the proxy to retry');
+    for (const t of seq('b', 100)) client.ws.send(t);
+    const restarted = await Upstream.start(upstream.port);
+    await until(() => client.received.length === 110, 10_000, 'echoes after the restart');
+    expect(client.texts()).toEqual([...seq('a', 10), ...seq('b', 100)]);
+    expect(restarted.connections().map((c) => c.connectionId)).toEqual(['flap']);
+    expect(await proxy.metric('switchboard_proxy_upstream_reconnects_total')).toBe(1);
+  });
+
+  it('accepts a client while the upstream is down at its first connect, then delivers its queued frames', async () => {
+    const probe = await Upstream.start();
+    const port = probe.port;
+    await probe.kill('SIGKILL');
+    const proxy = await ProxyProcess.start(['--upstream', `ws://127.0.0.1:${port}`, ...FAST, '--max-retries', '100']);
+    const client = await TestClient.open(proxy.url('/'), ['chat']);
+    expect(client.ws.protocol).toBe('chat');
+    expect(client.connectionId).toMatch(/^[A-Za-z0-9_-]{22,}$/);
+    for (const t of seq('q', 5)) client.ws.send(t);
+    const upstream = await Upstream.start(port);
+    await until(() => client.received.length === 5, 10_000, 'the queued frames');
+    expect(client.texts()).toEqual(seq('q', 5));
+    expect(upstream.connections()[0]).toMatchObject({ connectionId: client.connectionId, protocol: 'chat' });
+  });
+
+  it('keeps the upstream for a dropped client and drains its frames in order when it resumes within the grace', async () => {
+    const upstream = await Upstream.start();
+    const proxy = await ProxyProcess.start(['--upstream', upstream.url, ...FAST]);
+    const first = await TestClient.open(proxy.url('/?connectionId=resume-1'));
+    first.ws.terminate();
+    await until(async () => (await proxy.metric('switchboard_proxy_client_drops_total', 'reason="closed"')) === 1, 5_000, 'the proxy to see the drop');
+    await upstream.sendToAll(500, 'u');
+    const second = await TestClient.open(proxy.url('/?connectionId=resume-1'));
+    await until(() => second.received.length === 500, 5_000, 'the queued upstream frames');
+    expect(second.texts()).toEqual(seq('u', 500));
+    second.ws.send('live');
+    await until(() => second.received.length === 501, 5_000, 'live traffic');
+    expect(upstream.connections()).toHaveLength(1);
+    expect(upstream.closes()).toHaveLength(0);
+    expect(await proxy.metric('switchboard_proxy_resumes_total')).toBe(1);
+  });
+
+  it('closes the upstream with 1001 when the grace expires, and a later client gets a fresh upstream', async () => {
+    const upstream = await Upstream.start();
+    const proxy = await ProxyProcess.start(['--upstream', upstream.url, ...FAST, '--grace', '1000']);
+    const first = await TestClient.open(proxy.url('/?connectionId=late'));
+    const dropped = Date.now();
+    first.ws.terminate();
+    await until(() => upstream.closes().length === 1, 5_000, 'the upstream close');
+    const elapsed = Date.now() - dropped;
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    expect(elapsed).toBeLessThan(2_500);
+    expect(upstream.closes()[0]).toMatchObject({ code: 1001 });
+    expect(await proxy.metric('switchboard_proxy_grace_expiries_total')).toBe(1);
+    await TestClient.open(proxy.url('/?connectionId=late'));
+    await until(() => upstream.connections().length === 2, 5_000, 'a fresh upstream');
+  });
+
+  it('closes the client with 1011 and a reason once the retries are spent', async () => {
+    const upstream = await Upstream.start();
+    const proxy = await ProxyProcess.start(['--upstream', upstream.url, ...FAST, '--max-retries', '3']);
+    const client = await TestClient.open(proxy.url('/'));
+    const killed = Date.now();
+    await upstream.kill('SIGKILL');
+    const close = await client.closed();
+    const elapsed = Date.now() - killed;
+    expect(close.code).toBe(1011);
+    expect(close.reason).toMatch(/retries spent/);
+    expect(elapsed).toBeGreaterThanOrEqual(550);
+    expect(elapsed).toBeLessThan(3_000);
+    expect(await proxy.metric('switchboard_proxy_upstream_retries_total')).toBe(3);
+    expect(await proxy.metric('switchboard_proxy_retries_spent_total')).toBe(1);
+  });
+
+  it('closes the client with 1013 when its queue is full and counts the frames it could not send', async () => {
+    const upstream = await Upstream.start();
+    const proxy = await ProxyProcess.start(['--upstream', upstream.url, ...FAST, '--max-retries', '100', '--max-queue', '20']);
+    const client = await TestClient.open(proxy.url('/'));
+    await upstream.kill('SIGKILL');
+    await until(async () => (await proxy.metric('switchboard_proxy_upstream_retries_total')) >= 1, 5_000, 'the proxy to retry');
+    for (const t of seq('x', 21)) client.ws.send(t);
+    const close = await client.closed();
+    expect(close.code).toBe(1013);
+    expect(close.reason).toMatch(/queue full/);
+    expect(await proxy.metric('switchboard_proxy_frames_discarded_total', 'direction="toUpstream"')).toBe(20);
+    expect(await proxy.metric('switchboard_proxy_sessions')).toBe(0);
+  });
+
+  it('detects a hung (SIGSTOPped) upstream by ping within seconds and reconnects to its replacement', async () => {
+    const upstream = await Upstream.start();
+    const proxy = await ProxyProcess.start(['--upstream', upstream.url, ...FAST, '--max-retries', '100', '--connect-timeout', '300']);
+    const client = await TestClient.open(proxy.url('/?connectionId=hung'));
+    client.ws.send('before');
+    await until(() => client.received.length === 1, 5_000, 'the first echo');
+    const stopped = Date.now();
+    await upstream.kill('SIGSTOP');
+    await until(async () => (await proxy.metric('switchboard_proxy_upstream_losses_total', 'reason="pong-timeout"')) === 1, 5_000, 'the missed pong');
+    expect(Date.now() - stopped).toBeLessThanOrEqual(3_000);
+    for (const t of seq('h', 10)) client.ws.send(t);
+    await upstream.kill('SIGKILL');
+    const restarted = await Upstream.start(upstream.port);
+    await until(() => client.received.length === 11, 10_000, 'the queued frames');
+    expect(client.texts()).toEqual(['before', ...seq('h', 10)]);
+    expect(restarted.connections().map((c) => c.connectionId)).toEqual(['hung']);
+  });
+
+  it('treats a client that stops answering pings as dropped and keeps its upstream', async () => {
+    const upstream = await Upstream.start();
+    const proxy = await ProxyProcess.start(['--upstream', upstream.url, ...FAST]);
+    const client = await TestClient.open(proxy.url('/?connectionId=deaf'), [], { autoPong: false });
+    const opened = Date.now();
+    await client.closed(5_000);
+    expect(Date.now() - opened).toBeLessThanOrEqual(3_000);
+    expect(await proxy.metric('switchboard_proxy_client_drops_total', 'reason="pong-timeout"')).toBe(1);
+    expect(upstream.closes()).toHaveLength(0);
+    const back = await TestClient.open(proxy.url('/?connectionId=deaf'));
+    back.ws.send('still here');
+    await until(() => back.received.length === 1, 5_000, 'the echo after resume');
+    expect(upstream.connections()).toHaveLength(1);
+  });
+
+  it('lets the newest of two clients with one connectionId win and closes the older with 4000', async () => {
+    const upstream = await Upstream.start();
+    const proxy = await ProxyProcess.start(['--upstream', upstream.url, ...FAST]);
+    const older = await TestClient.open(proxy.url('/?connectionId=dup'));
+    const newer = await TestClient.open(proxy.url('/?connectionId=dup'));
+    expect(await older.closed()).toMatchObject({ code: 4000 });
+    newer.ws.send('mine');
+    await until(() => newer.received.length === 1, 5_000, 'the echo');
+    expect(older.received).toHaveLength(0);
+    expect(upstream.connections()).toHaveLength(1);
+  });
+
+  it('closes a client whose frame passes --max-payload with 1009 and keeps serving others', async () => {
+    const upstream = await Upstream.start();
+    const proxy = await ProxyProcess.start(['--upstream', upstream.url, ...FAST, '--max-payload', '1024']);
+    const big = await TestClient.open(proxy.url('/'));
+    big.ws.send(Buffer.alloc(2_000));
+    expect((await big.closed()).code).toBe(1009);
+    const other = await TestClient.open(proxy.url('/'));
+    other.ws.send('ok');
+    await until(() => other.received.length === 1, 5_000, 'the echo');
+  });
+
+  it('serves /healthz, /readyz and /metrics, and on SIGTERM closes both legs with 1001 and exits 0', async () => {
+    const upstream = await Upstream.start();
+    const proxy = await ProxyProcess.start(['--upstream', upstream.url, ...FAST]);
+    expect(await proxy.get('/healthz')).toEqual({ status: 200, body: '{"status":"ok"}' });
+    expect((await proxy.get('/readyz')).status).toBe(200);
+    const client = await TestClient.open(proxy.url('/'));
+    expect(await proxy.metric('switchboard_proxy_sessions')).toBe(1);
+    const started = Date.now();
+    expect(await proxy.stop('SIGTERM')).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await client.closed()).code).toBe(1001);
+    await until(() => upstream.closes().length === 1, 5_000, 'the upstream close');
+    expect(upstream.closes()[0]).toMatchObject({ code: 1001 });
+  });
+
+  it('refuses to start without --upstream (exit 2, one line naming the key)', async () => {
+    const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+    const child = spawn(process.execPath, [cli, 'proxy'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--upstream/);
+  });
+});
