@@ -62,7 +62,7 @@ export interface PendingPage {
  */
 export interface MessageStore extends Backend {
   /**
-   * Stores entries with status NONE. Idempotent on `id` (a repeated id is ignored).
+   * Stores entries with status NONE. Idempotent on (`to`, `id`): a repeated pair is ignored while the entry is kept.
    * Resolves once durable; rejects with a BackendError when it could not be stored, in which
    * case none of the entries is stored.
    */
