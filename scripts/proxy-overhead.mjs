@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// Measures what `switchboard proxy` adds over a direct connection, on loopback, in one run.
+// Starts an echo upstream (child process), then drives N connections × R msg/s at three paths,
+// interleaved over several rounds so background load hits them alike: straight at the echo
+// server, through a bare 10-line ws relay (the cost of any extra hop on this machine), and
+// through the built proxy. Prints p50/p99 per path and the proxy's added latency and
+// throughput ratio against direct.
+// Usage: npm run build && node scripts/proxy-overhead.mjs [--connections 500] [--rate 10]
+//        [--duration 5] [--warmup 2] [--rounds 3] [--payload 256]
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+
+const { values } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '500' },
+    rate: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
+    payload: { type: 'string', default: '256' },
+  },
+});
+const CONNECTIONS = Number(values.connections);
+const RATE = Number(values.rate);
+const DURATION_S = Number(values.duration);
+const WARMUP_S = Number(values.warmup);
+const ROUNDS = Number(values.rounds);
+const PAYLOAD = Number(values.payload);
+const root = fileURLToPath(new URL('../', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const children = new Set();
+
+// Bounded in time whatever happens: every phase is finite, and this is the backstop.
+const backstop = setTimeout(
+  () => {
+    console.error('proxy-overhead: took too long, giving up');
+    for (const c of children) c.kill('SIGKILL');
+    process.exit(1);
+  },
+  (3 * ROUNDS * (DURATION_S + WARMUP_S + 5) + 60) * 1000,
+);
+backstop.unref();
+
+function start(args, pattern) {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = pattern.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`child exited (${code}) before it was ready`)));
+  });
+}
+
+const ECHO = `
+const { WebSocketServer } = await import('ws');
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+wss.on('connection', (ws) => { ws.on('error', () => {}); ws.on('message', (d, b) => ws.send(d, { binary: b })); });
+wss.on('listening', () => console.log('listening on http://127.0.0.1:' + wss.address().port));
+`;
+
+// The floor for any WebSocket hop: no queues, no retries, no heartbeat, no metrics.
+const RELAY = `
+const { WebSocketServer, WebSocket } = await import('ws');
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+wss.on('connection', (c) => {
+  const u = new WebSocket(process.argv[1], { perMessageDeflate: false });
+  const q = [];
+  u.on('open', () => { for (const [d, b] of q) u.send(d, { binary: b }); });
+  c.on('message', (d, b) => (u.readyState === 1 ? u.send(d, { binary: b }) : q.push([d, b])));
+  u.on('message', (d, b) => c.send(d, { binary: b }));
+  c.on('error', () => {}); u.on('error', () => {});
+});
+wss.on('listening', () => console.log('listening on http://127.0.0.1:' + wss.address().port));
+`;
+
+/** Opens the connections, sends at the fixed rate, and records round trips sent inside the window. */
+async function measure(url) {
+  const sockets = [];
+  for (let i = 0; i < CONNECTIONS; i += 100) {
+    const batch = Array.from({ length: Math.min(100, CONNECTIONS - i) }, () => {
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      ws.on('error', () => undefined);
+      return once(ws, 'open').then(() => ws);
+    });
+    sockets.push(...(await Promise.all(batch)));
+  }
+  const latencies = [];
+  let sent = 0;
+  let windowStart = Infinity;
+  let windowEnd = Infinity;
+  const pad = 'x'.repeat(Math.max(0, PAYLOAD - 20));
+  for (const ws of sockets) {
+    ws.on('message', (data) => {
+      const text = data.toString();
+      const at = Number(text.slice(0, text.indexOf('|')));
+      if (at >= windowStart && at < windowEnd) latencies.push(performance.now() - at);
+    });
+  }
+  const timers = [];
+  const intervalMs = 1000 / RATE;
+  for (const ws of sockets) {
+    // Spread the connections over the interval so the load is steady, not bursts.
+    timers.push(
+      setTimeout(() => {
+        timers.push(
+          setInterval(() => {
+            const now = performance.now();
+            if (now >= windowStart && now < windowEnd) sent += 1;
+            ws.send(`${now}|${pad}`);
+          }, intervalMs),
+        );
+      }, Math.random() * intervalMs),
+    );
+  }
+  await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
+  windowStart = performance.now();
+  windowEnd = windowStart + DURATION_S * 1000;
+  await new Promise((r) => setTimeout(r, DURATION_S * 1000));
+  // Keep sending a moment so the window's last round trips are not cut short by the stop.
+  await new Promise((r) => setTimeout(r, 500));
+  for (const t of timers) clearInterval(t);
+  for (const ws of sockets) ws.terminate();
+  return { sent, latencies };
+}
+
+function summary(samples) {
+  const all = samples.flatMap((s) => s.latencies).sort((a, b) => a - b);
+  const pct = (p) => all[Math.min(all.length - 1, Math.floor((p / 100) * all.length))] ?? NaN;
+  const sent = samples.reduce((n, s) => n + s.sent, 0);
+  return { sent, received: all.length, msgsPerSec: all.length / (samples.length * DURATION_S), p50: pct(50), p99: pct(99), p999: pct(99.9), max: all.at(-1) ?? NaN };
+}
+
+const load = loadavg()[0];
+const echo = await start(['--input-type=module', '-e', ECHO], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+const upstream = `ws://127.0.0.1:${echo.port}`;
+const relay = await start(['--input-type=module', '-e', RELAY, upstream], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+const proxy = await start([cli, 'proxy', '--upstream', upstream, '--port', '0', '--log-level', 'warn'], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+const paths = { direct: `${upstream}/`, relay: `ws://127.0.0.1:${relay.port}/`, proxy: `ws://127.0.0.1:${proxy.port}/` };
+const samples = { direct: [], relay: [], proxy: [] };
+for (let round = 0; round < ROUNDS; round += 1) {
+  for (const name of Object.keys(paths)) samples[name].push(await measure(paths[name]));
+}
+proxy.child.kill('SIGTERM');
+await once(proxy.child, 'exit');
+relay.child.kill('SIGKILL');
+echo.child.kill('SIGKILL');
+
+const f = (n) => n.toFixed(2);
+const results = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summary(v)]));
+console.log(`\n${CONNECTIONS} connections × ${RATE} msg/s, ${PAYLOAD} B text, ${ROUNDS} rounds × ${DURATION_S} s per path (after ${WARMUP_S} s warm-up each), loopback, ${cpus().length} cores, load average at start ${load.toFixed(2)}`);
+console.log('| path   | sent   | received | msg/s   | p50 ms | p99 ms | p99.9 ms | max ms |');
+console.log('|--------|--------|----------|---------|--------|--------|----------|--------|');
+for (const [name, r] of Object.entries(results)) {
+  console.log(`| ${name.padEnd(6)} | ${String(r.sent).padEnd(6)} | ${String(r.received).padEnd(8)} | ${r.msgsPerSec.toFixed(0).padEnd(7)} | ${f(r.p50).padEnd(6)} | ${f(r.p99).padEnd(6)} | ${f(r.p999).padEnd(8)} | ${f(r.max).padEnd(6)} |`);
+}
+const { direct, relay: bare, proxy: via } = results;
+console.log(`\nproxy vs direct: added p50 ${f(via.p50 - direct.p50)} ms, added p99 ${f(via.p99 - direct.p99)} ms, throughput ratio ${(via.msgsPerSec / direct.msgsPerSec).toFixed(3)}`);
+console.log(`proxy vs bare relay: added p50 ${f(via.p50 - bare.p50)} ms, added p99 ${f(via.p99 - bare.p99)} ms`);
