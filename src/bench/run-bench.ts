@@ -58,6 +58,8 @@ export interface BenchProgress {
 
 export interface BenchHooks {
   readonly onProgress?: (progress: BenchProgress) => void;
+  /** Called synchronously when the phase changes (e.g. to sample a server's CPU at 'running' and 'draining'). */
+  readonly onPhase?: (phase: BenchProgress['phase']) => void;
   /** Aborting ends the sending phase early; the run still drains and resolves. */
   readonly signal?: AbortSignal;
 }
@@ -136,7 +138,7 @@ class BenchRun implements LinkSink {
       const eluStart = performance.eventLoopUtilization();
       let idleMemory: IdleMemory | undefined;
       if (o.scenario === 'idle') {
-        this.#phase = 'idle';
+        this.#setPhase('idle');
         this.#t0 = performance.now();
         await this.#sleep(o.durationSec * 1000);
         const after = await this.#sampleMemory();
@@ -230,12 +232,20 @@ class BenchRun implements LinkSink {
     this.#warmupEndMs = o.warmupSec * 1000;
     this.#warmupEndUs = this.#warmupEndMs * 1000;
     this.#endMs = (o.warmupSec + o.durationSec) * 1000;
-    this.#phase = o.warmupSec > 0 ? 'warmup' : 'running';
+    this.#setPhase(o.warmupSec > 0 ? 'warmup' : 'running');
     this.#sending = true;
     return new Promise<void>((resolve) => {
-      this.#sendingDone = resolve;
+      const signal = this.#hooks.signal;
       const onAbort = (): void => this.#finishSending();
-      this.#hooks.signal?.addEventListener('abort', onAbort, { once: true });
+      this.#sendingDone = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      if (signal?.aborted === true) {
+        this.#finishSending();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
       if (this.#windowMode) {
         for (const link of this.#links) {
           if (!link.isOpen) continue;
@@ -249,10 +259,16 @@ class BenchRun implements LinkSink {
     });
   }
 
+  #setPhase(phase: BenchProgress['phase']): void {
+    if (phase === this.#phase) return;
+    this.#phase = phase;
+    this.#hooks.onPhase?.(phase);
+  }
+
   #finishSending(): void {
     if (!this.#sending) return;
     this.#sending = false;
-    this.#phase = 'draining';
+    this.#setPhase('draining');
     this.#stopTimers();
     this.#sendingDone?.();
   }
@@ -272,7 +288,7 @@ class BenchRun implements LinkSink {
     if (!this.#sending) return;
     const schedule = this.#schedule!;
     const now = performance.now() - this.#t0;
-    if (this.#phase === 'warmup' && now >= this.#warmupEndMs) this.#phase = 'running';
+    if (this.#phase === 'warmup' && now >= this.#warmupEndMs) this.#setPhase('running');
     const due = dueCount(schedule, now);
     const links = this.#links;
     const n = links.length;
@@ -312,7 +328,7 @@ class BenchRun implements LinkSink {
     const nowMs = performance.now() - this.#t0;
     if (nowMs >= this.#endMs || !link.isOpen) return;
     if (nowMs >= this.#warmupEndMs) {
-      if (this.#phase === 'warmup') this.#phase = 'running';
+      if (this.#phase === 'warmup') this.#setPhase('running');
       this.#messagesSent++;
     }
     link.send(this.#nextSeq++, Math.round(nowMs * 1000));
@@ -409,12 +425,16 @@ class BenchRun implements LinkSink {
   }
 
   #sleep(ms: number): Promise<void> {
+    const signal = this.#hooks.signal;
+    if (signal?.aborted === true) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#hooks.signal?.addEventListener('abort', () => {
+      const done = (): void => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         resolve();
-      }, { once: true });
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
     });
   }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './bench-result.js';
-import { sampleProcess } from './process-stats.js';
+import { sampleProcess, type ProcessSample } from './process-stats.js';
 import { runBench, type BenchProgress, type BenchRunOptions } from './run-bench.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 
@@ -18,8 +18,10 @@ export interface CompareEntry {
   readonly name: string;
   /** Why the target has no figures (it could not be started or run). */
   readonly unavailable?: string;
-  /** Server CPU time per delivered (or accepted) message at the fixed offered load, µs. */
+  /** Server CPU time per delivered message at the fixed offered load, µs. */
   readonly cpuUsPerMessage?: number;
+  /** Server CPU time per delivered (offline: accepted) message in the open-loop run, µs. */
+  readonly cpuUsPerMessageOpenLoop?: number;
   /** Latency at the fixed offered load, ms. */
   readonly p50?: number;
   readonly p99?: number;
@@ -48,6 +50,10 @@ export interface CompareHooks {
 }
 
 const IDLE_SEC = 3;
+/** Idle memory needs enough connections to rise above the noise of a fresh process's heap. */
+const MIN_IDLE_CONNECTIONS = 1_000;
+/** Each measured run starts with this warm-up (JIT of generator and server, socket buffers). */
+const WARMUP_SEC = 1;
 
 /** Runs the comparison suite sized by `base` (connections, rate, duration, payload, window). */
 export async function runCompare(base: BenchRunOptions, hooks: CompareHooks): Promise<CompareTable> {
@@ -106,7 +112,8 @@ async function measure(
   }
   const url = protocol === 'socketio' ? `ws://${server.host}:${server.port}` : `ws://${server.host}:${server.port}/ws`;
   const runHooks = { ...(hooks.signal === undefined ? {} : { signal: hooks.signal }), ...(hooks.onProgress === undefined ? {} : { onProgress: hooks.onProgress }) };
-  const options = { ...base, url, protocol, warmupSec: 0 };
+  const options = { ...base, url, protocol, warmupSec: WARMUP_SEC };
+  const idleConnections = Math.max(base.connections, MIN_IDLE_CONNECTIONS);
   const warnings: string[] = [];
   const note = (r: BenchResult, what: string): void => {
     for (const w of r.warnings) warnings.push(`${what}: ${w}`);
@@ -114,33 +121,34 @@ async function measure(
   const out: { -readonly [K in keyof CompareEntry]: CompareEntry[K] } = { name, warnings };
   try {
     if (work.idle) {
-      hooks.log(`compare: ${name}: ${base.connections} idle connections for ${IDLE_SEC} s`);
-      const r = await runBench({ ...options, scenario: 'idle', durationSec: IDLE_SEC, serverPid: server.pid }, runHooks);
+      hooks.log(`compare: ${name}: ${idleConnections} idle connections for ${IDLE_SEC} s`);
+      const r = await runBench({ ...options, scenario: 'idle', connections: idleConnections, userOffset: base.userOffset + 500_000, durationSec: IDLE_SEC, serverPid: server.pid }, runHooks);
       if (r.idleMemory !== undefined) out.idleBytesPerConnection = r.idleMemory.bytesPerConnection;
     }
     if (work.rate) {
       hooks.log(`compare: ${name}: ${base.ratePerSec} msgs/s over ${base.connections} connections for ${base.durationSec} s`);
-      const before = await sampleProcess(server.pid);
-      const r = await runBench({ ...options, scenario: 'rate' }, runHooks);
-      const after = await sampleProcess(server.pid);
+      const cpu = cpuWindow(server.pid);
+      const r = await runBench({ ...options, scenario: 'rate' }, { ...runHooks, onPhase: cpu.onPhase });
       note(r, 'rate');
       out.p50 = r.latency.p50;
       out.p99 = r.latency.p99;
       out.lostAtRate = r.lost;
-      if (r.received > 0) out.cpuUsPerMessage = round1(((after.cpuSeconds - before.cpuSeconds) * 1e6) / r.received);
+      // Server CPU while the measured messages were sent (warm-up and drain excluded).
+      const cpuSeconds = await cpu.seconds();
+      if (cpuSeconds !== undefined && r.sent > 0) out.cpuUsPerMessage = round1((cpuSeconds * 1e6) / r.sent);
     }
     if (work.max || work.offline === true) {
       const scenario = work.offline === true ? 'offline' : 'max';
       hooks.log(`compare: ${name}: open loop (${scenario}), window ${base.window} per connection, ${base.durationSec} s`);
-      const before = await sampleProcess(server.pid);
-      const r = await runBench({ ...options, scenario }, runHooks);
-      const after = await sampleProcess(server.pid);
+      const cpu = cpuWindow(server.pid);
+      const r = await runBench({ ...options, scenario }, { ...runHooks, onPhase: cpu.onPhase });
       note(r, scenario);
       out.maxMsgsPerSec = r.msgsPerSec;
+      const cpuSeconds = await cpu.seconds();
+      if (cpuSeconds !== undefined && r.received > 0) out.cpuUsPerMessageOpenLoop = round1((cpuSeconds * 1e6) / r.received);
       if (work.offline === true) {
         out.p50 = r.latency.p50;
         out.p99 = r.latency.p99;
-        if (r.received > 0) out.cpuUsPerMessage = round1(((after.cpuSeconds - before.cpuSeconds) * 1e6) / r.received);
       }
     }
   } catch (err) {
@@ -155,6 +163,30 @@ async function measure(
 
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 
+/** Samples a server's CPU time when measurement starts ('running') and when sending stops ('draining'). */
+function cpuWindow(pid: number): { onPhase: (phase: string) => void; seconds: () => Promise<number | undefined> } {
+  let start: Promise<ProcessSample> | undefined;
+  let end: Promise<ProcessSample> | undefined;
+  return {
+    onPhase: (phase) => {
+      // The samples are awaited later; a failed read just leaves the figure out.
+      if (phase === 'running') start = sampleProcess(pid);
+      else if (phase === 'draining') end = sampleProcess(pid);
+      start?.catch(() => undefined);
+      end?.catch(() => undefined);
+    },
+    seconds: async () => {
+      if (start === undefined || end === undefined) return undefined;
+      try {
+        const [a, b] = await Promise.all([start, end]);
+        return b.cpuSeconds - a.cpuSeconds;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
 function cell(value: number | undefined, floor: number | undefined, unit: string, digits = 1): string {
   if (value === undefined) return '—';
   const v = `${value.toFixed(digits)}${unit}`;
@@ -168,7 +200,8 @@ export function formatCompare(t: CompareTable): string {
   if (floor === undefined) return 'no results';
   const columns = [floor, ...rest];
   const rows: Array<[string, (e: CompareEntry) => string]> = [
-    ['server CPU per message', (e) => cell(e.cpuUsPerMessage, e === floor ? undefined : floor.cpuUsPerMessage, ' µs')],
+    [`server CPU per message at ${t.ratePerSec} msgs/s`, (e) => cell(e.cpuUsPerMessage, e === floor ? undefined : floor.cpuUsPerMessage, ' µs')],
+    ['server CPU per message, open loop', (e) => cell(e.cpuUsPerMessageOpenLoop, e === floor ? undefined : floor.cpuUsPerMessageOpenLoop, ' µs')],
     [`p50 at ${t.ratePerSec} msgs/s`, (e) => cell(e.p50, e === floor ? undefined : floor.p50, ' ms', 2)],
     [`p99 at ${t.ratePerSec} msgs/s`, (e) => cell(e.p99, e === floor ? undefined : floor.p99, ' ms', 2)],
     ['delivered msgs/s, open loop', (e) => cell(e.maxMsgsPerSec, e === floor ? undefined : floor.maxMsgsPerSec, '', 0)],
@@ -184,7 +217,7 @@ export function formatCompare(t: CompareTable): string {
     line(header),
     `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
     ...body.map(line),
-    '(ratios are to the raw ws echo floor; RELIABLE offline: CPU and latency to MESSAGE_ACCEPTED in the open-loop run)',
+    '(ratios are to the raw ws echo floor; RELIABLE offline: per accepted message, latency to MESSAGE_ACCEPTED in the open-loop run)',
   ];
   for (const e of columns) {
     if (e.unavailable !== undefined) out.push(`${e.name}: unavailable: ${e.unavailable}`);
