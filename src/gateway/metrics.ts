@@ -30,12 +30,28 @@ export function createGatewayMetrics(): GatewayMetrics {
   const backendErrors = new Counter({ name: 'switchboard_backend_errors_total', help: 'Store and bus errors, by backend', labelNames: ['backend'], registers: [registry] });
   const protocolErrors = new Counter({ name: 'switchboard_protocol_errors_total', help: 'ERROR frames sent, by code', labelNames: ['code'], registers: [registry] });
   const gauges = new Set<string>();
+  // Labelled children are looked up once per label set and kept: `inc({type})` hashes its labels
+  // on every call, which shows on the per-frame hot path.
+  const inChildren = new Map<string, Counter.Internal>();
+  const outChildren = new Map<string, Map<string, Counter.Internal>>();
+  const routedChildren = new Map<string, Map<string, Counter.Internal>>();
+  const child2 = (cache: Map<string, Map<string, Counter.Internal>>, counter: Counter<'type' | 'feature'>, type: string, feature: string): Counter.Internal => {
+    let byFeature = cache.get(type);
+    if (byFeature === undefined) cache.set(type, (byFeature = new Map<string, Counter.Internal>()));
+    let c = byFeature.get(feature);
+    if (c === undefined) byFeature.set(feature, (c = counter.labels({ type, feature })));
+    return c;
+  };
 
   return {
     registry,
-    frameIn: (type) => framesIn.inc({ type }),
-    frameOut: (type, feature) => framesOut.inc({ type, feature }),
-    messageRouted: (type, feature) => routed.inc({ type, feature }),
+    frameIn: (type) => {
+      let c = inChildren.get(type);
+      if (c === undefined) inChildren.set(type, (c = framesIn.labels({ type })));
+      c.inc();
+    },
+    frameOut: (type, feature) => child2(outChildren, framesOut, type, feature).inc(),
+    messageRouted: (type, feature) => child2(routedChildren, routed, type, feature).inc(),
     deliveryLatency: (ms) => latency.observe(ms / 1000),
     backendError: (backend) => backendErrors.inc({ backend }),
     connectionOpened: () => {
