@@ -175,18 +175,44 @@ export class Hub {
 
   // ------------------------------------------------------------ routing
 
+  /**
+   * MESSAGE, FAST, when nothing of this connection is waiting ahead of it: published at once. The
+   * frame is serialized here, once, for every connection of the recipient.
+   */
+  sendFast(session: Session, to: UserId, content: unknown, reference: string | undefined, id?: MessageId): void {
+    const from = session.userId!;
+    if (id === undefined) {
+      id = asMessageId(this.#nextId());
+      this.metrics.messageRouted('MESSAGE', 'FAST');
+    }
+    const frame = encodeMessage(from, content, id, reference);
+    const delivery: Delivery =
+      reference === undefined
+        ? { kind: 'message', to, id, from, frame, reliable: false, acceptedAt: this.clock() }
+        : { kind: 'message', to, id, from, frame, reference, reliable: false, acceptedAt: this.clock() };
+    const handed = this.#bus.publish(delivery);
+    if (reference === undefined) {
+      // Nothing to answer and nothing to wait for on shutdown (FAST is best effort): just log failures.
+      handed.then(undefined, this.#onBusError);
+      return;
+    }
+    handed.then(
+      () => session.send(encodeAccepted(reference, id), 'MESSAGE_ACCEPTED', 'FAST'),
+      (err: unknown) => {
+        this.#backendFailed('bus', err);
+        session.sendError(ErrorCode.Internal, 'message could not be routed; not accepted', reference);
+      },
+    );
+  }
+
+  readonly #onBusError = (err: unknown): void => this.#backendFailed('bus', err);
+
   /** MESSAGE: RELIABLE is committed before it is accepted and published; FAST is published at once. */
   routeMessage(session: Session, to: UserId, content: unknown, feature: Feature, reference: string | undefined): OrderedWork {
-    const from = session.userId!;
     const id = asMessageId(this.#nextId());
     this.metrics.messageRouted('MESSAGE', feature);
-    if (feature === 'FAST') {
-      const frame = encodeMessage(from, content, id, reference);
-      return {
-        ready: undefined,
-        after: () => this.#publishLive(session, { kind: 'message', to, id, from, frame, ...(reference === undefined ? {} : { reference }), reliable: false, acceptedAt: this.clock() }, reference),
-      };
-    }
+    if (feature === 'FAST') return { ready: undefined, after: () => this.sendFast(session, to, content, reference, id) };
+    const from = session.userId!;
     const contentJson = JSON.stringify(content);
     const entry: StoredMessage = { kind: 'message', id, to, from, contentJson, ...(reference === undefined ? {} : { reference }), storedAt: this.clock() };
     const ready = this.#store.append([entry]);
@@ -229,21 +255,6 @@ export class Hub {
         }
       },
     };
-  }
-
-  #publishLive(session: Session, delivery: Delivery, reference: string | undefined): void {
-    const handed = this.#bus.publish(delivery);
-    if (reference === undefined) {
-      this.#track(handed, 'bus');
-      return;
-    }
-    handed.then(
-      () => session.send(encodeAccepted(reference, delivery.kind === 'message' ? delivery.id : ''), 'MESSAGE_ACCEPTED', 'FAST'),
-      (err: unknown) => {
-        this.#backendFailed('bus', err);
-        session.sendError(ErrorCode.Internal, 'message could not be routed; not accepted', reference);
-      },
-    );
   }
 
   #storeFailed(session: Session, reference: string | undefined): void {

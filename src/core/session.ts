@@ -194,23 +194,26 @@ export class Session {
   }
 
   /** Recipient check shared by MESSAGE and GROUP_MESSAGE; answers the client when not ok. */
-  #recipientsOk(to: readonly string[], reference: string | undefined): boolean {
-    for (const r of to) {
-      const check = this.hub.apps.checkRecipient(this.#app!, r);
-      if (check === 'forbidden') {
-        this.sendError(ErrorCode.Forbidden, `${JSON.stringify(r.slice(0, 64))} is not a user of this app`, reference);
-        return false;
-      }
-      if (check === 'malformed') {
-        this.sendError(ErrorCode.BadRequest, `${JSON.stringify(r.slice(0, 64))} is not a userId (<appName>-<digits>)`, reference);
-        return false;
-      }
-    }
+  #recipientsOk(to: string | readonly string[], reference: string | undefined): boolean {
+    if (typeof to === 'string') return this.#recipientOk(to, reference);
+    for (const r of to) if (!this.#recipientOk(r, reference)) return false;
     return true;
   }
 
+  #recipientOk(to: string, reference: string | undefined): boolean {
+    const check = this.hub.apps.checkRecipient(this.#app!, to);
+    if (check === 'ok') return true;
+    if (check === 'forbidden') this.sendError(ErrorCode.Forbidden, `${JSON.stringify(to.slice(0, 64))} is not a user of this app`, reference);
+    else this.sendError(ErrorCode.BadRequest, `${JSON.stringify(to.slice(0, 64))} is not a userId (<appName>-<digits>)`, reference);
+    return false;
+  }
+
   #message(frame: MessageFrame): void {
-    if (!this.#recipientsOk([frame.data.to], frame.reference)) return;
+    if (!this.#recipientsOk(frame.data.to, frame.reference)) return;
+    if (frame.feature === 'FAST' && this.#tail === null) {
+      this.hub.sendFast(this, frame.data.to as UserId, frame.data.content, frame.reference);
+      return;
+    }
     const work = this.hub.routeMessage(this, frame.data.to as UserId, frame.data.content, frame.feature, frame.reference);
     this.#ordered(work);
   }
