@@ -9,6 +9,7 @@
 //        [--duration 5] [--warmup 2] [--rounds 3] [--payload 256]
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -83,8 +84,20 @@ wss.on('connection', (c) => {
 wss.on('listening', () => console.log('listening on http://127.0.0.1:' + wss.address().port));
 `;
 
+/** CPU seconds (user + system) a child has used so far; undefined where /proc is not available. */
+function cpuSeconds(pid) {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of the stat line, in clock ticks (100 per second).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Opens the connections, sends at the fixed rate, and records round trips sent inside the window. */
-async function measure(url) {
+async function measure(url, hopPid) {
   const sockets = [];
   for (let i = 0; i < CONNECTIONS; i += 100) {
     const batch = Array.from({ length: Math.min(100, CONNECTIONS - i) }, () => {
@@ -125,19 +138,24 @@ async function measure(url) {
   await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
   windowStart = performance.now();
   windowEnd = windowStart + DURATION_S * 1000;
+  const cpuBefore = cpuSeconds(hopPid);
   await new Promise((r) => setTimeout(r, DURATION_S * 1000));
+  const cpuAfter = cpuSeconds(hopPid);
   // Keep sending a moment so the window's last round trips are not cut short by the stop.
   await new Promise((r) => setTimeout(r, 500));
   for (const t of timers) clearInterval(t);
   for (const ws of sockets) ws.terminate();
-  return { sent, latencies };
+  return { sent, latencies, hopCpuS: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore };
 }
 
 function summary(samples) {
   const all = samples.flatMap((s) => s.latencies).sort((a, b) => a - b);
   const pct = (p) => all[Math.min(all.length - 1, Math.floor((p / 100) * all.length))] ?? NaN;
   const sent = samples.reduce((n, s) => n + s.sent, 0);
-  return { sent, received: all.length, msgsPerSec: all.length / (samples.length * DURATION_S), p50: pct(50), p99: pct(99), p999: pct(99.9), max: all.at(-1) ?? NaN };
+  const cpu = samples.every((s) => s.hopCpuS !== undefined) ? samples.reduce((n, s) => n + s.hopCpuS, 0) : undefined;
+  // Each round trip crosses the hop twice (request and echo).
+  const hopCpuUsPerFrame = cpu === undefined ? undefined : (cpu * 1e6) / (2 * all.length);
+  return { sent, received: all.length, hopCpuUsPerFrame, msgsPerSec: all.length / (samples.length * DURATION_S), p50: pct(50), p99: pct(99), p999: pct(99.9), max: all.at(-1) ?? NaN };
 }
 
 const load = loadavg()[0];
@@ -146,9 +164,10 @@ const upstream = `ws://127.0.0.1:${echo.port}`;
 const relay = await start(['--input-type=module', '-e', RELAY, upstream], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
 const proxy = await start([cli, 'proxy', '--upstream', upstream, '--port', '0', '--log-level', 'warn'], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
 const paths = { direct: `${upstream}/`, relay: `ws://127.0.0.1:${relay.port}/`, proxy: `ws://127.0.0.1:${proxy.port}/` };
+const hops = { direct: undefined, relay: relay.child.pid, proxy: proxy.child.pid };
 const samples = { direct: [], relay: [], proxy: [] };
 for (let round = 0; round < ROUNDS; round += 1) {
-  for (const name of Object.keys(paths)) samples[name].push(await measure(paths[name]));
+  for (const name of Object.keys(paths)) samples[name].push(await measure(paths[name], hops[name]));
 }
 proxy.child.kill('SIGTERM');
 await once(proxy.child, 'exit');
@@ -158,10 +177,11 @@ echo.child.kill('SIGKILL');
 const f = (n) => n.toFixed(2);
 const results = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summary(v)]));
 console.log(`\n${CONNECTIONS} connections × ${RATE} msg/s, ${PAYLOAD} B text, ${ROUNDS} rounds × ${DURATION_S} s per path (after ${WARMUP_S} s warm-up each), loopback, ${cpus().length} cores, load average at start ${load.toFixed(2)}`);
-console.log('| path   | sent   | received | msg/s   | p50 ms | p99 ms | p99.9 ms | max ms |');
-console.log('|--------|--------|----------|---------|--------|--------|----------|--------|');
+console.log('| path   | sent   | received | msg/s   | p50 ms | p99 ms | p99.9 ms | max ms | hop CPU µs/frame |');
+console.log('|--------|--------|----------|---------|--------|--------|----------|--------|------------------|');
 for (const [name, r] of Object.entries(results)) {
-  console.log(`| ${name.padEnd(6)} | ${String(r.sent).padEnd(6)} | ${String(r.received).padEnd(8)} | ${r.msgsPerSec.toFixed(0).padEnd(7)} | ${f(r.p50).padEnd(6)} | ${f(r.p99).padEnd(6)} | ${f(r.p999).padEnd(8)} | ${f(r.max).padEnd(6)} |`);
+  const cpu = r.hopCpuUsPerFrame === undefined ? '—' : r.hopCpuUsPerFrame.toFixed(1);
+  console.log(`| ${name.padEnd(6)} | ${String(r.sent).padEnd(6)} | ${String(r.received).padEnd(8)} | ${r.msgsPerSec.toFixed(0).padEnd(7)} | ${f(r.p50).padEnd(6)} | ${f(r.p99).padEnd(6)} | ${f(r.p999).padEnd(8)} | ${f(r.max).padEnd(6)} | ${cpu.padEnd(16)} |`);
 }
 const { direct, relay: bare, proxy: via } = results;
 console.log(`\nproxy vs direct: added p50 ${f(via.p50 - direct.p50)} ms, added p99 ${f(via.p99 - direct.p99)} ms, throughput ratio ${(via.msgsPerSec / direct.msgsPerSec).toFixed(3)}`);
