@@ -488,7 +488,10 @@ export class ProxyServer {
     for (let i = 0; i < frames.length; i += 1) {
       const ws = ctx.client;
       if (ws === undefined || ws.readyState !== WebSocket.OPEN) {
-        if (ws !== undefined) this.#clientLost(ctx, 1006, 'socket closing');
+        // The client's close is under way: queue the rest; its 'close' event then decides
+        // between a normal end (1000) and a drop (grace).
+        if (ws !== undefined && ws.readyState === WebSocket.CLOSING) this.#run(ctx, ctx.session.clientClosing());
+        else if (ws !== undefined) this.#clientLost(ctx, 1006, 'socket closed');
         for (const frame of frames.slice(i)) this.#run(ctx, ctx.session.upstreamMessage(frame));
         return;
       }

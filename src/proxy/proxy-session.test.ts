@@ -218,6 +218,25 @@ describe('ProxySession', () => {
     });
   });
 
+  describe('#clientClosing', () => {
+    it('queues upstream frames while the client socket closes, then ends on its normal close', () => {
+      const s = live();
+      expect(s.clientClosing()).toEqual([]);
+      expect(s.upstreamMessage(frame('late'))).toEqual([]);
+      const out = s.clientClosedNormally({ code: 1000, reason: 'done' });
+      expect(out[0]).toEqual({ type: 'closeUpstream', close: { code: 1000, reason: 'done' } });
+      expect(out[1]).toEqual({ type: 'end', reason: 'client-closed', discarded: { toUpstream: 0, toClient: 1 } });
+    });
+
+    it('keeps the queued frames for a resume when the closing socket turns out to be a drop', () => {
+      const s = live();
+      s.clientClosing();
+      s.upstreamMessage(frame('kept'));
+      expect(types(s.clientDropped())).toEqual(['startGrace']);
+      expect(sent(s.clientAttached(), 'sendClient')).toEqual(['kept']);
+    });
+  });
+
   describe('bounds', () => {
     it('closes the client with 1013 when its queue is full, and reports what was queued', () => {
       const s = live({ maxQueueFrames: 2 });

@@ -29,8 +29,12 @@ export interface ProxySessionOptions {
   readonly random: () => number;
 }
 
-/** `pending`: the client's upgrade waits for the first upstream dial. `absent`: dropped, in the grace. */
-export type ClientState = 'pending' | 'attached' | 'absent';
+/**
+ * `pending`: the client's upgrade waits for the first upstream dial. `closing`: its socket is
+ * closing but has not closed yet (frames for it are queued until the close says how it ended).
+ * `absent`: dropped, in the grace.
+ */
+export type ClientState = 'pending' | 'attached' | 'closing' | 'absent';
 /** `waiting`: a reconnect attempt is scheduled. `closed`: the session ended. */
 export type UpstreamState = 'connecting' | 'open' | 'waiting' | 'closed';
 /** The two legs of a session. */
@@ -199,6 +203,15 @@ export class ProxySession {
     return out;
   }
 
+  /**
+   * The client socket was found closing (its close frame may be in flight). Frames for it are
+   * queued from now on; `clientClosedNormally` or `clientDropped` follows when it has closed.
+   */
+  clientClosing(): readonly SessionCommand[] {
+    if (!this.#ended && this.#client === 'attached') this.#client = 'closing';
+    return NONE;
+  }
+
   /** The client leg is gone without asking (no close frame, error, missed pong, or a code other than 1000). */
   clientDropped(): readonly SessionCommand[] {
     if (this.#ended || this.#client === 'absent') return NONE;
@@ -224,7 +237,7 @@ export class ProxySession {
    * retries and the grace).
    */
   clientClosedNormally(close: ProxyClose): readonly SessionCommand[] {
-    if (this.#ended || this.#client !== 'attached') return this.clientDropped();
+    if (this.#ended || (this.#client !== 'attached' && this.#client !== 'closing')) return this.clientDropped();
     if (this.#upstream === 'open' || this.#toUpstream.length === 0) {
       const out: SessionCommand[] = [];
       this.#client = 'absent';
