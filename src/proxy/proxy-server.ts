@@ -1,18 +1,16 @@
 /**
- * ProxyServer: the thin shell around ProxySession. It owns the HTTP server, the upgrade
- * (connectionId, x-connection-id, subprotocol picked by the upstream), the sockets of both
- * legs, their heartbeats and every timer, and executes the commands the sessions return.
+ * ProxyServer: the HTTP side of the proxy. Owns the HTTP server and its upgrade limits, routes
+ * each upgrade to its connectionId's ProxyContext (new, resume, takeover), adds x-connection-id,
+ * serves /healthz, /readyz and /metrics, and drains everything on stop().
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer, type ClientOptions, type RawData } from 'ws';
-import type { Frame } from './frame-queue.js';
-import { Heartbeat } from './heartbeat.js';
-import type { ProxyClose } from './proxy-close-codes.js';
-import { noopProxyMetrics, silentProxyLogger, type ProxyLogger, type ProxyMetrics, type UpstreamLossReason } from './proxy-ports.js';
-import { isNormalClose, ProxySession, type Backoff, type SessionCommand } from './proxy-session.js';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ProxyContext, type ContextHost } from './proxy-context.js';
+import { noopProxyMetrics, silentProxyLogger, type ProxyLogger, type ProxyMetrics } from './proxy-ports.js';
+import { ProxySession, type Backoff } from './proxy-session.js';
 import { rejectUpgrade } from './reject-upgrade.js';
 import { buildUpstreamUrl, CONNECTION_ID_HEADER, forwardHeaders, offeredProtocols, parseClientTarget } from './upstream-request.js';
 
@@ -56,36 +54,6 @@ export interface ProxyStats {
   queuedBytes: { toUpstream: number; toClient: number };
 }
 
-interface PendingUpgrade {
-  readonly req: IncomingMessage;
-  readonly socket: Duplex;
-  readonly head: Buffer;
-  readonly onClose: () => void;
-}
-
-/** Per-connectionId state of the shell; the protocol state lives in `session`. */
-interface Context {
-  readonly id: string;
-  readonly session: ProxySession;
-  readonly upstreamUrl: string;
-  readonly headers: Record<string, string>;
-  readonly offered: readonly string[];
-  readonly log: ProxyLogger;
-  /** The subprotocol agreed with the client; fixed once the first dial settles. */
-  protocol: string | undefined;
-  settled: boolean;
-  pending: PendingUpgrade | undefined;
-  client: WebSocket | undefined;
-  upstream: WebSocket | undefined;
-  upstreamOpened: boolean;
-  clientBeat: Heartbeat | undefined;
-  upstreamBeat: Heartbeat | undefined;
-  retryTimer: NodeJS.Timeout | undefined;
-  graceTimer: NodeJS.Timeout | undefined;
-}
-
-// How long a closed leg may take to answer our close frame before its socket is destroyed.
-const CLOSE_TIMEOUT_MS = 5_000;
 // How long stop() waits for close handshakes before destroying what is left.
 const DRAIN_TIMEOUT_MS = 5_000;
 
@@ -101,7 +69,8 @@ export class ProxyServer {
   readonly #random: () => number;
   readonly #http: Server;
   readonly #wss: WebSocketServer;
-  readonly #contexts = new Map<string, Context>();
+  readonly #contexts = new Map<string, ProxyContext>();
+  readonly #host: ContextHost;
   readonly #upgrades = new WeakMap<IncomingMessage, { id: string; protocol: string | undefined }>();
   readonly #sockets = new Set<WebSocket>();
   #onSocketsGone: (() => void) | undefined;
@@ -112,6 +81,15 @@ export class ProxyServer {
     this.#log = options.logger ?? silentProxyLogger;
     this.#metrics = options.metrics ?? noopProxyMetrics;
     this.#random = options.random ?? Math.random;
+    this.#host = {
+      settings: options,
+      metrics: this.#metrics,
+      upgrade: (ctx, req, socket, head) => this.#upgrade(ctx, req, socket, head),
+      track: (ws) => this.#track(ws),
+      ended: (ctx) => {
+        if (this.#contexts.get(ctx.id) === ctx) this.#contexts.delete(ctx.id);
+      },
+    };
     this.#http = createServer(
       {
         headersTimeout: options.headersTimeoutMs,
@@ -181,7 +159,7 @@ export class ProxyServer {
   async #drain(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
     this.#http.closeIdleConnections();
-    for (const ctx of [...this.#contexts.values()]) this.#run(ctx, ctx.session.shutdown());
+    for (const ctx of [...this.#contexts.values()]) ctx.shutdown();
     if (this.#sockets.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
@@ -232,275 +210,33 @@ export class ProxyServer {
       if (existing.protocol !== undefined && !offered.includes(existing.protocol)) {
         return rejectUpgrade(socket, 400, 'subprotocol differs from the one this connectionId agreed');
       }
-      return this.#completeUpgrade(existing, req, socket, head);
+      return this.#upgrade(existing, req, socket, head);
     }
     const id = target.connectionId ?? randomBytes(16).toString('base64url');
-    const ctx: Context = {
-      id,
-      session: new ProxySession({
-        retryIntervalMs: this.#options.retryIntervalMs,
-        maxRetries: this.#options.maxRetries,
-        backoff: this.#options.backoff,
-        maxRetryIntervalMs: this.#options.maxRetryIntervalMs,
-        graceMs: this.#options.graceMs,
-        maxQueueFrames: this.#options.maxQueueFrames,
-        maxQueueBytes: this.#options.maxQueueBytes,
-        random: this.#random,
-      }),
-      upstreamUrl: buildUpstreamUrl(this.#options.upstreamUrl, target.path, target.query),
+    const session = new ProxySession({
+      retryIntervalMs: this.#options.retryIntervalMs,
+      maxRetries: this.#options.maxRetries,
+      backoff: this.#options.backoff,
+      maxRetryIntervalMs: this.#options.maxRetryIntervalMs,
+      graceMs: this.#options.graceMs,
+      maxQueueFrames: this.#options.maxQueueFrames,
+      maxQueueBytes: this.#options.maxQueueBytes,
+      random: this.#random,
+    });
+    const upstream = {
+      url: buildUpstreamUrl(this.#options.upstreamUrl, target.path, target.query),
       headers: forwardHeaders(req.headers, id, req.socket.remoteAddress),
       offered,
-      log: this.#log.child({ connectionId: id }),
-      protocol: undefined,
-      settled: false,
-      pending: undefined,
-      client: undefined,
-      upstream: undefined,
-      upstreamOpened: false,
-      clientBeat: undefined,
-      upstreamBeat: undefined,
-      retryTimer: undefined,
-      graceTimer: undefined,
     };
-    const onClose = (): void => {
-      // The client hung up while its upgrade waited for the first upstream dial.
-      if (ctx.pending !== undefined && ctx.pending.socket === socket) {
-        ctx.pending = undefined;
-        this.#run(ctx, ctx.session.clientDropped());
-      }
-    };
-    ctx.pending = { req, socket, head, onClose };
-    socket.once('close', onClose);
+    const ctx = new ProxyContext(id, session, upstream, this.#log.child({ connectionId: id }), this.#host);
     this.#contexts.set(id, ctx);
     this.#metrics.sessionStarted();
-    ctx.log.debug({ upstream: ctx.upstreamUrl }, 'session started');
-    this.#run(ctx, ctx.session.start());
+    ctx.begin(req, socket, head);
   }
 
-  /** The first dial settled (opened or failed): finish the client's upgrade. */
-  #settle(ctx: Context, protocol: string | undefined): void {
-    ctx.settled = true;
-    ctx.protocol = protocol;
-    const pending = ctx.pending;
-    if (pending === undefined) return;
-    ctx.pending = undefined;
-    pending.socket.off('close', pending.onClose);
-    this.#completeUpgrade(ctx, pending.req, pending.socket, pending.head);
-  }
-
-  #completeUpgrade(ctx: Context, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  #upgrade(ctx: ProxyContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.#upgrades.set(req, { id: ctx.id, protocol: ctx.protocol });
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attachClient(ctx, ws));
-  }
-
-  #attachClient(ctx: Context, ws: WebSocket): void {
-    this.#track(ws);
-    ws.on('error', (err) => ctx.log.debug({ err, leg: 'client' }, 'client socket error'));
-    if (ctx.session.ended) {
-      ws.close(1001, 'proxy session ended');
-      return;
-    }
-    const previous = ctx.client;
-    if (previous !== undefined) {
-      // Newest wins: the older socket is closed with 4000 before the newer one is attached.
-      this.#detachClient(ctx);
-      closeSocket(previous, { code: 4000, reason: 'replaced by a newer connection with the same connectionId' });
-      ctx.log.info({}, 'client replaced by a newer connection');
-    }
-    if (ctx.session.clientState === 'absent' || previous !== undefined) {
-      this.#metrics.clientResumed();
-      ctx.log.debug({}, 'client resumed');
-    }
-    ctx.client = ws;
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (ctx.client === ws) this.#run(ctx, ctx.session.clientMessage({ data: data as Buffer, isBinary }));
-    });
-    ws.on('close', (code: number, reason: Buffer) => {
-      if (ctx.client === ws) this.#clientLost(ctx, code, reason.toString());
-    });
-    ctx.clientBeat = new Heartbeat(ws, this.#options.pingIntervalMs, this.#options.pongTimeoutMs, () => {
-      if (ctx.client !== ws) return;
-      ctx.log.info({ leg: 'client' }, 'client missed its pong');
-      ws.terminate();
-      this.#clientLost(ctx, 1006, 'pong timeout');
-    });
-    this.#run(ctx, ctx.session.clientAttached());
-  }
-
-  #detachClient(ctx: Context): void {
-    ctx.clientBeat?.stop();
-    ctx.clientBeat = undefined;
-    ctx.client = undefined;
-  }
-
-  #clientLost(ctx: Context, code: number, reason: string): void {
-    this.#detachClient(ctx);
-    if (isNormalClose(code)) {
-      ctx.log.debug({ code }, 'client closed');
-      this.#run(ctx, ctx.session.clientClosedNormally({ code, reason }));
-      return;
-    }
-    this.#metrics.clientDropped(reason === 'pong timeout' ? 'pong-timeout' : 'closed');
-    ctx.log.debug({ code }, 'client dropped');
-    this.#run(ctx, ctx.session.clientDropped());
-  }
-
-  #dial(ctx: Context, attempt: number): void {
-    if (attempt > 0) this.#metrics.retryAttempted();
-    const protocols = ctx.settled ? (ctx.protocol === undefined ? [] : [ctx.protocol]) : [...ctx.offered];
-    const options: ClientOptions & { closeTimeout: number } = {
-      headers: ctx.headers,
-      handshakeTimeout: this.#options.connectTimeoutMs,
-      perMessageDeflate: false,
-      maxPayload: this.#options.maxPayloadBytes,
-      followRedirects: false,
-      closeTimeout: CLOSE_TIMEOUT_MS,
-    };
-    const ws = new WebSocket(ctx.upstreamUrl, protocols, options);
-    this.#track(ws);
-    ctx.upstream = ws;
-    ctx.upstreamOpened = false;
-    ws.on('error', (err) => ctx.log.debug({ err, leg: 'upstream', attempt }, 'upstream socket error'));
-    ws.on('open', () => {
-      if (ctx.upstream !== ws) return;
-      ctx.upstreamOpened = true;
-      ctx.upstreamBeat = new Heartbeat(ws, this.#options.pingIntervalMs, this.#options.pongTimeoutMs, () => {
-        if (ctx.upstream !== ws) return;
-        ctx.log.info({ leg: 'upstream' }, 'upstream missed its pong');
-        this.#upstreamLost(ctx, 'pong-timeout');
-      });
-      if (attempt > 0) {
-        this.#metrics.upstreamReconnected();
-        ctx.log.info({ attempt }, 'upstream reconnected');
-      }
-      this.#run(ctx, ctx.session.upstreamOpened(Date.now()));
-      if (!ctx.settled) this.#settle(ctx, ws.protocol === '' ? undefined : ws.protocol);
-    });
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (ctx.upstream === ws) this.#run(ctx, ctx.session.upstreamMessage({ data: data as Buffer, isBinary }));
-    });
-    ws.on('close', (code: number) => {
-      if (ctx.upstream !== ws) return;
-      ctx.log.info({ code, attempt, opened: ctx.upstreamOpened }, ctx.upstreamOpened ? 'upstream lost' : 'upstream dial failed');
-      this.#upstreamLost(ctx, ctx.upstreamOpened ? (code === 1006 ? 'abnormal' : 'closed') : 'dial-failed');
-    });
-  }
-
-  #upstreamLost(ctx: Context, reason: UpstreamLossReason): void {
-    const ws = ctx.upstream;
-    ctx.upstream = undefined;
-    ctx.upstreamBeat?.stop();
-    ctx.upstreamBeat = undefined;
-    if (ws !== undefined && ws.readyState !== WebSocket.CLOSED) ws.terminate();
-    this.#metrics.upstreamLost(reason);
-    this.#run(ctx, ctx.session.upstreamLost(Date.now()));
-    // Upstream down at the client's first connect: accept the client anyway and queue its
-    // frames; it gets the first subprotocol it offered, and reconnects offer only that one.
-    if (!ctx.settled && !ctx.session.ended) this.#settle(ctx, ctx.offered[0]);
-  }
-
-  #run(ctx: Context, commands: readonly SessionCommand[]): void {
-    for (const command of commands) {
-      switch (command.type) {
-        case 'dial':
-          this.#dial(ctx, command.attempt);
-          break;
-        case 'scheduleRetry':
-          ctx.log.debug({ attempt: command.attempt, delayMs: command.delayMs }, 'upstream retry scheduled');
-          ctx.retryTimer = setTimeout(() => {
-            ctx.retryTimer = undefined;
-            this.#run(ctx, ctx.session.retryDue());
-          }, command.delayMs);
-          break;
-        case 'sendUpstream':
-          this.#sendUpstream(ctx, command.frames);
-          break;
-        case 'sendClient':
-          this.#sendClient(ctx, command.frames);
-          break;
-        case 'startGrace':
-          ctx.graceTimer = setTimeout(() => {
-            ctx.graceTimer = undefined;
-            this.#run(ctx, ctx.session.graceExpired());
-          }, command.delayMs);
-          break;
-        case 'cancelGrace':
-          clearTimeout(ctx.graceTimer);
-          ctx.graceTimer = undefined;
-          break;
-        case 'closeClient':
-          this.#closeClient(ctx, command.close);
-          break;
-        case 'closeUpstream': {
-          const ws = ctx.upstream;
-          ctx.upstream = undefined;
-          ctx.upstreamBeat?.stop();
-          ctx.upstreamBeat = undefined;
-          if (ws !== undefined) closeSocket(ws, command.close);
-          break;
-        }
-        case 'end':
-          clearTimeout(ctx.retryTimer);
-          clearTimeout(ctx.graceTimer);
-          ctx.retryTimer = undefined;
-          ctx.graceTimer = undefined;
-          if (this.#contexts.get(ctx.id) === ctx) this.#contexts.delete(ctx.id);
-          this.#metrics.sessionEnded(command.reason);
-          if (command.discarded.toUpstream > 0) this.#metrics.framesDiscarded('toUpstream', command.discarded.toUpstream);
-          if (command.discarded.toClient > 0) this.#metrics.framesDiscarded('toClient', command.discarded.toClient);
-          ctx.log.info({ reason: command.reason, discarded: command.discarded }, 'session ended');
-          break;
-      }
-    }
-  }
-
-  #closeClient(ctx: Context, close: ProxyClose): void {
-    const pending = ctx.pending;
-    if (pending !== undefined) {
-      ctx.pending = undefined;
-      pending.socket.off('close', pending.onClose);
-      rejectUpgrade(pending.socket, close.code === 1001 ? 503 : 502, close.reason);
-      return;
-    }
-    const ws = ctx.client;
-    this.#detachClient(ctx);
-    if (ws !== undefined) closeSocket(ws, close);
-  }
-
-  /** Sends in order; a leg found closing is treated as lost and the rest is queued again. */
-  #sendUpstream(ctx: Context, frames: readonly Frame[]): void {
-    for (let i = 0; i < frames.length; i += 1) {
-      const ws = ctx.upstream;
-      if (ws === undefined || ws.readyState !== WebSocket.OPEN) {
-        if (ws !== undefined) this.#upstreamLost(ctx, 'closed');
-        for (const frame of frames.slice(i)) this.#run(ctx, ctx.session.clientMessage(frame));
-        return;
-      }
-      const frame = frames[i]!;
-      ws.send(frame.data, { binary: frame.isBinary });
-    }
-    if (ctx.upstream !== undefined && ctx.upstream.bufferedAmount > this.#options.maxQueueBytes) {
-      this.#run(ctx, ctx.session.sendBufferFull('upstream'));
-    }
-  }
-
-  #sendClient(ctx: Context, frames: readonly Frame[]): void {
-    for (let i = 0; i < frames.length; i += 1) {
-      const ws = ctx.client;
-      if (ws === undefined || ws.readyState !== WebSocket.OPEN) {
-        // The client's close is under way: queue the rest; its 'close' event then decides
-        // between a normal end (1000) and a drop (grace).
-        if (ws !== undefined && ws.readyState === WebSocket.CLOSING) this.#run(ctx, ctx.session.clientClosing());
-        else if (ws !== undefined) this.#clientLost(ctx, 1006, 'socket closed');
-        for (const frame of frames.slice(i)) this.#run(ctx, ctx.session.upstreamMessage(frame));
-        return;
-      }
-      const frame = frames[i]!;
-      ws.send(frame.data, { binary: frame.isBinary });
-    }
-    if (ctx.client !== undefined && ctx.client.bufferedAmount > this.#options.maxQueueBytes) {
-      this.#run(ctx, ctx.session.sendBufferFull('client'));
-    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => ctx.attachClient(ws));
   }
 
   #track(ws: WebSocket): void {
@@ -510,10 +246,4 @@ export class ProxyServer {
       if (this.#sockets.size === 0) this.#onSocketsGone?.();
     });
   }
-}
-
-/** Closes a leg with a code and reason; a leg still connecting is aborted. */
-function closeSocket(ws: WebSocket, close: ProxyClose): void {
-  if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-  else if (ws.readyState === WebSocket.OPEN) ws.close(close.code, close.reason);
 }

@@ -1,0 +1,352 @@
+/**
+ * ProxyContext: one connectionId's two sockets (the seed's Context). Wires the client leg and
+ * the upstream leg to their ProxySession, executes the commands it returns, and owns the legs'
+ * heartbeats and the session's retry and grace timers. Knows nothing about HTTP.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, type ClientOptions, type RawData } from 'ws';
+import type { Frame } from './frame-queue.js';
+import { Heartbeat } from './heartbeat.js';
+import { ProxyCloses, type ProxyClose } from './proxy-close-codes.js';
+import type { ProxyLogger, ProxyMetrics, UpstreamLossReason } from './proxy-ports.js';
+import { isNormalClose, type ProxySession, type SessionCommand } from './proxy-session.js';
+import { rejectUpgrade } from './reject-upgrade.js';
+
+/** The proxy settings a context applies to its sockets. */
+export interface ContextSettings {
+  readonly connectTimeoutMs: number;
+  readonly maxPayloadBytes: number;
+  /** Also the bound of each socket's unsent buffer. */
+  readonly maxQueueBytes: number;
+  readonly pingIntervalMs: number;
+  readonly pongTimeoutMs: number;
+}
+
+/** What a context needs from the server that owns it. */
+export interface ContextHost {
+  readonly settings: ContextSettings;
+  readonly metrics: ProxyMetrics;
+  /** Completes a client's WebSocket upgrade and calls `ctx.attachClient` (never, if the socket died). */
+  upgrade(ctx: ProxyContext, req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Registers a socket so the server can wait for it, or destroy it, on stop. */
+  track(ws: WebSocket): void;
+  /** The session ended; the server forgets this context. */
+  ended(ctx: ProxyContext): void;
+}
+
+/** Where the upstream is and what to send it. */
+export interface UpstreamTarget {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The subprotocols the first client offered, in its order. */
+  readonly offered: readonly string[];
+}
+
+interface PendingUpgrade {
+  readonly req: IncomingMessage;
+  readonly socket: Duplex;
+  readonly head: Buffer;
+  readonly onClose: () => void;
+}
+
+// How long a closed leg may take to answer our close frame before its socket is destroyed.
+const CLOSE_TIMEOUT_MS = 5_000;
+
+/**
+ * One proxied connection. Events from a socket that is no longer the current leg are ignored,
+ * so a replaced or abandoned socket can never touch the session. No frame is written into a
+ * socket known to be closing.
+ */
+export class ProxyContext {
+  readonly id: string;
+  readonly session: ProxySession;
+  readonly #target: UpstreamTarget;
+  readonly #log: ProxyLogger;
+  readonly #host: ContextHost;
+  #protocol: string | undefined;
+  #settled = false;
+  #pending: PendingUpgrade | undefined;
+  #client: WebSocket | undefined;
+  #upstream: WebSocket | undefined;
+  #upstreamOpened = false;
+  #clientBeat: Heartbeat | undefined;
+  #upstreamBeat: Heartbeat | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(id: string, session: ProxySession, target: UpstreamTarget, log: ProxyLogger, host: ContextHost) {
+    this.id = id;
+    this.session = session;
+    this.#target = target;
+    this.#log = log;
+    this.#host = host;
+  }
+
+  /** True once the first upstream dial opened or failed; before that a second client gets 409. */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** The subprotocol agreed with the client (undefined: none). */
+  get protocol(): string | undefined {
+    return this.#protocol;
+  }
+
+  /** Starts the session for a new client: its upgrade waits for the first upstream dial. */
+  begin(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const onClose = (): void => {
+      // The client hung up while its upgrade waited for the first upstream dial.
+      if (this.#pending?.socket === socket) {
+        this.#pending = undefined;
+        this.#run(this.session.clientDropped());
+      }
+    };
+    this.#pending = { req, socket, head, onClose };
+    socket.once('close', onClose);
+    this.#log.debug({ upstream: this.#target.url }, 'session started');
+    this.#run(this.session.start());
+  }
+
+  /** The proxy is stopping: both legs get 1001. */
+  shutdown(): void {
+    this.#run(this.session.shutdown());
+  }
+
+  /** A client socket finished its upgrade: first connect, resume, or a takeover of the id. */
+  attachClient(ws: WebSocket): void {
+    this.#host.track(ws);
+    ws.on('error', (err) => this.#log.debug({ err, leg: 'client' }, 'client socket error'));
+    if (this.session.ended) {
+      closeSocket(ws, ProxyCloses.SessionEnded);
+      return;
+    }
+    const previous = this.#client;
+    if (previous !== undefined) {
+      // Newest wins: the older socket is closed with 4000 before the newer one is attached.
+      this.#detachClient();
+      closeSocket(previous, ProxyCloses.Replaced);
+      this.#log.info({}, 'client replaced by a newer connection');
+    }
+    if (this.session.clientState === 'absent' || previous !== undefined) {
+      this.#host.metrics.clientResumed();
+      this.#log.debug({}, 'client resumed');
+    }
+    this.#client = ws;
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (this.#client === ws) this.#run(this.session.clientMessage({ data: data as Buffer, isBinary }));
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      if (this.#client === ws) this.#clientLost(code, reason.toString());
+    });
+    const { pingIntervalMs, pongTimeoutMs } = this.#host.settings;
+    this.#clientBeat = new Heartbeat(ws, pingIntervalMs, pongTimeoutMs, () => {
+      if (this.#client !== ws) return;
+      this.#log.info({ leg: 'client' }, 'client missed its pong');
+      ws.terminate();
+      this.#clientLost(1006, 'pong timeout');
+    });
+    this.#run(this.session.clientAttached());
+  }
+
+  /** The first dial settled (opened or failed): finish the waiting client's upgrade. */
+  #settle(protocol: string | undefined): void {
+    this.#settled = true;
+    this.#protocol = protocol;
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    this.#pending = undefined;
+    pending.socket.off('close', pending.onClose);
+    this.#host.upgrade(this, pending.req, pending.socket, pending.head);
+  }
+
+  #detachClient(): void {
+    this.#clientBeat?.stop();
+    this.#clientBeat = undefined;
+    this.#client = undefined;
+  }
+
+  #clientLost(code: number, reason: string): void {
+    this.#detachClient();
+    if (isNormalClose(code)) {
+      this.#log.debug({ code }, 'client closed');
+      this.#run(this.session.clientClosedNormally({ code, reason }));
+      return;
+    }
+    this.#host.metrics.clientDropped(reason === 'pong timeout' ? 'pong-timeout' : 'closed');
+    this.#log.debug({ code }, 'client dropped');
+    this.#run(this.session.clientDropped());
+  }
+
+  #dial(attempt: number): void {
+    const { settings, metrics } = this.#host;
+    if (attempt > 0) metrics.retryAttempted();
+    const protocols = this.#settled ? (this.#protocol === undefined ? [] : [this.#protocol]) : [...this.#target.offered];
+    // closeTimeout is a ws option its type definitions do not list yet.
+    const options: ClientOptions & { closeTimeout: number } = {
+      headers: { ...this.#target.headers },
+      handshakeTimeout: settings.connectTimeoutMs,
+      perMessageDeflate: false,
+      maxPayload: settings.maxPayloadBytes,
+      followRedirects: false,
+      closeTimeout: CLOSE_TIMEOUT_MS,
+    };
+    const ws = new WebSocket(this.#target.url, protocols, options);
+    this.#host.track(ws);
+    this.#upstream = ws;
+    this.#upstreamOpened = false;
+    ws.on('error', (err) => this.#log.debug({ err, leg: 'upstream', attempt }, 'upstream socket error'));
+    ws.on('open', () => {
+      if (this.#upstream !== ws) return;
+      this.#upstreamOpened = true;
+      this.#upstreamBeat = new Heartbeat(ws, settings.pingIntervalMs, settings.pongTimeoutMs, () => {
+        if (this.#upstream !== ws) return;
+        this.#log.info({ leg: 'upstream' }, 'upstream missed its pong');
+        this.#upstreamLost('pong-timeout');
+      });
+      if (attempt > 0) {
+        metrics.upstreamReconnected();
+        this.#log.info({ attempt }, 'upstream reconnected');
+      }
+      this.#run(this.session.upstreamOpened(Date.now()));
+      if (!this.#settled) this.#settle(ws.protocol === '' ? undefined : ws.protocol);
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (this.#upstream === ws) this.#run(this.session.upstreamMessage({ data: data as Buffer, isBinary }));
+    });
+    ws.on('close', (code: number) => {
+      if (this.#upstream !== ws) return;
+      const opened = this.#upstreamOpened;
+      this.#log.info({ code, attempt, opened }, opened ? 'upstream lost' : 'upstream dial failed');
+      this.#upstreamLost(opened ? (code === 1006 ? 'abnormal' : 'closed') : 'dial-failed');
+    });
+  }
+
+  #upstreamLost(reason: UpstreamLossReason): void {
+    const ws = this.#dropUpstream();
+    if (ws !== undefined && ws.readyState !== WebSocket.CLOSED) ws.terminate();
+    this.#host.metrics.upstreamLost(reason);
+    this.#run(this.session.upstreamLost(Date.now()));
+    // Upstream down at the client's first connect: accept the client anyway and queue its
+    // frames; it gets the first subprotocol it offered, and reconnects offer only that one.
+    if (!this.#settled && !this.session.ended) this.#settle(this.#target.offered[0]);
+  }
+
+  #dropUpstream(): WebSocket | undefined {
+    const ws = this.#upstream;
+    this.#upstream = undefined;
+    this.#upstreamBeat?.stop();
+    this.#upstreamBeat = undefined;
+    return ws;
+  }
+
+  #run(commands: readonly SessionCommand[]): void {
+    for (const command of commands) {
+      switch (command.type) {
+        case 'dial':
+          this.#dial(command.attempt);
+          break;
+        case 'scheduleRetry':
+          this.#log.debug({ attempt: command.attempt, delayMs: command.delayMs }, 'upstream retry scheduled');
+          this.#retryTimer = setTimeout(() => {
+            this.#retryTimer = undefined;
+            this.#run(this.session.retryDue());
+          }, command.delayMs);
+          break;
+        case 'sendUpstream':
+          this.#sendUpstream(command.frames);
+          break;
+        case 'sendClient':
+          this.#sendClient(command.frames);
+          break;
+        case 'startGrace':
+          this.#graceTimer = setTimeout(() => {
+            this.#graceTimer = undefined;
+            this.#run(this.session.graceExpired());
+          }, command.delayMs);
+          break;
+        case 'cancelGrace':
+          clearTimeout(this.#graceTimer);
+          this.#graceTimer = undefined;
+          break;
+        case 'closeClient':
+          this.#closeClient(command.close);
+          break;
+        case 'closeUpstream': {
+          const ws = this.#dropUpstream();
+          if (ws !== undefined) closeSocket(ws, command.close);
+          break;
+        }
+        case 'end': {
+          clearTimeout(this.#retryTimer);
+          clearTimeout(this.#graceTimer);
+          this.#retryTimer = undefined;
+          this.#graceTimer = undefined;
+          const { metrics } = this.#host;
+          metrics.sessionEnded(command.reason);
+          if (command.discarded.toUpstream > 0) metrics.framesDiscarded('toUpstream', command.discarded.toUpstream);
+          if (command.discarded.toClient > 0) metrics.framesDiscarded('toClient', command.discarded.toClient);
+          this.#log.info({ reason: command.reason, discarded: command.discarded }, 'session ended');
+          this.#host.ended(this);
+          break;
+        }
+      }
+    }
+  }
+
+  #closeClient(close: ProxyClose): void {
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      this.#pending = undefined;
+      pending.socket.off('close', pending.onClose);
+      rejectUpgrade(pending.socket, close.code === 1001 ? 503 : 502, close.reason);
+      return;
+    }
+    const ws = this.#client;
+    this.#detachClient();
+    if (ws !== undefined) closeSocket(ws, close);
+  }
+
+  /** Sends in order; an upstream found closing is a loss, and the rest is queued again. */
+  #sendUpstream(frames: readonly Frame[]): void {
+    for (let i = 0; i < frames.length; i += 1) {
+      const ws = this.#upstream;
+      if (ws === undefined || ws.readyState !== WebSocket.OPEN) {
+        if (ws !== undefined) this.#upstreamLost('closed');
+        for (const frame of frames.slice(i)) this.#run(this.session.clientMessage(frame));
+        return;
+      }
+      const frame = frames[i]!;
+      ws.send(frame.data, { binary: frame.isBinary });
+    }
+    if (this.#upstream !== undefined && this.#upstream.bufferedAmount > this.#host.settings.maxQueueBytes) {
+      this.#run(this.session.sendBufferFull('upstream'));
+    }
+  }
+
+  /** Sends in order; a client found closing gets the rest queued until its close code is known. */
+  #sendClient(frames: readonly Frame[]): void {
+    for (let i = 0; i < frames.length; i += 1) {
+      const ws = this.#client;
+      if (ws === undefined || ws.readyState !== WebSocket.OPEN) {
+        // The client's close is under way: its 'close' event then decides between a normal
+        // end (1000) and a drop (grace).
+        if (ws !== undefined && ws.readyState === WebSocket.CLOSING) this.#run(this.session.clientClosing());
+        else if (ws !== undefined) this.#clientLost(1006, 'socket closed');
+        for (const frame of frames.slice(i)) this.#run(this.session.upstreamMessage(frame));
+        return;
+      }
+      const frame = frames[i]!;
+      ws.send(frame.data, { binary: frame.isBinary });
+    }
+    if (this.#client !== undefined && this.#client.bufferedAmount > this.#host.settings.maxQueueBytes) {
+      this.#run(this.session.sendBufferFull('client'));
+    }
+  }
+}
+
+/** Closes a leg with a code and reason; a leg still connecting is aborted. */
+function closeSocket(ws: WebSocket, close: ProxyClose): void {
+  if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+  else if (ws.readyState === WebSocket.OPEN) ws.close(close.code, close.reason);
+}
