@@ -43,7 +43,7 @@ export interface BenchResult {
   readonly errors: Readonly<Record<string, number>>;
   /** Connections that closed while the run was going. */
   readonly disconnects: number;
-  /** Scheduled sends not made because the connection was closed or its buffer was full. */
+  /** Scheduled sends not made: connection closed, send buffer full, or the generator too far behind. */
   readonly skippedSends: number;
   /** Sends made more than the late threshold after their intended time. */
   readonly lateSends: number;
@@ -135,7 +135,7 @@ export function generatorWarnings(input: { elu: number; scheduled: number; late:
   const out: string[] = [];
   if (input.elu > 0.9) out.push(`the generator's event loop was ${Math.round(input.elu * 100)}% busy: the generator may be the limit, not the server`);
   if (input.scheduled > 0 && input.late / input.scheduled > 0.01) out.push(`${input.late} of ${input.scheduled} sends left late: the generator could not keep its schedule (latencies still count from the intended time)`);
-  if (input.skipped > 0) out.push(`${input.skipped} sends skipped (connection closed or send buffer full)`);
+  if (input.skipped > 0) out.push(`${input.skipped} sends skipped (connection closed, send buffer full, or the generator ran out of time)`);
   if (input.connected < input.connections) out.push(`only ${input.connected} of ${input.connections} connections opened`);
   return out;
 }

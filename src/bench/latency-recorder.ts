@@ -42,15 +42,11 @@ const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
 /** Summarises a histogram holding microseconds into milliseconds. */
 export function summarize(h: Histogram): LatencySummary {
   if (h.totalCount === 0) return { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
-  return {
-    count: h.totalCount,
-    p50: round3(h.getValueAtPercentile(50) / 1000),
-    p90: round3(h.getValueAtPercentile(90) / 1000),
-    p99: round3(h.getValueAtPercentile(99) / 1000),
-    p999: round3(h.getValueAtPercentile(99.9) / 1000),
-    max: round3(h.maxValue / 1000),
-    mean: round3(h.mean / 1000),
-  };
+  // A percentile is reported as its bucket's upper edge, which can lie above the largest value
+  // recorded; clamping keeps p50 ≤ p90 ≤ p99 ≤ p99.9 ≤ max true.
+  const max = h.maxValue;
+  const at = (p: number): number => round3(Math.min(h.getValueAtPercentile(p), max) / 1000);
+  return { count: h.totalCount, p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: round3(max / 1000), mean: round3(h.mean / 1000) };
 }
 
 /**

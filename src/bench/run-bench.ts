@@ -79,6 +79,8 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Most sends made in one timer turn before yielding to the receive path. */
 const SEND_BATCH = 2_000;
 const OPEN_TIMEOUT_MS = 15_000;
+/** How far past the planned end a late generator may keep sending, ms. */
+const OVERRUN_MS = 1_000;
 
 /** Runs one bench; resolves with its result, rejects only with {@link BenchError}. */
 export async function runBench(options: BenchRunOptions, hooks: BenchHooks = {}): Promise<BenchResult> {
@@ -115,6 +117,7 @@ class BenchRun implements LinkSink {
   #late = 0;
   #scheduledMeasured = 0;
   #maxLagMs = 0;
+  #lastSendMs = 0;
   #disconnects = 0;
   readonly #errors: Record<string, number> = {};
 
@@ -311,7 +314,18 @@ class BenchRun implements LinkSink {
       }
       link.send(seq, Math.round(intendedMs * 1000));
     }
+    this.#lastSendMs = now;
     if (this.#nextSeq >= schedule.total) {
+      this.#finishSending();
+      return;
+    }
+    // A generator that fell this far behind stops anyway (runs are bounded in time); what it could
+    // not send counts as skipped, and the warning says the generator was the limit.
+    if (now >= this.#endMs + OVERRUN_MS) {
+      const left = schedule.total - Math.max(this.#nextSeq, schedule.warmupCount);
+      this.#skipped += left;
+      this.#scheduledMeasured += left;
+      this.#nextSeq = schedule.total;
       this.#finishSending();
       return;
     }
@@ -396,7 +410,8 @@ class BenchRun implements LinkSink {
       received: this.#received,
       lost: Math.max(0, sent - this.#received),
       duplicates: this.#duplicates,
-      msgsPerSec: Math.round((this.#received / o.durationSec) * 10) / 10,
+      // Per second of the measured period, stretched when a late generator sent past its end.
+      msgsPerSec: Math.round((this.#received / Math.max(o.durationSec, (this.#lastSendMs - this.#warmupEndMs) / 1000)) * 10) / 10,
       latency,
       errors: { ...this.#errors },
       disconnects: this.#disconnects,

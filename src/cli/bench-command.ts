@@ -4,9 +4,9 @@
  */
 import { loadConfig } from '../config/load-config.js';
 import { benchOptions, type BenchConfig } from '../config/options.js';
-import { formatBenchResult, toBenchJson } from '../bench/bench-result.js';
+import { formatBenchResult, toBenchJson, type BenchResult } from '../bench/bench-result.js';
 import { writeHtmlReport } from '../bench/html-report.js';
-import { runBench as executeBench, type BenchProgress, type BenchRunOptions } from '../bench/run-bench.js';
+import { BenchError, runBench as executeBench, type BenchProgress, type BenchRunOptions } from '../bench/run-bench.js';
 
 export async function runBenchConfig(config: BenchConfig): Promise<void> {
   const abort = new AbortController();
@@ -20,7 +20,16 @@ export async function runBenchConfig(config: BenchConfig): Promise<void> {
       process.stdout.write(config.json ? `${JSON.stringify(table)}\n` : `${formatCompare(table)}\n`);
       return;
     }
-    const result = await executeBench(toRunOptions(config), { signal: abort.signal, ...(config.quiet ? {} : { onProgress: progressPrinter() }) });
+    let result: BenchResult;
+    try {
+      result = await executeBench(toRunOptions(config), { signal: abort.signal, ...(config.quiet ? {} : { onProgress: progressPrinter() }) });
+    } catch (err) {
+      if (!(err instanceof BenchError)) throw err;
+      const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+      process.stderr.write(`switchboard bench: ${err.message}${cause}\n`);
+      process.exitCode = 1;
+      return;
+    }
     if (process.stderr.isTTY && !config.quiet) process.stderr.write('\n');
     if (config.report !== undefined) {
       await writeHtmlReport(config.report, result);

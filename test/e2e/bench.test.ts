@@ -57,3 +57,12 @@ describe('switchboard bench --protocol echo', () => {
     expect(run.stderr).toContain('feature');
   });
 });
+
+describe('switchboard bench without a server', () => {
+  it('says in one line that no connection could be opened and exits 1', async () => {
+    const run = await runCli(['bench', '--url', 'ws://127.0.0.1:1/ws', '--connections', '2', '--duration', '1', '--json'], 15_000);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('no connection could be opened');
+  }, 20_000);
+});
