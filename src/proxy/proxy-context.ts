@@ -31,8 +31,11 @@ export interface ContextHost {
   upgrade(ctx: ProxyContext, req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Registers a socket so the server can wait for it, or destroy it, on stop. */
   track(ws: WebSocket): void;
-  /** The session ended; the server forgets this context. */
-  ended(ctx: ProxyContext): void;
+  /**
+   * The session ended; the server forgets this context. `unannounced` is the close its absent
+   * client missed, to give to that client if it comes back within the grace.
+   */
+  ended(ctx: ProxyContext, unannounced: ProxyClose | undefined): void;
 }
 
 /** Where the upstream is and what to send it. */
@@ -287,7 +290,7 @@ export class ProxyContext {
           if (command.discarded.toUpstream > 0) metrics.framesDiscarded('toUpstream', command.discarded.toUpstream);
           if (command.discarded.toClient > 0) metrics.framesDiscarded('toClient', command.discarded.toClient);
           this.#log.info({ reason: command.reason, discarded: command.discarded }, 'session ended');
-          this.#host.ended(this);
+          this.#host.ended(this, command.unannounced);
           break;
         }
       }

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { ProxyClose } from './proxy-close-codes.js';
 import { ProxyContext, type ContextHost } from './proxy-context.js';
 import { noopProxyMetrics, silentProxyLogger, type ProxyLogger, type ProxyMetrics } from './proxy-ports.js';
 import { ProxySession, type Backoff } from './proxy-session.js';
@@ -70,6 +71,8 @@ export class ProxyServer {
   readonly #http: Server;
   readonly #wss: WebSocketServer;
   readonly #contexts = new Map<string, ProxyContext>();
+  /** Sessions that ended while their client was away, with the close it missed; kept for one grace. */
+  readonly #missed = new Map<string, { close: ProxyClose; untilMs: number }>();
   readonly #host: ContextHost;
   readonly #upgrades = new WeakMap<IncomingMessage, { id: string; protocol: string | undefined }>();
   readonly #sockets = new Set<WebSocket>();
@@ -86,8 +89,9 @@ export class ProxyServer {
       metrics: this.#metrics,
       upgrade: (ctx, req, socket, head) => this.#upgrade(ctx, req, socket, head),
       track: (ws) => this.#track(ws),
-      ended: (ctx) => {
+      ended: (ctx, unannounced) => {
         if (this.#contexts.get(ctx.id) === ctx) this.#contexts.delete(ctx.id);
+        if (unannounced !== undefined) this.#remember(ctx.id, unannounced);
       },
     };
     this.#http = createServer(
@@ -212,6 +216,18 @@ export class ProxyServer {
       }
       return this.#upgrade(existing, req, socket, head);
     }
+    const missed = target.connectionId === undefined ? undefined : this.#takeMissed(target.connectionId);
+    if (missed !== undefined) {
+      // The client's session ended while it was away: it learns how (1011, 1013) instead of
+      // silently getting a fresh upstream. The next connect with the id starts a new session.
+      this.#upgrades.set(req, { id: target.connectionId!, protocol: offered[0] });
+      this.#wss.handleUpgrade(req, socket, head, (ws) => {
+        this.#track(ws);
+        ws.on('error', (err) => this.#log.debug({ err }, 'client socket error'));
+        ws.close(missed.code, missed.reason);
+      });
+      return;
+    }
     const id = target.connectionId ?? randomBytes(16).toString('base64url');
     const session = new ProxySession({
       retryIntervalMs: this.#options.retryIntervalMs,
@@ -237,6 +253,20 @@ export class ProxyServer {
   #upgrade(ctx: ProxyContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.#upgrades.set(req, { id: ctx.id, protocol: ctx.protocol });
     this.#wss.handleUpgrade(req, socket, head, (ws) => ctx.attachClient(ws));
+  }
+
+  #remember(id: string, close: ProxyClose): void {
+    if (this.#options.graceMs <= 0) return;
+    const nowMs = Date.now();
+    for (const [key, entry] of this.#missed) if (entry.untilMs <= nowMs) this.#missed.delete(key);
+    this.#missed.set(id, { close, untilMs: nowMs + this.#options.graceMs });
+  }
+
+  #takeMissed(id: string): ProxyClose | undefined {
+    const entry = this.#missed.get(id);
+    if (entry === undefined) return undefined;
+    this.#missed.delete(id);
+    return entry.untilMs > Date.now() ? entry.close : undefined;
   }
 
   #track(ws: WebSocket): void {

@@ -266,6 +266,30 @@ describe('ProxySession', () => {
     });
   });
 
+  describe('unannounced closes', () => {
+    it('keeps the close an absent client missed when its session ends, for a later resume', () => {
+      const s = live({ maxQueueFrames: 1 });
+      s.clientDropped();
+      s.upstreamMessage(frame('1'));
+      const end = s.upstreamMessage(frame('2')).at(-1);
+      expect(end).toMatchObject({ type: 'end', reason: 'upstream-queue-full', unannounced: { code: 1013 } });
+    });
+
+    it('keeps the 1011 an absent client missed when the retries ran out', () => {
+      const s = live({ maxRetries: 0 });
+      s.clientDropped();
+      expect(s.upstreamLost(5).at(-1)).toMatchObject({ reason: 'retries-spent', unannounced: { code: 1011 } });
+    });
+
+    it('has none when the client was told, or when the grace simply expired', () => {
+      const told = live({ maxRetries: 0 });
+      expect(told.upstreamLost(5).at(-1)).toMatchObject({ unannounced: undefined });
+      const expired = live();
+      expired.clientDropped();
+      expect(expired.graceExpired().at(-1)).toMatchObject({ unannounced: undefined });
+    });
+  });
+
   describe('#shutdown', () => {
     it('closes both legs with 1001 and ends; later events do nothing', () => {
       const s = live();

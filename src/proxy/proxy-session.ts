@@ -62,6 +62,8 @@ export interface Discarded {
  * What the server shell must do, in the order given. `dial` opens a new upstream socket
  * (attempt 0 is the first connect); `scheduleRetry` and `startGrace` ask for one timer each that
  * calls `retryDue()` / `graceExpired()`; `end` means: clear this session's timers and forget it.
+ * `end.unannounced` is the close an absent client (in the grace) should have received: the shell
+ * gives it to a client that comes back with the id within the grace, so the loss is never silent.
  */
 export type SessionCommand =
   | { readonly type: 'dial'; readonly attempt: number }
@@ -72,7 +74,7 @@ export type SessionCommand =
   | { readonly type: 'cancelGrace' }
   | { readonly type: 'closeClient'; readonly close: ProxyClose }
   | { readonly type: 'closeUpstream'; readonly close: ProxyClose }
-  | { readonly type: 'end'; readonly reason: EndReason; readonly discarded: Discarded };
+  | { readonly type: 'end'; readonly reason: EndReason; readonly discarded: Discarded; readonly unannounced: ProxyClose | undefined };
 
 const NONE: readonly SessionCommand[] = Object.freeze([]);
 
@@ -92,6 +94,7 @@ export class ProxySession {
   #retriesUsed = 0;
   #openedAtMs: number | undefined;
   #pendingClose: ProxyClose | undefined;
+  #unannounced: ProxyClose | undefined;
   #ended = false;
 
   constructor(options: ProxySessionOptions) {
@@ -277,7 +280,8 @@ export class ProxySession {
     if (this.#toClient.push(frame)) return NONE;
     const out: SessionCommand[] = [];
     this.#closeUpstream(ProxyCloses.UpstreamQueueFull, out);
-    this.#closeClient(ProxyCloses.SessionEnded, out);
+    // The frames lost were the client's: it gets the 1013 too (now, or when it comes back).
+    this.#closeClient(ProxyCloses.UpstreamQueueFull, out);
     this.#end('upstream-queue-full', out);
     return out;
   }
@@ -305,6 +309,7 @@ export class ProxySession {
 
   #closeClient(close: ProxyClose, out: SessionCommand[]): void {
     if (this.#client !== 'absent') out.push({ type: 'closeClient', close });
+    else this.#unannounced = close;
     this.#client = 'absent';
   }
 
@@ -318,7 +323,7 @@ export class ProxySession {
     this.#upstream = 'closed';
     this.#client = 'absent';
     const discarded = { toUpstream: this.#toUpstream.takeAll().length, toClient: this.#toClient.takeAll().length };
-    out.push({ type: 'end', reason, discarded });
+    out.push({ type: 'end', reason, discarded, unannounced: reason === 'shutdown' ? undefined : this.#unannounced });
   }
 }
 

@@ -138,6 +138,23 @@ describe('switchboard proxy', () => {
     expect(await proxy.metric('switchboard_proxy_sessions')).toBe(0);
   });
 
+  it('closes the upstream with 1013 when the queue for an absent client fills, and tells the client when it returns', async () => {
+    const upstream = await Upstream.start();
+    const proxy = await ProxyProcess.start(['--upstream', upstream.url, ...FAST, '--max-queue', '50']);
+    const first = await TestClient.open(proxy.url('/?connectionId=away'));
+    first.ws.terminate();
+    await until(async () => (await proxy.metric('switchboard_proxy_client_drops_total', 'reason="closed"')) === 1, 5_000, 'the proxy to see the drop');
+    await upstream.sendToAll(51, 'u');
+    await until(() => upstream.closes().length === 1, 5_000, 'the upstream close');
+    expect(upstream.closes()[0]).toMatchObject({ code: 1013 });
+    expect(await proxy.metric('switchboard_proxy_frames_discarded_total', 'direction="toClient"')).toBe(50);
+    const back = await TestClient.open(proxy.url('/?connectionId=away'));
+    expect(await back.closed()).toMatchObject({ code: 1013, reason: 'proxy queue full: client away' });
+    const fresh = await TestClient.open(proxy.url('/?connectionId=away'));
+    fresh.ws.send('new session');
+    await until(() => fresh.received.length === 1, 5_000, 'the echo on a fresh session');
+  });
+
   it('detects a hung (SIGSTOPped) upstream by ping within seconds and reconnects to its replacement', async () => {
     const upstream = await Upstream.start();
     const proxy = await ProxyProcess.start(['--upstream', upstream.url, ...FAST, '--max-retries', '100', '--connect-timeout', '300']);
