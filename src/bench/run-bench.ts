@@ -60,6 +60,10 @@ export interface BenchHooks {
   readonly onProgress?: (progress: BenchProgress) => void;
   /** Called synchronously when the phase changes (e.g. to sample a server's CPU at 'running' and 'draining'). */
   readonly onPhase?: (phase: BenchProgress['phase']) => void;
+  /** Makes the connections instead of real sockets (tests, embedding); `--protocol` is then ignored. */
+  readonly createLink?: (index: number, sink: LinkSink) => BenchLink;
+  /** Longest drain after sending stops, ms. @default 2000 + the worst latency seen (≤ 10000) */
+  readonly drainTimeoutMs?: number;
   /** Aborting ends the sending phase early; the run still drains and resolves. */
   readonly signal?: AbortSignal;
 }
@@ -172,6 +176,8 @@ class BenchRun implements LinkSink {
 
   async #createLinks(): Promise<BenchLink[]> {
     const o = this.#o;
+    const custom = this.#hooks.createLink;
+    if (custom !== undefined) return Array.from({ length: o.connections }, (_, i) => custom(i, this));
     const builder = new FrameBuilder(o.payloadChars, o.scenario === 'offline' ? 'RELIABLE' : o.feature);
     const user = (i: number): string => `${o.appName}-${o.userOffset + i}`;
     const target = (i: number): string => (o.scenario === 'offline' ? user(o.connections + i) : user(i));
@@ -387,7 +393,7 @@ class BenchRun implements LinkSink {
   /** Waits until every expected delivery arrived, or 2 s plus the worst latency seen (≤ 10 s). */
   async #drain(): Promise<void> {
     const expected = this.#messagesSent * this.#expectedPerMessage;
-    const limitMs = 2_000 + Math.min(8_000, this.#recorder.summary().max);
+    const limitMs = this.#hooks.drainTimeoutMs ?? 2_000 + Math.min(8_000, this.#recorder.summary().max);
     const deadline = performance.now() + limitMs;
     while (this.#received < expected && performance.now() < deadline) await this.#sleep(20);
   }
