@@ -118,6 +118,11 @@ export class ProxyContext {
 
   /** A client socket finished its upgrade: first connect, resume, or a takeover of the id. */
   attachClient(ws: WebSocket): void {
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      pending.socket.off('close', pending.onClose);
+      this.#pending = undefined;
+    }
     this.#host.track(ws);
     ws.on('error', (err) => this.#log.debug({ err, leg: 'client' }, 'client socket error'));
     if (this.session.ended) {
@@ -158,8 +163,8 @@ export class ProxyContext {
     this.#protocol = protocol;
     const pending = this.#pending;
     if (pending === undefined) return;
-    this.#pending = undefined;
-    pending.socket.off('close', pending.onClose);
+    // handleUpgrade either attaches the client at once (which clears #pending) or refuses the
+    // handshake and destroys the socket, whose 'close' then ends the session through onClose.
     this.#host.upgrade(this, pending.req, pending.socket, pending.head);
   }
 

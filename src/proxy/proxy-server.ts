@@ -204,7 +204,7 @@ export class ProxyServer {
     // A client that resets during the handshake must not become an unhandled 'error'.
     socket.on('error', (err) => this.#log.debug({ err }, 'upgrade socket error'));
     if (this.#stopping !== undefined) return rejectUpgrade(socket, 503, 'proxy shutting down');
-    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return rejectUpgrade(socket, 400, 'not a WebSocket upgrade');
+    if (!isWebSocketHandshake(req)) return rejectUpgrade(socket, 400, 'not a valid WebSocket upgrade');
     const target = parseClientTarget(req.url ?? '/');
     if (!target.ok) return rejectUpgrade(socket, 400, target.message);
     const offered = offeredProtocols(req.headers['sec-websocket-protocol']);
@@ -276,4 +276,20 @@ export class ProxyServer {
       if (this.#sockets.size === 0) this.#onSocketsGone?.();
     });
   }
+}
+
+/**
+ * The checks ws makes before completing a handshake, made before the upstream is dialled, so a
+ * request ws would refuse never opens an upstream leg.
+ */
+function isWebSocketHandshake(req: IncomingMessage): boolean {
+  const key = req.headers['sec-websocket-key'];
+  const version = req.headers['sec-websocket-version'];
+  return (
+    req.method === 'GET' &&
+    (req.headers.upgrade ?? '').toLowerCase() === 'websocket' &&
+    typeof key === 'string' &&
+    /^[+/0-9A-Za-z]{22}==$/.test(key.trim()) &&
+    (version === '13' || version === '8')
+  );
 }

@@ -229,7 +229,7 @@ describe('switchboard proxy', () => {
     expect(upstream.closes()[0]).toMatchObject({ code: 1001 });
   });
 
-  it('refuses a malformed connectionId with 400 and drops an upgrade whose headers never finish', async () => {
+  it('refuses a malformed connectionId or handshake with 400 and drops an upgrade whose headers never finish', async () => {
     const upstream = await Upstream.start();
     const proxy = await ProxyProcess.start(['--upstream', upstream.url, ...FAST, '--headers-timeout-ms', '500']);
     await expect(TestClient.open(proxy.url('/?connectionId=a%0d%0aX-Evil:%201'))).rejects.toThrow(/400/);
@@ -243,6 +243,13 @@ describe('switchboard proxy', () => {
     expect(Date.now() - began).toBeLessThan(3_000);
     expect(answer).toMatch(/408/);
     socket.destroy();
+    const bad = connect(proxy.port, '127.0.0.1');
+    bad.on('error', () => undefined);
+    let refused = '';
+    bad.on('data', (d: Buffer) => (refused += d.toString()));
+    bad.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    await until(() => refused.includes('400'), 5_000, 'the bad handshake to be refused');
+    bad.destroy();
     expect(upstream.connections()).toHaveLength(0);
     expect((await proxy.get('/healthz')).status).toBe(200);
   });
