@@ -1,9 +1,23 @@
-// Lint: type-aware rules that matter for a socket server, plus the import-boundary zones of
-// docs/architecture.md (which folder may import which).
+// Lint: type-aware rules that matter for a socket server, plus the import boundaries of
+// docs/architecture.md (which folder may import which), enforced with ESLint's own
+// no-restricted-imports so that no native resolver is needed.
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
 
-const zone = (target, from, message) => ({ target, from, message });
+const folders = ['protocol', 'core', 'gateway', 'adapters', 'proxy', 'client', 'bench', 'config', 'cli'];
+const io = ['node:*', 'ws', 'better-sqlite3', 'ioredis', 'pg', 'pino', 'prom-client'];
+
+/** A files block that forbids importing the named folders (and, for pure layers, I/O modules). */
+function boundary(folder, forbidden, message, { pure = false } = {}) {
+  const groups = forbidden.map((f) => [`../${f}/*`, `../../${f}/*`, `../${f}/**`, `../../${f}/**`]).flat();
+  const patterns = [{ group: groups, message }];
+  if (pure) patterns.push({ group: io, message: `${folder}/ does no I/O and stays browser-safe` });
+  return {
+    files: [`src/${folder}/**/*.ts`],
+    ignores: pure ? ['**/*.test.ts', '**/*.contract.ts'] : [],
+    rules: { 'no-restricted-imports': ['error', { patterns }] },
+  };
+}
+const except = (...allowed) => folders.filter((f) => !allowed.includes(f));
 
 export default tseslint.config(
   { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'data/**', 'coverage/**'] },
@@ -12,7 +26,6 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
-    plugins: { 'import-x': importX },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
@@ -20,35 +33,24 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'import-x/no-restricted-paths': [
-        'error',
-        {
-          zones: [
-            zone('./src/protocol', ['./src/core', './src/gateway', './src/adapters', './src/proxy', './src/client', './src/bench', './src/config', './src/cli'], 'protocol/ imports only itself'),
-            zone('./src/core', ['./src/gateway', './src/adapters', './src/proxy', './src/client', './src/bench', './src/config', './src/cli'], 'core/ imports only protocol/ and itself'),
-            zone('./src/adapters', ['./src/gateway', './src/cli', './src/config', './src/proxy', './src/client', './src/bench'], 'adapters get ports from core/, nothing else'),
-            zone('./src/adapters/memory', ['./src/adapters/sqlite'], 'adapters do not import each other'),
-            zone('./src/adapters/sqlite', ['./src/adapters/memory'], 'adapters do not import each other'),
-            zone('./src/gateway', ['./src/adapters', './src/cli', './src/proxy', './src/bench'], 'gateway gets adapters injected'),
-            zone('./src/proxy', ['./src/core', './src/protocol', './src/gateway', './src/adapters', './src/client', './src/bench', './src/cli'], 'proxy passes bytes; it does not parse frames'),
-            zone('./src/client', ['./src/core', './src/gateway', './src/adapters', './src/proxy', './src/bench', './src/config', './src/cli'], 'client imports protocol/ only'),
-            zone('./src/bench', ['./src/core', './src/gateway', './src/adapters', './src/proxy', './src/cli'], 'bench uses client/ and protocol/'),
-            zone('./src', './src/cli', 'nothing imports cli/'),
-          ],
-        },
-      ],
     },
+  },
+  boundary('protocol', except('protocol'), 'protocol/ imports only itself', { pure: true }),
+  boundary('core', except('protocol', 'core'), 'core/ imports only protocol/ and itself', { pure: true }),
+  boundary('client', except('protocol', 'client'), 'client/ imports protocol/ only', { pure: true }),
+  boundary('adapters', ['gateway', 'cli', 'config', 'proxy', 'client', 'bench'], 'adapters get their ports from core/, nothing else'),
+  {
+    files: ['src/adapters/memory/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../sqlite/*', '../../gateway/*', '../../cli/*', '../../config/*', '../../proxy/*', '../../client/*', '../../bench/*'], message: 'adapters do not import each other or the shells' }] }] },
   },
   {
-    files: ['src/protocol/**/*.ts', 'src/core/**/*.ts', 'src/client/**/*.ts'],
-    ignores: ['**/*.test.ts', '**/*.contract.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ['node:*', 'ws', 'better-sqlite3', 'ioredis', 'pg', 'pino', 'prom-client'], message: 'protocol/, core/ and client/ do no I/O and stay browser-safe' }] },
-      ],
-    },
+    files: ['src/adapters/sqlite/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../memory/*', '../../gateway/*', '../../cli/*', '../../config/*', '../../proxy/*', '../../client/*', '../../bench/*'], message: 'adapters do not import each other or the shells' }] }] },
   },
+  boundary('gateway', ['adapters', 'cli', 'proxy', 'bench', 'config'], 'gateway/ gets its adapters injected'),
+  boundary('proxy', except('proxy'), 'proxy/ passes bytes; it does not use the protocol or the gateway'),
+  boundary('bench', ['core', 'gateway', 'adapters', 'proxy', 'cli'], 'bench/ uses client/ and protocol/ only'),
+  boundary('config', ['core', 'gateway', 'adapters', 'proxy', 'client', 'bench', 'cli'], 'config/ is the option tables only'),
   {
     files: ['**/*.test.ts', 'test/**/*.ts', '**/*.contract.ts'],
     rules: {
