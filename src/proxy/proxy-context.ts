@@ -134,7 +134,7 @@ export class ProxyContext {
       // Newest wins: the older socket is closed with 4000 before the newer one is attached.
       this.#detachClient();
       closeSocket(previous, ProxyCloses.Replaced);
-      this.#log.info({}, 'client replaced by a newer connection');
+      this.#log.debug({}, 'client replaced by a newer connection');
     }
     if (this.session.clientState === 'absent' || previous !== undefined) {
       this.#host.metrics.clientResumed();
@@ -150,7 +150,7 @@ export class ProxyContext {
     const { pingIntervalMs, pongTimeoutMs } = this.#host.settings;
     this.#clientBeat = new Heartbeat(ws, pingIntervalMs, pongTimeoutMs, () => {
       if (this.#client !== ws) return;
-      this.#log.info({ leg: 'client' }, 'client missed its pong');
+      this.#log.debug({ leg: 'client' }, 'client missed its pong');
       ws.terminate();
       this.#clientLost(1006, 'pong timeout');
     });
@@ -214,7 +214,7 @@ export class ProxyContext {
       });
       if (attempt > 0) {
         metrics.upstreamReconnected();
-        this.#log.info({ attempt }, 'upstream reconnected');
+        this.#log.debug({ attempt }, 'upstream reconnected');
       }
       this.#run(this.session.upstreamOpened(Date.now()));
       if (!this.#settled) this.#settle(ws.protocol === '' ? undefined : ws.protocol);
@@ -225,7 +225,9 @@ export class ProxyContext {
     ws.on('close', (code: number) => {
       if (this.#upstream !== ws) return;
       const opened = this.#upstreamOpened;
-      this.#log.info({ code, attempt, opened }, opened ? 'upstream lost' : 'upstream dial failed');
+      // A lost upstream is worth an info line; each failed retry only a debug one.
+      if (opened) this.#log.info({ code, attempt }, 'upstream lost');
+      else this.#log.debug({ code, attempt }, 'upstream dial failed');
       this.#upstreamLost(opened ? (code === 1006 ? 'abnormal' : 'closed') : 'dial-failed');
     });
   }
@@ -294,7 +296,12 @@ export class ProxyContext {
           metrics.sessionEnded(command.reason);
           if (command.discarded.toUpstream > 0) metrics.framesDiscarded('toUpstream', command.discarded.toUpstream);
           if (command.discarded.toClient > 0) metrics.framesDiscarded('toClient', command.discarded.toClient);
-          this.#log.info({ reason: command.reason, discarded: command.discarded }, 'session ended');
+          // Discarded frames are data the operator should hear about; a plain end is per-connection detail.
+          if (command.discarded.toUpstream + command.discarded.toClient > 0) {
+            this.#log.warn({ reason: command.reason, discarded: command.discarded }, 'session ended with queued frames discarded');
+          } else {
+            this.#log.debug({ reason: command.reason }, 'session ended');
+          }
           this.#host.ended(this, command.unannounced);
           break;
         }
