@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
+import NodeWebSocket from 'ws';
 import { AuthenticationError, ConnectionClosedError, NotConnectedError } from './client-errors.js';
 import { createClient, type ClientState } from './switchboard-client.js';
-import type { WebSocketLike } from './web-socket-like.js';
+import type { WebSocketConstructor, WebSocketLike } from './web-socket-like.js';
 
 /** A scripted W3C-shaped socket: the test plays the server. */
 class FakeWebSocket implements WebSocketLike {
@@ -59,6 +60,10 @@ describe('SwitchboardClient', () => {
   });
   afterEach(() => {
     vi.useRealTimers();
+  });
+
+  it('accepts the ws package class as the injected constructor', () => {
+    expectTypeOf(NodeWebSocket).toExtend<WebSocketConstructor>();
   });
 
   describe('#connect', () => {

@@ -3,13 +3,20 @@
  * class in Node, or a test fake can be injected. Types only.
  */
 
+/**
+ * An event handler property. Declared through a method so that its parameter is checked
+ * bivariantly: a real WebSocket's handler takes a richer event (MessageEvent, CloseEvent) than
+ * the fields this client reads, and must still be assignable.
+ */
+export type EventHandler<E> = { bivariant(event: E): void }['bivariant'];
+
 /** The subset of a W3C WebSocket instance the client uses. */
 export interface WebSocketLike {
   readonly readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { readonly data: unknown }) => void) | null;
-  onclose: ((event: { readonly code: number; readonly reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: EventHandler<unknown> | null;
+  onmessage: EventHandler<{ readonly data: unknown }> | null;
+  onclose: EventHandler<{ readonly code: number; readonly reason: string }> | null;
+  onerror: EventHandler<unknown> | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
