@@ -56,3 +56,27 @@ describe('FrameScanner', () => {
     expect(s.scan('not json')).toBe(Received.Other);
   });
 });
+
+describe('FrameScanner#scanBytes', () => {
+  it('classifies raw frames like scan() does', () => {
+    const b = new FrameBuilder(50, 'FAST');
+    const s = new FrameScanner();
+    const cases: Array<[string, number]> = [
+      [encodeMessage('demo-1', '5.900.xxxx', 'id-1', undefined), Received.Message],
+      [b.frame(b.messagePrefix('demo-2'), 9, 10), Received.Message],
+      [encodeAccepted('11.22', 'id'), Received.Accepted],
+      [encodeAuthReply('demo', 'demo-1', false), Received.AuthReply],
+      [encodeError('FORBIDDEN', 'no'), Received.Error],
+      ['{"type":"MESSAGE","data":{"id":"x","content":"3.4.pad","from":"a"}}', Received.Message],
+      ['{"type":"MESSAGE","data":{"content":"nothing"}}', Received.Other],
+    ];
+    for (const [text, kind] of cases) {
+      const fromString = new FrameScanner();
+      expect(fromString.scan(text)).toBe(kind);
+      expect(s.scanBytes(Buffer.from(text))).toBe(kind);
+      if (kind === Received.Message || kind === Received.Accepted) expect([s.seq, s.sentUs]).toEqual([fromString.seq, fromString.sentUs]);
+    }
+    expect(s.scanBytes(Buffer.from(encodeAuthReply('demo', 'demo-1', true)))).toBe(Received.AuthReply);
+    expect(s.authenticated).toBe(true);
+  });
+});

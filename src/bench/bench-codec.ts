@@ -1,7 +1,7 @@
 /**
  * The bench's wire shortcuts: pre-built frame pieces for sending, and a cheap scan of received
- * frames that finds the message number and intended send time without parsing the whole JSON.
- * Pure; no sockets.
+ * frames that finds the message number and intended send time without parsing the whole JSON
+ * (or, from raw bytes, without decoding it). Pure; no sockets.
  */
 import type { Feature } from '../protocol/frames.js';
 
@@ -24,6 +24,10 @@ const CONTENT_KEY = '"content":"';
 const REFERENCE_KEY = '"reference":"';
 const MESSAGE_HEAD = '{"type":"MESSAGE",';
 const ACCEPTED_HEAD = '{"type":"MESSAGE_ACCEPTED",';
+const CONTENT_KEY_BYTES = Buffer.from(CONTENT_KEY);
+const REFERENCE_KEY_BYTES = Buffer.from(REFERENCE_KEY);
+const MESSAGE_HEAD_BYTES = Buffer.from(MESSAGE_HEAD);
+const ACCEPTED_HEAD_BYTES = Buffer.from(ACCEPTED_HEAD);
 
 /**
  * Builds outgoing frames. The content of message `seq` is `"<seq>.<sentUs>."` followed by padding,
@@ -97,6 +101,38 @@ export class FrameScanner {
   }
 
   /**
+   * Same as {@link scan} on the raw UTF-8 bytes of a frame: the common frames are classified
+   * without decoding the payload into a string; the rest are decoded and scanned.
+   */
+  scanBytes(bytes: Buffer): Received {
+    if (startsWith(bytes, MESSAGE_HEAD_BYTES)) {
+      const at = bytes.indexOf(CONTENT_KEY_BYTES, MESSAGE_HEAD_BYTES.length);
+      if (at >= 0 && this.#readHeaderBytes(bytes, at + CONTENT_KEY_BYTES.length)) return Received.Message;
+    } else if (startsWith(bytes, ACCEPTED_HEAD_BYTES)) {
+      const at = bytes.indexOf(REFERENCE_KEY_BYTES, ACCEPTED_HEAD_BYTES.length);
+      if (at >= 0 && this.#readHeaderBytes(bytes, at + REFERENCE_KEY_BYTES.length)) return Received.Accepted;
+    }
+    return this.scan(bytes.toString('utf8'));
+  }
+
+  #readHeaderBytes(bytes: Buffer, from: number): boolean {
+    let i = from;
+    const end = bytes.length;
+    let seq = 0;
+    let digits = 0;
+    for (; i < end && bytes[i]! >= 48 && bytes[i]! <= 57; i++, digits++) seq = seq * 10 + (bytes[i]! - 48);
+    if (digits === 0 || bytes[i] !== 46) return false;
+    i++;
+    let sent = 0;
+    digits = 0;
+    for (; i < end && bytes[i]! >= 48 && bytes[i]! <= 57; i++, digits++) sent = sent * 10 + (bytes[i]! - 48);
+    if (digits === 0) return false;
+    this.seq = seq;
+    this.sentUs = sent;
+    return true;
+  }
+
+  /**
    * Parses `<seq>.<sentUs>.` (or `<seq>.<sentUs>` then end of string or `"`) starting at `from`.
    * Returns false when the text there is not a bench header.
    */
@@ -149,4 +185,8 @@ export class FrameScanner {
         return Received.Other;
     }
   }
+}
+
+function startsWith(bytes: Buffer, head: Buffer): boolean {
+  return bytes.length >= head.length && bytes.compare(head, 0, head.length, 0, head.length) === 0;
 }

@@ -105,7 +105,7 @@ export class WsLink implements BenchLink {
   readonly #onMessage = (data: WebSocket.RawData): void => {
     const s = this.#scanner;
     const sink = this.#options.sink;
-    switch (s.scan(rawText(data))) {
+    switch (Buffer.isBuffer(data) ? s.scanBytes(data) : s.scan(rawText(data))) {
       case Received.Message:
         sink.delivered(this.index, s.seq, s.sentUs);
         break;
