@@ -17,6 +17,13 @@ describe('computeSchedule', () => {
     expect(s.total).toBe(2000);
   });
 
+  it('sends once per connection when the interval is longer than the run', () => {
+    const s = computeSchedule({ scenario: 'seed', connections: 2, intervalMs: 5000, ratePerSec: 1, durationSec: 1, warmupSec: 0 });
+    expect(s.total).toBe(1); // connection 0 at 0 ms; connection 1 is due at 2500 ms, after the end
+    const t = computeSchedule({ scenario: 'seed', connections: 3, intervalMs: 1000, ratePerSec: 1, durationSec: 1, warmupSec: 0 });
+    expect(t.total).toBe(3);
+  });
+
   it('counts the sends due by a time, capped at the total', () => {
     const s = computeSchedule({ scenario: 'rate', connections: 1, intervalMs: 10, ratePerSec: 1000, durationSec: 1, warmupSec: 0 });
     expect(dueCount(s, -1)).toBe(0);

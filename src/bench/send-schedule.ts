@@ -37,9 +37,11 @@ export interface ScheduleInput {
  */
 export function computeSchedule(input: ScheduleInput): SendSchedule {
   const gapMs = input.scenario === 'rate' ? 1000 / input.ratePerSec : input.intervalMs / input.connections;
-  const perMs = 1 / gapMs;
-  const warmupCount = Math.floor(input.warmupSec * 1000 * perMs);
-  const total = warmupCount + Math.floor(input.durationSec * 1000 * perMs);
+  // Every send whose intended time falls inside the period counts: ceil, not floor, so that an
+  // interval longer than the run still sends once per connection. The epsilon absorbs float error.
+  const within = (ms: number): number => Math.max(0, Math.ceil(ms / gapMs - 1e-9));
+  const warmupCount = within(input.warmupSec * 1000);
+  const total = within((input.warmupSec + input.durationSec) * 1000);
   return { gapMs, connections: input.connections, total, warmupCount };
 }
 
