@@ -46,7 +46,12 @@ export interface ClientOptions {
   readonly token?: string;
   /** The WebSocket constructor: `globalThis.WebSocket` in browsers, `ws`'s class in Node. */
   readonly WebSocket: WebSocketConstructor;
-  /** Reconnect after an unexpected drop; absent: no reconnect. */
+  /**
+   * Reconnect after an unexpected drop (close codes that advise it: 1001, 1005, 1006, 1011–1013),
+   * re-authenticating each time; absent: no reconnect. Sends are not queued while reconnecting,
+   * and RELIABLE messages stored meanwhile are not fetched automatically: call
+   * {@link SwitchboardClient.fetchMissing} when the `state` event reports `connected` again.
+   */
   readonly reconnect?: ReconnectOptions;
 }
 
