@@ -10,7 +10,8 @@ describe('docs/configuration.md', () => {
   for (const [name, table] of Object.entries({ serve: serveOptions, proxy: proxyOptions, bench: benchOptions })) {
     it(`lists every ${name} flag with its env name and default`, () => {
       for (const [key, option] of Object.entries(table)) {
-        const row = doc.split('\n').find((line) => line.startsWith(`| \`--${flagName(key)}\` | \`${envName(key)}\``));
+        const section = doc.split('### switchboard ').find((part) => part.startsWith(`${name}\n`)) ?? '';
+        const row = section.split('\n').find((line) => line.startsWith(`| \`--${flagName(key)}\` | \`${envName(key)}\``));
         expect(row, `--${flagName(key)} (re-run: node scripts/options-table.mjs)`).toBeDefined();
         if (option.defaultValue !== undefined && key !== 'clientApps') expect(row).toContain(`\`${JSON.stringify(option.defaultValue)}\``);
       }
