@@ -46,6 +46,9 @@ export interface OrderedWork {
   readonly after: (ok: boolean) => void;
 }
 
+/** How often gathered status updates (SENT, DELIVERED) go to the store, ms. */
+const STATUS_FLUSH_MS = 10;
+
 /** One RELIABLE entry written to local connections and not yet proven received. */
 interface InFlight {
   pending: number;
@@ -72,6 +75,9 @@ export class Hub {
   readonly #inFlight = new Map<UserId, Map<MessageId, InFlight>>();
   /** Background store/bus work (confirmations, status updates) awaited on close. */
   readonly #background = new Set<Promise<unknown>>();
+  #sentQueue = new Map<UserId, Array<[MessageId, InFlight]>>();
+  #deliveredQueue = new Map<UserId, Array<[MessageId, InFlight]>>();
+  #statusTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: HubOptions) {
     this.apps = options.apps;
@@ -281,7 +287,6 @@ export class Hub {
     }
     const entry = d.kind === 'message' ? { from: d.from, reference: d.reference } : undefined;
     this.#trackInFlight(d.to, d.id, written, entry);
-    this.#track(this.#store.markSent(d.to, [d.id]), 'store');
   }
 
   #confirmOnProof(written: readonly Session[], sender: UserId, reference: string): void {
@@ -310,20 +315,56 @@ export class Hub {
     const existing = perUser.get(id);
     const state: InFlight = existing ?? { pending: 0, done: false };
     state.pending += written.length;
-    if (existing === undefined) perUser.set(id, state);
+    if (existing === undefined) {
+      perUser.set(id, state);
+      this.#queueStatus(this.#sentQueue, to, id, state);
+    }
     for (const s of written) {
       void s.transport.proveDelivery().then((proved) => {
         state.pending--;
         if (proved && !state.done) {
           state.done = true;
           // Stays excluded from fetches until DELIVERED is recorded, so no page serves it again.
-          this.#track(
-            this.#store.markDelivered(to, [id]).finally(() => this.#forgetInFlight(to, id, state)),
-            'store',
-          );
+          this.#queueStatus(this.#deliveredQueue, to, id, state);
           if (message?.reference !== undefined) this.#confirm(message.from, message.reference);
         } else if (state.pending === 0 && !state.done) this.#forgetInFlight(to, id, state);
       });
+    }
+  }
+
+  /**
+   * Status updates are gathered and written once per STATUS_FLUSH_MS, one store call per user: an
+   * entry proven received before the flush is written DELIVERED without a separate SENT update.
+   */
+  #queueStatus(queue: Map<UserId, Array<[MessageId, InFlight]>>, to: UserId, id: MessageId, state: InFlight): void {
+    let list = queue.get(to);
+    if (list === undefined) queue.set(to, (list = []));
+    list.push([id, state]);
+    this.#statusTimer ??= setTimeout(() => this.#flushStatus(), STATUS_FLUSH_MS);
+  }
+
+  #flushStatus(): void {
+    this.#statusTimer = undefined;
+    const sent = this.#sentQueue;
+    const delivered = this.#deliveredQueue;
+    this.#sentQueue = new Map();
+    this.#deliveredQueue = new Map();
+    for (const [to, list] of sent) {
+      const ids = list.filter(([, state]) => !state.done).map(([id]) => id);
+      if (ids.length > 0) this.#track(this.#store.markSent(to, ids), 'store');
+    }
+    for (const [to, list] of delivered) {
+      this.#track(
+        this.#store
+          .markDelivered(
+            to,
+            list.map(([id]) => id),
+          )
+          .finally(() => {
+            for (const [id, state] of list) this.#forgetInFlight(to, id, state);
+          }),
+        'store',
+      );
     }
   }
 
@@ -366,15 +407,6 @@ export class Hub {
       this.#trackInFlight(userId, entry.id, [session], entry.kind === 'message' ? { from: entry.from, reference: entry.reference } : undefined);
     }
     session.send(encodeFetchComplete(page.remaining), 'FETCH_MISSING_MESSAGES_COMPLETE');
-    if (page.entries.length > 0) {
-      this.#track(
-        this.#store.markSent(
-          userId,
-          page.entries.map((e) => e.id),
-        ),
-        'store',
-      );
-    }
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -387,7 +419,14 @@ export class Hub {
 
   /** Waits until background store/bus work issued so far has settled. */
   async settle(): Promise<void> {
-    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+    for (;;) {
+      if (this.#statusTimer !== undefined) {
+        clearTimeout(this.#statusTimer);
+        this.#flushStatus();
+      }
+      if (this.#background.size === 0) return;
+      await Promise.allSettled([...this.#background]);
+    }
   }
 
   #track(work: Promise<unknown>, backend: string): void {

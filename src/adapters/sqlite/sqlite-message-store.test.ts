@@ -138,12 +138,35 @@ describe('SqliteMessageStore', () => {
       await store.close();
     });
 
-    it('collects writes for commitDelayMs', async () => {
-      const store = await open({ path: freshPath(), commitDelayMs: 40 });
-      const first = store.append([message(alice)]);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      await Promise.all([first, store.markSent(alice, [asMessageId('x')]), store.append([message(alice)])]);
+    it('commits status updates on their own after statusDelayMs, or with the next append', async () => {
+      const path = freshPath();
+      const store = await open({ path, statusDelayMs: 30 });
+      const entry = message(alice);
+      await store.append([entry]);
+      const t0 = performance.now();
+      await store.markDelivered(alice, [entry.id]);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
+      expect(store.stats().commits).toBe(2);
+      const other = message(alice);
+      await Promise.all([store.markSent(alice, [entry.id]), store.append([other])]);
+      expect(store.stats().commits).toBe(3); // the status rode on the append's commit
+      await store.close();
+      const again = await open({ path });
+      expect(await again.status(alice, entry.id)).toBe('DELIVERED');
+      await again.close();
+    });
+
+    it('commits a write after a quiet spell at once, and makes writes within commitDelayMs of a commit share the next one', async () => {
+      const store = await open({ path: freshPath(), commitDelayMs: 40, statusDelayMs: 100 });
+      const t0 = performance.now();
+      await store.append([message(alice)]);
+      expect(performance.now() - t0).toBeLessThan(30); // no window to wait for after a quiet spell
       expect(store.stats().commits).toBe(1);
+      const second = store.append([message(alice)]);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await Promise.all([second, store.markSent(alice, [asMessageId('x')]), store.append([message(alice)])]);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(35); // waited for the window
+      expect(store.stats().commits).toBe(2);
       await store.close();
     });
 

@@ -21,11 +21,21 @@ export interface SqliteMessageStoreOptions {
    */
   readonly synchronous?: 'full' | 'normal';
   /**
-   * How long a batch collects writes before it commits, in milliseconds. 0 commits on the next
-   * turn of the event loop (setImmediate), so every write issued in one tick shares a commit.
+   * The group-commit window, in milliseconds: at most one durable commit per window. A write
+   * after a quiet spell commits on the next turn of the event loop; writes that come within the
+   * window after a commit wait for its end and share the next commit. 0: every event-loop turn
+   * with writes commits.
    * @default 0
    */
   readonly commitDelayMs?: number;
+  /**
+   * How long status updates (markSent, markDelivered) wait for a commit to ride on, in
+   * milliseconds. They join the next append commit if one comes first; otherwise they commit on
+   * their own without a sync of their own (a status lost to power loss means an entry is served
+   * again — never that one is lost).
+   * @default 20
+   */
+  readonly statusDelayMs?: number;
   /**
    * A batch commits at once when it holds this many entries and ids.
    * @default 2000
@@ -93,6 +103,11 @@ export class SqliteMessageStore implements MessageStore {
   #queue: QueuedWrite[] = [];
   #queuedItems = 0;
   #flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** Status updates waiting for a commit (the next append batch, or their own after statusDelayMs). */
+  #statusQueue: QueuedWrite[] = [];
+  #statusTimer: NodeJS.Timeout | undefined;
+  /** performance.now() of the last durable commit, for the commit window. */
+  #lastCommitAt = -Infinity;
   #pruneTimer: NodeJS.Timeout | undefined;
   #closed: Promise<void> | undefined;
   #stats = { commits: 0, failedCommits: 0, appendedEntries: 0, pruned: 0, pruneErrors: 0 };
@@ -102,12 +117,14 @@ export class SqliteMessageStore implements MessageStore {
       path: options.path,
       synchronous: options.synchronous ?? 'full',
       commitDelayMs: options.commitDelayMs ?? 0,
+      statusDelayMs: options.statusDelayMs ?? 20,
       maxBatch: options.maxBatch ?? 2_000,
       deliveredRetentionMs: options.deliveredRetentionMs ?? 3_600_000,
       maxSizeBytes: options.maxSizeBytes,
       clock: options.clock ?? Date.now,
     };
     const { commitDelayMs, maxBatch, deliveredRetentionMs, synchronous } = this.#options;
+    if (!(this.#options.statusDelayMs >= 0)) throw new RangeError(`statusDelayMs must be >= 0, got ${this.#options.statusDelayMs}`);
     if (!(commitDelayMs >= 0)) throw new RangeError(`commitDelayMs must be >= 0, got ${commitDelayMs}`);
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be an integer >= 1, got ${maxBatch}`);
     if (!(deliveredRetentionMs >= 0)) throw new RangeError(`deliveredRetentionMs must be >= 0, got ${deliveredRetentionMs}`);
@@ -153,7 +170,7 @@ export class SqliteMessageStore implements MessageStore {
   async #close(): Promise<void> {
     clearInterval(this.#pruneTimer);
     this.#pruneTimer = undefined;
-    this.#flush();
+    this.#flush(true);
     this.#db?.close();
     this.#db = undefined;
     this.#sql = undefined;
@@ -183,12 +200,12 @@ export class SqliteMessageStore implements MessageStore {
   /** Best effort and idempotent; resolves after the commit of its batch. */
   markSent(recipient: UserId, ids: readonly MessageId[]): Promise<void> {
     if (ids.length === 0) return this.#usable();
-    return this.#enqueue({ op: 'sent', recipient, ids }, ids.length);
+    return this.#enqueueStatus({ op: 'sent', recipient, ids });
   }
 
   markDelivered(recipient: UserId, ids: readonly MessageId[]): Promise<void> {
     if (ids.length === 0) return this.#usable();
-    return this.#enqueue({ op: 'delivered', recipient, ids }, ids.length);
+    return this.#enqueueStatus({ op: 'delivered', recipient, ids });
   }
 
   status(recipient: UserId, id: MessageId): Promise<EntryStatus | undefined> {
@@ -214,21 +231,63 @@ export class SqliteMessageStore implements MessageStore {
       this.#queue.push({ write, resolve, reject });
       this.#queuedItems += items;
       if (this.#queuedItems >= this.#options.maxBatch) this.#flush();
-      else this.#flushTimer ??= this.#options.commitDelayMs > 0 ? setTimeout(() => this.#flush(), this.#options.commitDelayMs) : setImmediate(() => this.#flush());
+      else this.#flushTimer ??= this.#scheduleFlush();
     });
   }
 
-  /** Writes the whole queue in one transaction, then settles every write of it. */
-  #flush(): void {
+  /**
+   * At most one durable commit per commitDelayMs: a write after a quiet spell commits on the next
+   * event-loop turn (low latency when idle); writes that follow a recent commit wait for the rest
+   * of the window and share the next one (fewer syncs under load).
+   */
+  #scheduleFlush(): NodeJS.Timeout | NodeJS.Immediate {
+    const wait = this.#lastCommitAt + this.#options.commitDelayMs - performance.now();
+    return wait > 0 ? setTimeout(() => this.#flush(), wait) : setImmediate(() => this.#flush());
+  }
+
+  #enqueueStatus(write: Write): Promise<void> {
+    const usable = this.#usable();
+    if (this.#sql === undefined || this.#closed !== undefined) return usable;
+    return new Promise<void>((resolve, reject) => {
+      this.#statusQueue.push({ write, resolve, reject });
+      if (this.#statusQueue.length >= this.#options.maxBatch) this.#flushStatus();
+      else this.#statusTimer ??= setTimeout(() => this.#flushStatus(), this.#options.statusDelayMs);
+    });
+  }
+
+  /** Commits the waiting status updates on their own, without a sync (see statusDelayMs). */
+  #flushStatus(): void {
+    const relaxed = this.#options.synchronous === 'full' && this.#queue.length === 0 && this.#db !== undefined;
+    if (relaxed) this.#db!.pragma('synchronous = NORMAL');
+    try {
+      this.#flush(true);
+    } finally {
+      if (relaxed) this.#db?.pragma('synchronous = FULL');
+    }
+  }
+
+  /**
+   * Writes the queued appends (and, with them, any waiting status updates) in one transaction,
+   * then settles every write of it. `withStatus` alone flushes status updates too when no append
+   * is queued.
+   */
+  #flush(withStatus = false): void {
     if (this.#flushTimer !== undefined) {
       clearTimeout(this.#flushTimer as NodeJS.Timeout);
       clearImmediate(this.#flushTimer as NodeJS.Immediate);
       this.#flushTimer = undefined;
     }
-    const batch = this.#queue;
-    if (batch.length === 0) return;
+    if (this.#statusTimer !== undefined && (withStatus || this.#queue.length > 0)) {
+      clearTimeout(this.#statusTimer);
+      this.#statusTimer = undefined;
+    }
+    const appends = this.#queue;
+    const statuses = withStatus || appends.length > 0 ? this.#statusQueue : [];
+    if (appends.length === 0 && statuses.length === 0) return;
+    const batch = statuses.length === 0 ? appends : appends.concat(statuses);
     this.#queue = [];
     this.#queuedItems = 0;
+    if (statuses.length > 0) this.#statusQueue = [];
     const sql = this.#sql;
     try {
       if (sql === undefined) throw new Error('database is not open');
@@ -255,6 +314,7 @@ export class SqliteMessageStore implements MessageStore {
       return;
     }
     this.#stats.commits++;
+    if (appends.length > 0) this.#lastCommitAt = performance.now();
     for (const w of batch) w.resolve();
   }
 
