@@ -18,9 +18,14 @@ export function createGatewayMetrics(): GatewayMetrics {
   const connectionsTotal = new Counter({ name: 'switchboard_connections_opened_total', help: 'Connections opened', registers: [registry] });
   const closes = new Counter({ name: 'switchboard_connections_closed_total', help: 'Connections closed, by close code', labelNames: ['code'], registers: [registry] });
   const users = new Gauge({ name: 'switchboard_users_online', help: 'Authenticated users with a connection on this node', registers: [registry] });
-  const framesIn = new Counter({ name: 'switchboard_frames_in_total', help: 'Frames received, by type', labelNames: ['type'], registers: [registry] });
-  const framesOut = new Counter({ name: 'switchboard_frames_out_total', help: 'Frames sent, by type and feature', labelNames: ['type', 'feature'], registers: [registry] });
-  const routed = new Counter({ name: 'switchboard_messages_routed_total', help: 'Messages accepted for routing, by type and feature', labelNames: ['type', 'feature'], registers: [registry] });
+  // Per-frame counters are plain numbers, read into prom-client only at scrape time: a labelled
+  // `inc` hashes its labels on every call, which showed on the per-frame hot path.
+  const framesIn = new Map<string, number>();
+  const framesOut = new Map<string, number>();
+  const routed = new Map<string, number>();
+  tallyCounter(registry, 'switchboard_frames_in_total', 'Frames received, by type', ['type'], framesIn);
+  tallyCounter(registry, 'switchboard_frames_out_total', 'Frames sent, by type and feature', ['type', 'feature'], framesOut);
+  tallyCounter(registry, 'switchboard_messages_routed_total', 'Messages accepted for routing, by type and feature', ['type', 'feature'], routed);
   const latency = new Histogram({
     name: 'switchboard_delivery_latency_seconds',
     help: 'Time from accept to the write to the recipient connection',
@@ -30,28 +35,17 @@ export function createGatewayMetrics(): GatewayMetrics {
   const backendErrors = new Counter({ name: 'switchboard_backend_errors_total', help: 'Store and bus errors, by backend', labelNames: ['backend'], registers: [registry] });
   const protocolErrors = new Counter({ name: 'switchboard_protocol_errors_total', help: 'ERROR frames sent, by code', labelNames: ['code'], registers: [registry] });
   const gauges = new Set<string>();
-  // Labelled children are looked up once per label set and kept: `inc({type})` hashes its labels
-  // on every call, which shows on the per-frame hot path.
-  const inChildren = new Map<string, Counter.Internal>();
-  const outChildren = new Map<string, Map<string, Counter.Internal>>();
-  const routedChildren = new Map<string, Map<string, Counter.Internal>>();
-  const child2 = (cache: Map<string, Map<string, Counter.Internal>>, counter: Counter<'type' | 'feature'>, type: string, feature: string): Counter.Internal => {
-    let byFeature = cache.get(type);
-    if (byFeature === undefined) cache.set(type, (byFeature = new Map<string, Counter.Internal>()));
-    let c = byFeature.get(feature);
-    if (c === undefined) byFeature.set(feature, (c = counter.labels({ type, feature })));
-    return c;
-  };
-
   return {
     registry,
-    frameIn: (type) => {
-      let c = inChildren.get(type);
-      if (c === undefined) inChildren.set(type, (c = framesIn.labels({ type })));
-      c.inc();
+    frameIn: (type) => framesIn.set(type, (framesIn.get(type) ?? 0) + 1),
+    frameOut: (type, feature) => {
+      const key = feature === '' ? type : `${type}\u0000${feature}`;
+      framesOut.set(key, (framesOut.get(key) ?? 0) + 1);
     },
-    frameOut: (type, feature) => child2(outChildren, framesOut, type, feature).inc(),
-    messageRouted: (type, feature) => child2(routedChildren, routed, type, feature).inc(),
+    messageRouted: (type, feature) => {
+      const key = `${type}\u0000${feature}`;
+      routed.set(key, (routed.get(key) ?? 0) + 1);
+    },
     deliveryLatency: (ms) => latency.observe(ms / 1000),
     backendError: (backend) => backendErrors.inc({ backend }),
     connectionOpened: () => {
@@ -77,4 +71,23 @@ export function createGatewayMetrics(): GatewayMetrics {
       });
     },
   };
+}
+
+/** A counter whose values live in `tally` (keys: label values joined by NUL), copied in at scrape time. */
+function tallyCounter(registry: Registry, name: string, help: string, labelNames: readonly string[], tally: ReadonlyMap<string, number>): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [key, value] of tally) {
+        const parts = key.split('\u0000');
+        const labels: Record<string, string> = {};
+        labelNames.forEach((label, i) => (labels[label] = parts[i] ?? ''));
+        this.inc(labels, value);
+      }
+    },
+  });
 }
