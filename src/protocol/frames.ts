@@ -71,9 +71,7 @@ export function encodeAuthReply(appId: string, userId: string, isAuthenticated: 
  * is repeated at the top level (as in the seed) and inside `data`.
  */
 export function encodeMessage(from: string, content: unknown, id: string, reference: string | undefined): string {
-  return reference === undefined
-    ? JSON.stringify({ type: 'MESSAGE', data: { from, content, id } })
-    : JSON.stringify({ type: 'MESSAGE', data: { from, content, id, reference }, reference });
+  return encodeMessageRaw(from, JSON.stringify(content), id, reference);
 }
 
 /** Same as encodeMessage, with `content` already JSON text (as the store keeps it). */
