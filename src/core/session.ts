@@ -30,7 +30,8 @@ export class Session {
   #fetchChain: Promise<void> = Promise.resolve();
   #app: ClientApp | undefined;
   #userId: UserId | undefined;
-  #log: Logger;
+  /** Child logger with this connection's ids, made on first use (most connections never log). */
+  #log: Logger | undefined;
   readonly #limiter: RateLimiter;
   readonly openedAt: number;
 
@@ -40,7 +41,6 @@ export class Session {
   ) {
     this.openedAt = hub.clock();
     this.#limiter = new RateLimiter(hub.limits.rateLimitPerSec, this.openedAt);
-    this.#log = hub.logger.child({ connectionId: transport.id });
   }
 
   get isAuthenticated(): boolean {
@@ -56,6 +56,7 @@ export class Session {
     return this.#app;
   }
   get log(): Logger {
+    this.#log ??= this.hub.logger.child(this.#userId === undefined ? { connectionId: this.transport.id } : { connectionId: this.transport.id, appId: this.#app?.appId, userId: this.#userId });
     return this.#log;
   }
 
@@ -141,7 +142,7 @@ export class Session {
     const { appId, userId, token } = frame.data;
     const app = this.hub.apps.byId(appId);
     const reject = (why: string): void => {
-      this.#log.info({ appId, userId, why }, 'authentication refused');
+      this.log.info({ appId, userId, why }, 'authentication refused');
       this.send(encodeAuthReply(appId, userId, false), 'AUTH_CLIENT_REPLY');
       if (++this.#errorsBeforeAuth >= this.hub.limits.maxErrorsBeforeAuth) this.transport.close(Disconnect.TooManyErrorsBeforeAuth);
     };
@@ -172,13 +173,13 @@ export class Session {
         }
         this.#app = app;
         this.#userId = userId as UserId;
-        this.#log = this.#log.child({ appId, userId });
+        this.#log = undefined; // the next use carries appId and userId
         this.#state = 'authenticated';
         this.send(encodeAuthReply(appId, userId, true), 'AUTH_CLIENT_REPLY');
-        this.#log.debug({}, 'authenticated');
+        this.log.debug({}, 'authenticated');
       })
       .catch((err: unknown) => {
-        this.#log.error({ err }, 'authentication failed');
+        this.log.error({ err }, 'authentication failed');
         if (this.#state === 'authenticating') {
           this.#state = 'unauthenticated';
           reject('internal error');
