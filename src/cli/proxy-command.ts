@@ -9,6 +9,7 @@ import { proxyOptions } from '../config/options.js';
 import type { ProxyMetrics } from '../proxy/proxy-ports.js';
 import { ProxyServer, type ProxyStats } from '../proxy/proxy-server.js';
 import { announceListening, createLogger } from './logger.js';
+import { exitOnSignals } from './shutdown.js';
 
 // A drain that hangs must not keep the process past the contract's 10 s.
 const EXIT_DEADLINE_MS = 9_000;
@@ -46,25 +47,8 @@ export async function runProxy(argv: readonly string[], env: NodeJS.ProcessEnv):
   logger.info({ host: address.host, port: address.port, upstream: redactUrl(config.upstream) }, 'proxy listening');
   announceListening(address.host, address.port);
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'proxy shutting down');
-    setTimeout(() => {
-      logger.warn({}, 'drain deadline passed; exiting');
-      process.exit(0);
-    }, EXIT_DEADLINE_MS).unref();
-    server.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'drain failed');
-        process.exit(0);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // The proxy's drain is best effort (clients get 1001 either way), so it always exits 0.
+  exitOnSignals({ drain: () => server.stop(), deadlineMs: EXIT_DEADLINE_MS, failureExitCode: 0, logger });
 }
 
 /** The upstream URL without credentials, for the log. */

@@ -11,6 +11,7 @@ import type { Logger } from '../core/ports.js';
 import type { GatewayBackends } from '../gateway/gateway.js';
 import { createGateway } from '../gateway/gateway.js';
 import { announceListening, createLogger } from './logger.js';
+import { exitOnSignals } from './shutdown.js';
 
 export async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   const config = loadConfig('serve', serveOptions, { argv, env });
@@ -20,26 +21,7 @@ export async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv):
   const backends = await createBackends(config, logger);
   const gateway = createGateway(config, backends, logger);
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    // Hard stop if the drain hangs: the contract promises exit within 10 s.
-    setTimeout(() => {
-      logger.error({}, 'shutdown took too long; exiting');
-      process.exit(1);
-    }, config.drainTimeoutMs + 1_500).unref();
-    gateway.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  exitOnSignals({ drain: () => gateway.stop(), deadlineMs: config.drainTimeoutMs + 1_500, failureExitCode: 1, logger });
 
   const { host, port } = await gateway.start();
   announceListening(host, port);
