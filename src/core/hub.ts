@@ -11,6 +11,7 @@ import { Disconnect } from '../protocol/close-codes.js';
 import type { ClientApp, ClientApps } from './client-apps.js';
 import { asMessageId, createIdGenerator, type MessageId, type NodeId, type UserId } from './ids.js';
 import type { AuthVerifier, Bus, Clock, Delivery, Logger, MessageStore, Metrics, Presence, StoredEntry, StoredMessage } from './ports.js';
+import { DeliveryTracker } from './delivery-tracker.js';
 import { Session } from './session.js';
 import type { Transport } from './transport.js';
 
@@ -46,15 +47,6 @@ export interface OrderedWork {
   readonly after: (ok: boolean) => void;
 }
 
-/** How often gathered status updates (SENT, DELIVERED) go to the store, ms. */
-const STATUS_FLUSH_MS = 10;
-
-/** One RELIABLE entry written to local connections and not yet proven received. */
-interface InFlight {
-  pending: number;
-  done: boolean;
-}
-
 export class Hub {
   readonly apps: ClientApps;
   readonly auth: AuthVerifier;
@@ -71,13 +63,10 @@ export class Hub {
   readonly #local = new Map<UserId, Set<Session>>();
   /** All open sessions, authenticated or not (for shutdown and sweeps). */
   readonly #sessions = new Set<Session>();
-  /** RELIABLE entries in flight per recipient: excluded from fetches until proven or dropped. */
-  readonly #inFlight = new Map<UserId, Map<MessageId, InFlight>>();
+  /** RELIABLE entries in flight: excluded from fetches until proven or dropped. */
+  readonly #deliveries: DeliveryTracker;
   /** Background store/bus work (confirmations, status updates) awaited on close. */
   readonly #background = new Set<Promise<unknown>>();
-  #sentQueue = new Map<UserId, Array<[MessageId, InFlight]>>();
-  #deliveredQueue = new Map<UserId, Array<[MessageId, InFlight]>>();
-  #statusTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: HubOptions) {
     this.apps = options.apps;
@@ -91,6 +80,7 @@ export class Hub {
     this.#store = options.store;
     this.#nodeId = options.nodeId;
     this.#nextId = createIdGenerator(options.nodeId, options.clock());
+    this.#deliveries = new DeliveryTracker({ store: options.store, track: (work, backend) => this.#track(work, backend) });
     this.#bus.onDelivery((d) => this.#deliver(d));
   }
 
@@ -109,9 +99,7 @@ export class Hub {
 
   /** RELIABLE entries written to local connections and not yet proven received (a queue depth). */
   get inFlightCount(): number {
-    let n = 0;
-    for (const perUser of this.#inFlight.values()) n += perUser.size;
-    return n;
+    return this.#deliveries.size;
   }
 
   /** Store and bus operations issued and not yet settled (a queue depth). */
@@ -274,10 +262,10 @@ export class Hub {
     const sessions = this.#local.get(d.to);
     if (sessions === undefined || sessions.size === 0) return; // RELIABLE stays pending in the store
     // Already on its way to this user through a fetch that read it between commit and publish.
-    if (d.kind !== 'presence' && d.reliable && this.#inFlight.get(d.to)?.has(d.id) === true) return;
-    const written: Session[] = [];
+    if (d.kind !== 'presence' && d.reliable && this.#deliveries.has(d.to, d.id)) return;
+    const written: Transport[] = [];
     const type = d.kind === 'message' ? 'MESSAGE' : d.kind === 'confirmation' ? 'MESSAGE_CONFIRMATION' : 'PRESENCE';
-    for (const s of sessions) if (s.send(d.frame, type, d.kind === 'message' && !d.reliable ? 'FAST' : 'RELIABLE')) written.push(s);
+    for (const s of sessions) if (s.send(d.frame, type, d.kind === 'message' && !d.reliable ? 'FAST' : 'RELIABLE')) written.push(s.transport);
     if (written.length === 0 || d.kind === 'presence') return;
     if (d.kind === 'message') this.metrics.deliveryLatency(this.clock() - d.acceptedAt);
     if (!d.reliable) {
@@ -285,14 +273,13 @@ export class Hub {
       if (d.kind === 'message' && d.reference !== undefined) this.#confirmOnProof(written, d.from, d.reference);
       return;
     }
-    const entry = d.kind === 'message' ? { from: d.from, reference: d.reference } : undefined;
-    this.#trackInFlight(d.to, d.id, written, entry);
+    this.#deliveries.track(d.to, d.id, written, d.kind === 'message' ? this.#confirmer(d.from, d.reference) : undefined);
   }
 
-  #confirmOnProof(written: readonly Session[], sender: UserId, reference: string): void {
+  #confirmOnProof(written: readonly Transport[], sender: UserId, reference: string): void {
     let done = false;
-    for (const s of written) {
-      void s.transport.proveDelivery().then((proved) => {
+    for (const transport of written) {
+      void transport.proveDelivery().then((proved) => {
         if (proved && !done) {
           done = true;
           this.#confirm(sender, reference);
@@ -301,78 +288,9 @@ export class Hub {
     }
   }
 
-  /**
-   * Tracks a RELIABLE entry written to `written` connections: the first proof of receipt marks
-   * it DELIVERED (and confirms a referenced message to its sender); if every connection closes
-   * unproven it stays pending and comes with the next fetch.
-   */
-  #trackInFlight(to: UserId, id: MessageId, written: readonly Session[], message: { from: UserId; reference: string | undefined } | undefined): void {
-    let perUser = this.#inFlight.get(to);
-    if (perUser === undefined) {
-      perUser = new Map();
-      this.#inFlight.set(to, perUser);
-    }
-    const existing = perUser.get(id);
-    const state: InFlight = existing ?? { pending: 0, done: false };
-    state.pending += written.length;
-    if (existing === undefined) {
-      perUser.set(id, state);
-      this.#queueStatus(this.#sentQueue, to, id, state);
-    }
-    for (const s of written) {
-      void s.transport.proveDelivery().then((proved) => {
-        state.pending--;
-        if (proved && !state.done) {
-          state.done = true;
-          // Stays excluded from fetches until DELIVERED is recorded, so no page serves it again.
-          this.#queueStatus(this.#deliveredQueue, to, id, state);
-          if (message?.reference !== undefined) this.#confirm(message.from, message.reference);
-        } else if (state.pending === 0 && !state.done) this.#forgetInFlight(to, id, state);
-      });
-    }
-  }
-
-  /**
-   * Status updates are gathered and written once per STATUS_FLUSH_MS, one store call per user: an
-   * entry proven received before the flush is written DELIVERED without a separate SENT update.
-   */
-  #queueStatus(queue: Map<UserId, Array<[MessageId, InFlight]>>, to: UserId, id: MessageId, state: InFlight): void {
-    let list = queue.get(to);
-    if (list === undefined) queue.set(to, (list = []));
-    list.push([id, state]);
-    this.#statusTimer ??= setTimeout(() => this.#flushStatus(), STATUS_FLUSH_MS);
-  }
-
-  #flushStatus(): void {
-    this.#statusTimer = undefined;
-    const sent = this.#sentQueue;
-    const delivered = this.#deliveredQueue;
-    this.#sentQueue = new Map();
-    this.#deliveredQueue = new Map();
-    for (const [to, list] of sent) {
-      const ids = list.filter(([, state]) => !state.done).map(([id]) => id);
-      if (ids.length > 0) this.#track(this.#store.markSent(to, ids), 'store');
-    }
-    for (const [to, list] of delivered) {
-      this.#track(
-        this.#store
-          .markDelivered(
-            to,
-            list.map(([id]) => id),
-          )
-          .finally(() => {
-            for (const [id, state] of list) this.#forgetInFlight(to, id, state);
-          }),
-        'store',
-      );
-    }
-  }
-
-  #forgetInFlight(to: UserId, id: MessageId, state: InFlight): void {
-    const perUser = this.#inFlight.get(to);
-    if (perUser?.get(id) !== state) return;
-    perUser.delete(id);
-    if (perUser.size === 0) this.#inFlight.delete(to);
+  /** What to run once a referenced message is proven received: its sender's confirmation. */
+  #confirmer(from: UserId, reference: string | undefined): (() => void) | undefined {
+    return reference === undefined ? undefined : () => this.#confirm(from, reference);
   }
 
   /** MESSAGE_CONFIRMATION to the original sender: stored first (confirmations are always reliable), then published. */
@@ -390,7 +308,7 @@ export class Hub {
   /** FETCH_MISSING_MESSAGES_REQUEST: one page, oldest first, then COMPLETE with what is left. */
   async fetchMissing(session: Session, count: number, reference: string | undefined): Promise<void> {
     const userId = session.userId!;
-    const exclude = new Set(this.#inFlight.get(userId)?.keys());
+    const exclude = this.#deliveries.inFlightIds(userId);
     let page;
     try {
       page = await this.#store.pending(userId, count, exclude);
@@ -404,7 +322,7 @@ export class Hub {
       const frame =
         entry.kind === 'message' ? encodeMessageRaw(entry.from, entry.contentJson, entry.id, entry.reference) : encodeConfirmation(entry.reference);
       if (!session.send(frame, entry.kind === 'message' ? 'MESSAGE' : 'MESSAGE_CONFIRMATION', 'RELIABLE')) return;
-      this.#trackInFlight(userId, entry.id, [session], entry.kind === 'message' ? { from: entry.from, reference: entry.reference } : undefined);
+      this.#deliveries.track(userId, entry.id, [session.transport], entry.kind === 'message' ? this.#confirmer(entry.from, entry.reference) : undefined);
     }
     session.send(encodeFetchComplete(page.remaining), 'FETCH_MISSING_MESSAGES_COMPLETE');
   }
@@ -420,10 +338,7 @@ export class Hub {
   /** Waits until background store/bus work issued so far has settled. */
   async settle(): Promise<void> {
     for (;;) {
-      if (this.#statusTimer !== undefined) {
-        clearTimeout(this.#statusTimer);
-        this.#flushStatus();
-      }
+      this.#deliveries.flush();
       if (this.#background.size === 0) return;
       await Promise.allSettled([...this.#background]);
     }

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { DeliveryTracker } from './delivery-tracker.js';
+import { asConnectionId, asMessageId, asUserId, type MessageId, type UserId } from './ids.js';
+import type { MessageStore } from './ports.js';
+import type { Transport } from './transport.js';
+
+/** A transport whose proof the test settles by hand. */
+function fakeTransport(): Transport & { settle(proved: boolean): void } {
+  const waiting: Array<(proved: boolean) => void> = [];
+  return {
+    id: asConnectionId('c'),
+    send: () => true,
+    close: () => undefined,
+    proveDelivery: () => new Promise<boolean>((resolve) => waiting.push(resolve)),
+    settle: (proved) => {
+      for (const resolve of waiting.splice(0)) resolve(proved);
+    },
+  };
+}
+
+/** Records status calls; nothing else of the store is used by the tracker. */
+function recordingStore(): MessageStore & { sent: MessageId[]; delivered: MessageId[] } {
+  const sent: MessageId[] = [];
+  const delivered: MessageId[] = [];
+  const store = {
+    sent,
+    delivered,
+    markSent: (_to: UserId, ids: readonly MessageId[]) => (sent.push(...ids), Promise.resolve()),
+    markDelivered: (_to: UserId, ids: readonly MessageId[]) => (delivered.push(...ids), Promise.resolve()),
+  };
+  return store as unknown as MessageStore & { sent: MessageId[]; delivered: MessageId[] };
+}
+
+const tick = (ms = 25): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const alice = asUserId('demo-1');
+const m1 = asMessageId('m1');
+
+function make(): { tracker: DeliveryTracker; store: ReturnType<typeof recordingStore> } {
+  const store = recordingStore();
+  const tracker = new DeliveryTracker({ store, track: (work) => void work.catch(() => undefined) });
+  return { tracker, store };
+}
+
+describe('DeliveryTracker', () => {
+  it('records DELIVERED on the first proof, runs onDelivered once, and forgets the entry afterwards', async () => {
+    const { tracker, store } = make();
+    const a = fakeTransport();
+    const b = fakeTransport();
+    let confirmations = 0;
+    tracker.track(alice, m1, [a, b], () => confirmations++);
+    expect(tracker.has(alice, m1)).toBe(true);
+    a.settle(true);
+    b.settle(true);
+    await tick();
+    expect(confirmations).toBe(1);
+    expect(store.delivered).toEqual([m1]);
+    expect(store.sent).toEqual([]); // proven before the flush: no separate SENT update
+    expect(tracker.has(alice, m1)).toBe(false);
+  });
+
+  it('keeps an entry excluded until DELIVERED is recorded', async () => {
+    const { tracker } = make();
+    const a = fakeTransport();
+    tracker.track(alice, m1, [a]);
+    a.settle(true);
+    await Promise.resolve();
+    expect(tracker.inFlightIds(alice).has(m1)).toBe(true);
+    await tick();
+    expect(tracker.inFlightIds(alice).size).toBe(0);
+  });
+
+  it('forgets an entry whose connections all closed unproven, leaving it pending, and marks it SENT', async () => {
+    const { tracker, store } = make();
+    const a = fakeTransport();
+    let confirmations = 0;
+    tracker.track(alice, m1, [a], () => confirmations++);
+    await tick();
+    expect(store.sent).toEqual([m1]);
+    a.settle(false);
+    await tick();
+    expect(tracker.has(alice, m1)).toBe(false);
+    expect(store.delivered).toEqual([]);
+    expect(confirmations).toBe(0);
+  });
+
+  it('flush writes gathered updates at once (for shutdown)', async () => {
+    const { tracker, store } = make();
+    tracker.track(alice, m1, [fakeTransport()]);
+    expect(tracker.flush()).toBe(true);
+    await Promise.resolve();
+    expect(store.sent).toEqual([m1]);
+    expect(tracker.flush()).toBe(false);
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * DeliveryTracker: RELIABLE entries written to connections and not yet proven received. The first
+ * proof of receipt (a pong after the write) records DELIVERED; an entry whose connections all close
+ * unproven is forgotten here and stays pending in the store for the next fetch. Status updates are
+ * gathered and written once per STATUS_FLUSH_MS, one store call per user. No I/O of its own.
+ */
+import type { MessageId, UserId } from './ids.js';
+import type { MessageStore } from './ports.js';
+import type { Transport } from './transport.js';
+
+/** How often gathered status updates (SENT, DELIVERED) go to the store, ms. */
+export const STATUS_FLUSH_MS = 10;
+
+interface InFlight {
+  /** Connections written to and not yet settled. */
+  pending: number;
+  /** Proven received by one of them. */
+  done: boolean;
+}
+
+type StatusQueue = Map<UserId, Array<[MessageId, InFlight]>>;
+
+export interface DeliveryTrackerOptions {
+  readonly store: MessageStore;
+  /** Runs background store work; the owner awaits it on shutdown and reports its failures. */
+  readonly track: (work: Promise<unknown>, backend: string) => void;
+}
+
+export class DeliveryTracker {
+  readonly #store: MessageStore;
+  readonly #track: DeliveryTrackerOptions['track'];
+  readonly #inFlight = new Map<UserId, Map<MessageId, InFlight>>();
+  #sentQueue: StatusQueue = new Map();
+  #deliveredQueue: StatusQueue = new Map();
+  #statusTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: DeliveryTrackerOptions) {
+    this.#store = options.store;
+    this.#track = options.track;
+  }
+
+  /** True while `id` is on its way to `to` (a fetch must not serve it, a live copy must not repeat it). */
+  has(to: UserId, id: MessageId): boolean {
+    return this.#inFlight.get(to)?.has(id) === true;
+  }
+
+  /** Ids in flight to `to`, for excluding them from a fetch. */
+  inFlightIds(to: UserId): Set<MessageId> {
+    return new Set(this.#inFlight.get(to)?.keys());
+  }
+
+  /** Entries in flight (a queue depth for metrics). */
+  get size(): number {
+    let n = 0;
+    for (const perUser of this.#inFlight.values()) n += perUser.size;
+    return n;
+  }
+
+  /**
+   * Tracks entry `id` written to `written` connections of `to`. `onDelivered` runs once, on the
+   * first proof of receipt (the hub confirms to the sender there).
+   */
+  track(to: UserId, id: MessageId, written: readonly Transport[], onDelivered?: () => void): void {
+    let perUser = this.#inFlight.get(to);
+    if (perUser === undefined) this.#inFlight.set(to, (perUser = new Map<MessageId, InFlight>()));
+    const existing = perUser.get(id);
+    const state: InFlight = existing ?? { pending: 0, done: false };
+    state.pending += written.length;
+    if (existing === undefined) {
+      perUser.set(id, state);
+      this.#queue(this.#sentQueue, to, id, state);
+    }
+    for (const transport of written) {
+      void transport.proveDelivery().then((proved) => {
+        state.pending--;
+        if (proved && !state.done) {
+          state.done = true;
+          // Stays excluded from fetches until DELIVERED is recorded, so no page serves it again.
+          this.#queue(this.#deliveredQueue, to, id, state);
+          onDelivered?.();
+        } else if (state.pending === 0 && !state.done) this.#forget(to, id, state);
+      });
+    }
+  }
+
+  /** Writes gathered status updates now. Returns false when there was nothing to write. */
+  flush(): boolean {
+    if (this.#statusTimer === undefined) return false;
+    clearTimeout(this.#statusTimer);
+    this.#flush();
+    return true;
+  }
+
+  #queue(queue: StatusQueue, to: UserId, id: MessageId, state: InFlight): void {
+    let list = queue.get(to);
+    if (list === undefined) queue.set(to, (list = []));
+    list.push([id, state]);
+    this.#statusTimer ??= setTimeout(() => this.#flush(), STATUS_FLUSH_MS);
+  }
+
+  /** An entry proven before the flush is written DELIVERED without a separate SENT update. */
+  #flush(): void {
+    this.#statusTimer = undefined;
+    const sent = this.#sentQueue;
+    const delivered = this.#deliveredQueue;
+    this.#sentQueue = new Map();
+    this.#deliveredQueue = new Map();
+    for (const [to, list] of sent) {
+      const ids = list.filter(([, state]) => !state.done).map(([id]) => id);
+      if (ids.length > 0) this.#track(this.#store.markSent(to, ids), 'store');
+    }
+    for (const [to, list] of delivered) {
+      const ids = list.map(([id]) => id);
+      this.#track(
+        this.#store.markDelivered(to, ids).finally(() => {
+          for (const [id, state] of list) this.#forget(to, id, state);
+        }),
+        'store',
+      );
+    }
+  }
+
+  #forget(to: UserId, id: MessageId, state: InFlight): void {
+    const perUser = this.#inFlight.get(to);
+    if (perUser?.get(id) !== state) return;
+    perUser.delete(id);
+    if (perUser.size === 0) this.#inFlight.delete(to);
+  }
+}
