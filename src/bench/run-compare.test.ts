@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCompare, type CompareTable } from './run-compare.js';
+import { formatCompare, medianTable, type CompareTable } from './run-compare.js';
 
 describe('formatCompare', () => {
   it('prints one row per metric with ratios to the floor and marks unavailable targets', () => {
@@ -22,5 +22,25 @@ describe('formatCompare', () => {
     expect(text).toMatch(/\| n\/a\s+\|/);
     expect(text).toContain('gone: unavailable: did not start');
     expect(text).toContain('other: slow');
+  });
+});
+
+describe('medianTable', () => {
+  const table = (cpu: number, p99: number | undefined) => ({
+    connections: 10,
+    ratePerSec: 100,
+    durationSec: 1,
+    payloadChars: 10,
+    window: 1,
+    entries: [{ name: 'floor', cpuUsPerMessage: cpu, ...(p99 === undefined ? {} : { p99 }), warnings: [`w${cpu}`] }],
+  });
+
+  it('takes the median of each figure over the runs that measured it, and keeps warnings once', () => {
+    const m = medianTable([table(30, 5), table(10, undefined), table(20, 7)]);
+    expect(m.runs).toBe(3);
+    expect(m.entries[0]!.cpuUsPerMessage).toBe(20);
+    expect(m.entries[0]!.p99).toBe(6);
+    expect(m.entries[0]!.warnings).toEqual(['w30', 'w10', 'w20']);
+    expect(formatCompare(m)).toContain('median of 3 runs');
   });
 });

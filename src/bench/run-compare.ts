@@ -35,6 +35,8 @@ export interface CompareEntry {
 }
 
 export interface CompareTable {
+  /** How many runs each figure is the median of. */
+  readonly runs?: number;
   readonly connections: number;
   readonly ratePerSec: number;
   readonly durationSec: number;
@@ -213,7 +215,7 @@ export function formatCompare(t: CompareTable): string {
   const widths = header.map((_, i) => Math.max(...[header, ...body].map((r) => (r[i] ?? '').length)));
   const line = (r: readonly string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   const out = [
-    `switchboard bench --compare: ${t.connections} connections, payload ${t.payloadChars} chars, fixed load ${t.ratePerSec} msgs/s, ${t.durationSec} s per run, open-loop window ${t.window}`,
+    `switchboard bench --compare: ${t.connections} connections, payload ${t.payloadChars} chars, fixed load ${t.ratePerSec} msgs/s, ${t.durationSec} s per run, open-loop window ${t.window}${(t.runs ?? 1) > 1 ? `; each figure the median of ${t.runs} runs` : ''}`,
     line(header),
     `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
     ...body.map(line),
@@ -224,4 +226,27 @@ export function formatCompare(t: CompareTable): string {
     for (const w of e.warnings) out.push(`${e.name}: ${w}`);
   }
   return out.join('\n');
+}
+
+const MEDIAN_FIELDS = ['cpuUsPerMessage', 'cpuUsPerMessageOpenLoop', 'p50', 'p99', 'lostAtRate', 'maxMsgsPerSec', 'idleBytesPerConnection'] as const;
+
+/**
+ * Combines the tables of repeated runs: each figure becomes the median of that figure over the
+ * runs where it was measured (ratios are then taken between medians). Warnings are kept, once each.
+ */
+export function medianTable(tables: readonly CompareTable[]): CompareTable {
+  const first = tables[0];
+  if (first === undefined) throw new RangeError('medianTable needs at least one table');
+  const entries = first.entries.map((entry, i) => {
+    const column = tables.map((t) => t.entries[i]).filter((e): e is CompareEntry => e !== undefined);
+    const combined: Record<string, unknown> = { name: entry.name, warnings: [...new Set(column.flatMap((e) => e.warnings))] };
+    const unavailable = column.find((e) => e.unavailable !== undefined)?.unavailable;
+    if (unavailable !== undefined) combined.unavailable = unavailable;
+    for (const field of MEDIAN_FIELDS) {
+      const values = column.map((e) => e[field]).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
+      if (values.length > 0) combined[field] = values.length % 2 === 1 ? values[(values.length - 1) / 2]! : (values[values.length / 2 - 1]! + values[values.length / 2]!) / 2;
+    }
+    return combined as unknown as CompareEntry;
+  });
+  return { ...first, runs: tables.length, entries };
 }

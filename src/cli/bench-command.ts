@@ -15,8 +15,13 @@ export async function runBenchConfig(config: BenchConfig): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     if (config.compare) {
-      const { runCompare, formatCompare } = await import('../bench/run-compare.js');
-      const table = await runCompare(toRunOptions(config), { signal: abort.signal, log: (line) => process.stderr.write(`${line}\n`), ...(config.quiet ? {} : { onProgress: progressPrinter() }) });
+      const { runCompare, formatCompare, medianTable } = await import('../bench/run-compare.js');
+      const tables = [];
+      for (let run = 1; run <= config.runs; run++) {
+        if (config.runs > 1) process.stderr.write(`compare run ${run} of ${config.runs}\n`);
+        tables.push(await runCompare(toRunOptions(config), { signal: abort.signal, log: (line) => process.stderr.write(`${line}\n`), ...(config.quiet ? {} : { onProgress: progressPrinter() }) }));
+      }
+      const table = medianTable(tables);
       process.stdout.write(config.json ? `${JSON.stringify(table)}\n` : `${formatCompare(table)}\n`);
       return;
     }

@@ -115,6 +115,7 @@ export const benchOptions = {
   report: opt(z.string().optional(), undefined, 'write an HTML report with charts to this file', 'a file path'),
   serverPid: opt(int(1).optional(), undefined, 'server process id: the idle scenario reads its memory from /proc', 'a process id'),
   metricsUrl: opt(url(['http:', 'https:']).optional(), undefined, 'server /metrics URL: the idle scenario reads process_resident_memory_bytes there', 'an http:// URL'),
+  runs: opt(int(1, 9), 1, 'with --compare: repeat the whole comparison this many times and report the median of each figure', 'an integer 1–9'),
   compare: opt(bool(), false, 'run the comparison suite (raw ws floor, switchboard, Socket.IO) and print ratios', 'true or false', { kind: 'boolean' }),
   quiet: opt(bool(), false, 'no progress line', 'true or false', { kind: 'boolean' }),
 } satisfies OptionTable;
