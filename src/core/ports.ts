@@ -161,6 +161,8 @@ export interface Logger {
   debug(fields: object, msg: string): void;
   trace(fields: object, msg: string): void;
   child(fields: object): Logger;
+  /** Lets hot paths skip building a per-connection child logger for a level that is off. */
+  isLevelEnabled(level: string): boolean;
 }
 
 export const silentLogger: Logger = {
@@ -170,6 +172,7 @@ export const silentLogger: Logger = {
   debug: () => undefined,
   trace: () => undefined,
   child: () => silentLogger,
+  isLevelEnabled: () => false,
 };
 
 /** Domain verbs for metrics; the gateway implements it with prom-client. */

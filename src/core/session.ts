@@ -176,7 +176,7 @@ export class Session {
         this.#log = undefined; // the next use carries appId and userId
         this.#state = 'authenticated';
         this.send(encodeAuthReply(appId, userId, true), 'AUTH_CLIENT_REPLY');
-        this.log.debug({}, 'authenticated');
+        if (this.hub.logger.isLevelEnabled('debug')) this.log.debug({}, 'authenticated');
       })
       .catch((err: unknown) => {
         this.log.error({ err }, 'authentication failed');

@@ -58,6 +58,8 @@ export interface Gateway {
 export function createGateway(options: GatewayOptions, backends: GatewayBackends, logger: Logger, clock: Clock = Date.now): Gateway {
   const nodeId = asNodeId(options.nodeId ?? randomUUID().slice(0, 8));
   const log = logger.child({ nodeId });
+  // Per-connection child loggers are only built when their level is on (they cost memory per connection).
+  const debug = logger.isLevelEnabled('debug');
   const metrics = createGatewayMetrics();
   const hub = new Hub({
     nodeId,
@@ -141,12 +143,14 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     });
     // Every socket has an error listener: a protocol error (oversize → 1009, bad UTF-8 → 1007,
     // bad framing → 1002) closes that socket and nothing else.
-    ws.on('error', (err) => session.log.debug({ err: err.message }, 'connection error'));
+    ws.on('error', (err) => {
+      if (debug) session.log.debug({ err: err.message }, 'connection error');
+    });
     ws.on('close', (code: number) => {
       connections.delete(ws);
       connection.socketClosed();
       hub.closeSession(session, code);
-      session.log.debug({ code }, 'connection closed');
+      if (debug) session.log.debug({ code }, 'connection closed');
     });
   }
 
