@@ -140,10 +140,16 @@ export class Hub {
       this.metrics.usersOnline(this.#local.size);
     }
     set.add(session);
-    if (set.size === 1) await this.#bus.subscribe(userId);
-    const { firstForUser } = await this.#presence.addConnection(userId, session.transport.id, this.#nodeId);
-    if (firstForUser && userId !== app.masterUserId) this.#publishPresence(app.masterUserId, 'USER_CONNECTED', userId);
-    return true;
+    try {
+      if (set.size === 1) await this.#bus.subscribe(userId);
+      const { firstForUser } = await this.#presence.addConnection(userId, session.transport.id, this.#nodeId);
+      if (firstForUser && userId !== app.masterUserId) this.#publishPresence(app.masterUserId, 'USER_CONNECTED', userId);
+      return true;
+    } catch (err) {
+      // A backend failed half-way: undo, so that nothing is delivered to an unadmitted connection.
+      this.release(session, app, userId);
+      throw err;
+    }
   }
 
   /** Undoes `admit` when the connection closes. */

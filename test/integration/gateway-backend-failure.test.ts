@@ -1,0 +1,46 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryBus } from '../../src/adapters/memory/memory-bus.js';
+import { MemoryMessageStore } from '../../src/adapters/memory/memory-message-store.js';
+import { MemoryPresence } from '../../src/adapters/memory/memory-presence.js';
+import type { ConnectionId, NodeId, UserId } from '../../src/core/ids.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+import { TestClient } from '../support/test-client.js';
+
+/** Presence whose next addConnection fails, as a cluster backend might. */
+class FlakyPresence extends MemoryPresence {
+  failNext = false;
+  override addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId): Promise<{ firstForUser: boolean }> {
+    if (this.failNext) {
+      this.failNext = false;
+      return Promise.reject(new Error('presence down'));
+    }
+    return super.addConnection(userId, connectionId, nodeId);
+  }
+}
+
+let gw: TestGateway | undefined;
+const clients: TestClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.ws.terminate();
+  await gw?.stop();
+  gw = undefined;
+});
+
+describe('a backend failing while a user is admitted', () => {
+  it('answers isAuthenticated false, delivers nothing to that connection, and lets it try again', async () => {
+    const presence = new FlakyPresence();
+    gw = await startGateway({}, { bus: new MemoryBus(), presence, store: new MemoryMessageStore() });
+    const victim = await TestClient.connect(gw.url);
+    clients.push(victim);
+    presence.failNext = true;
+    expect((await victim.auth('demo-2')).data.isAuthenticated).toBe(false);
+    const sender = await TestClient.connect(gw.url);
+    clients.push(sender);
+    await sender.auth('demo-1');
+    sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'not for you yet' }, feature: 'FAST' });
+    expect(await victim.none('MESSAGE', 200)).toBe(true);
+    expect((await victim.auth('demo-2')).data.isAuthenticated).toBe(true);
+    sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'now' }, feature: 'FAST' });
+    expect((await victim.next('MESSAGE')).data.content).toBe('now');
+  });
+});
