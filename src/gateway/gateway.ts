@@ -175,6 +175,9 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
         resolve();
       });
     });
+    // After start, a server error (accept failing with EMFILE, say) is logged, never thrown: the
+    // connections already open keep working.
+    server.on('error', (err) => log.error({ err }, 'http server error'));
     started = true;
     const sweepMs = Math.max(50, Math.min(options.pingIntervalMs || 1_000, options.pongTimeoutMs, options.authDeadlineMs || 1_000) / 2);
     sweep = setInterval(runSweep, sweepMs);
