@@ -62,6 +62,7 @@ export const serveOptions = {
   pongTimeoutMs: opt(int(1, 3_600_000), 10_000, 'a connection that has not answered a ping within this many ms is closed', 'an integer ≥ 1'),
   maxFetchCount: opt(int(1, 10_000), 1_000, 'largest page of FETCH_MISSING_MESSAGES_REQUEST (larger counts are capped)', 'an integer 1–10000'),
   maxGroupSize: opt(int(1, 100_000), 1_000, 'most recipients of one GROUP_MESSAGE', 'an integer 1–100000'),
+  maxConnections: opt(int(1, 10_000_000), 100_000, 'most simultaneous WebSocket connections of this node (more: HTTP 503 at the upgrade)', 'an integer ≥ 1'),
   maxConnectionsPerUser: opt(int(1, 1_000_000), 100, 'most simultaneous connections of one user', 'an integer ≥ 1'),
   rateLimit: opt(int(0, 1_000_000), 1_000, 'messages per second one connection may send (burst: twice this; 0: off)', 'an integer ≥ 0'),
   allowedOrigins: opt(list(), [], 'allowed Origin headers, comma-separated (empty: any; a browser Origin not listed gets 403)', 'a comma-separated list'),

@@ -32,6 +32,7 @@ export interface GatewayOptions {
   readonly pongTimeoutMs: number;
   readonly maxFetchCount: number;
   readonly maxGroupSize: number;
+  readonly maxConnections: number;
   readonly maxConnectionsPerUser: number;
   readonly rateLimit: number;
   readonly allowedOrigins: readonly string[];
@@ -126,7 +127,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     socket.on('error', (err) => log.debug({ err: err.message }, 'upgrade socket error'));
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/ws') return abortHandshake(socket, 404);
-    if (stopping) return abortHandshake(socket, 503);
+    if (stopping || connections.size >= options.maxConnections) return abortHandshake(socket, 503);
     const origin = req.headers.origin;
     if (options.allowedOrigins.length > 0 && origin !== undefined && !options.allowedOrigins.includes(origin)) return abortHandshake(socket, 403);
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));

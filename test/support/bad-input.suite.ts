@@ -227,6 +227,24 @@ describe('handshake', () => {
   });
 });
 
+describe('connection cap', () => {
+  it('answers 503 to upgrades past --max-connections and accepts again once one closes', async () => {
+    const g = await start({ maxConnections: 2 });
+    try {
+      const a = await TestClient.connect(g.url);
+      const b = await TestClient.connect(g.url);
+      const c = new TestClient(new WebSocket(g.url));
+      await expect(c.opened).rejects.toThrow(/503/);
+      await a.close();
+      const d = await TestClient.connect(g.url);
+      await b.close();
+      await d.close();
+    } finally {
+      await g.stop();
+    }
+  });
+});
+
 describe('origin allowlist', () => {
   it('refuses a browser Origin not on the list with 403, and allows listed or absent ones', async () => {
     const g = await start({ allowedOrigins: ['https://app.example'] });
