@@ -5,8 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
+import { runServerScript } from './script-main.js';
 
 /** A running echo server. */
 export interface EchoServer {
@@ -45,15 +45,4 @@ export async function startEchoServer(options: { host?: string; port?: number } 
   };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '0' } }, strict: true });
-  const server = await startEchoServer({ host: values.host, port: Number(values.port) });
-  process.stdout.write(`listening on http://${values.host}:${server.port}\n`);
-  const stop = (): void => {
-    void server.close().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await runServerScript(startEchoServer);

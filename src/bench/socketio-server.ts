@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { runServerScript } from './script-main.js';
 
 /** A running Socket.IO server. */
 export interface SocketIoServer {
@@ -51,15 +51,4 @@ export async function startSocketIoServer(options: { host?: string; port?: numbe
   };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '0' } }, strict: true });
-  const server = await startSocketIoServer({ host: values.host, port: Number(values.port) });
-  process.stdout.write(`listening on http://${values.host}:${server.port}\n`);
-  const stop = (): void => {
-    void server.close().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await runServerScript(startSocketIoServer);

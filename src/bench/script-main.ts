@@ -1,0 +1,21 @@
+/**
+ * The command-line shell shared by the comparison servers (echo floor, Socket.IO): parse
+ * --host/--port, start, print the contract's listening line, stop on SIGTERM/SIGINT.
+ */
+import { parseArgs } from 'node:util';
+
+export interface ScriptServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function runServerScript(start: (options: { host: string; port: number }) => Promise<ScriptServer>): Promise<void> {
+  const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '0' } }, strict: true });
+  const server = await start({ host: values.host, port: Number(values.port) });
+  process.stdout.write(`listening on http://${values.host}:${server.port}\n`);
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
