@@ -3,10 +3,9 @@
  * sender, on any path. Runnable as a child process: `node dist/bench/echo-server.js [--port N]`.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { WebSocketServer } from 'ws';
-import { runServerScript } from './script-main.js';
+import { listen, runServerScript } from './script-main.js';
 
 /** A running echo server. */
 export interface EchoServer {
@@ -30,11 +29,7 @@ export async function startEchoServer(options: { host?: string; port?: number } 
       socket.send(data, { binary: isBinary });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (http.address() as AddressInfo).port;
+  const port = await listen(http, host, options.port ?? 0);
   return {
     port,
     close: () =>

@@ -2,6 +2,8 @@
  * The command-line shell shared by the comparison servers (echo floor, Socket.IO): parse
  * --host/--port, start, print the contract's listening line, stop on SIGTERM/SIGINT.
  */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 
 export interface ScriptServer {
@@ -18,4 +20,13 @@ export async function runServerScript(start: (options: { host: string; port: num
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/** Listens on `host:port` (0: a free port) and resolves with the bound port. */
+export async function listen(http: Server, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => resolve());
+  });
+  return (http.address() as AddressInfo).port;
 }

@@ -5,9 +5,8 @@
  * socket.io is a devDependency, loaded with a dynamic import.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { runServerScript } from './script-main.js';
+import { listen, runServerScript } from './script-main.js';
 
 /** A running Socket.IO server. */
 export interface SocketIoServer {
@@ -36,11 +35,7 @@ export async function startSocketIoServer(options: { host?: string; port?: numbe
       io.to(message.to).emit('message', { from: userId, content: message.content, id: String(++nextId) });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (http.address() as AddressInfo).port;
+  const port = await listen(http, host, options.port ?? 0);
   return {
     port,
     close: () =>

@@ -108,20 +108,18 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
       },
     }),
   );
+  /** Answers a raw socket with a bare HTTP status and closes it; one that cannot be written is destroyed. */
+  function abortHandshake(socket: Socket, status: number): void {
+    if (socket.writable && !socket.destroyed) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    else socket.destroy();
+  }
+
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // Malformed or timed-out HTTP (slow-loris handshakes): answer if we still can, never crash.
-    if (socket.writable && !socket.destroyed) {
-      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    } else socket.destroy();
+    abortHandshake(socket, err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false });
-
-  function abortHandshake(socket: Socket, status: number): void {
-    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    else socket.destroy();
-  }
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', (err) => log.debug({ err: err.message }, 'upgrade socket error'));
