@@ -84,15 +84,6 @@ export class Hub {
     this.#bus.onDelivery((d) => this.#deliver(d));
   }
 
-  get nodeId(): NodeId {
-    return this.#nodeId;
-  }
-
-  /** Number of users with at least one local connection. */
-  get localUsers(): number {
-    return this.#local.size;
-  }
-
   get sessions(): ReadonlySet<Session> {
     return this.#sessions;
   }

@@ -36,10 +36,6 @@ export class WsConnection implements Transport {
     socket.on('pong', () => this.#onPong());
   }
 
-  get isClosed(): boolean {
-    return this.#closed;
-  }
-
   send(frame: string): boolean {
     if (this.#closed || this.socket.readyState !== 1) return false;
     this.socket.send(frame);
