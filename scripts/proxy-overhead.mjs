@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Measures what `switchboard proxy` adds over a direct connection, on loopback, in one run.
-// Starts an echo upstream (child process), then drives N connections × R msg/s at three paths,
-// interleaved over several rounds so background load hits them alike: straight at the echo
-// server, through a bare 10-line ws relay (the cost of any extra hop on this machine), and
-// through the built proxy. Prints p50/p99 per path and the proxy's added latency and
-// throughput ratio against direct.
+// Starts an echo upstream (a child process, or with --upstream-in-process inside this process),
+// then drives N connections × R msg/s at four paths, interleaved over several rounds so
+// background load hits them alike: straight at the echo server; through a raw TCP relay (bytes
+// piped both ways, no WebSocket parsing: the cheapest possible extra process hop, which bounds
+// what any WebSocket proxy could reach on this machine); through a bare 10-line ws relay (the
+// cost of any extra WebSocket hop); and through the built proxy. Prints p50/p99 per path, what
+// the pipe and the proxy add over direct, and the proxy's throughput ratio against direct.
 // Usage: npm run build && node scripts/proxy-overhead.mjs [--connections 500] [--rate 10]
-//        [--duration 5] [--warmup 2] [--rounds 3] [--payload 256]
+//        [--duration 5] [--warmup 2] [--rounds 3] [--payload 256] [--upstream-in-process]
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +26,9 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '3' },
     payload: { type: 'string', default: '256' },
+    // Run the echo upstream in this process instead of a child: one process fewer competing
+    // for the cores, at the price of the echo sharing the generator's event loop.
+    'upstream-in-process': { type: 'boolean', default: false },
   },
 });
 const CONNECTIONS = Number(values.connections);
@@ -32,6 +37,8 @@ const DURATION_S = Number(values.duration);
 const WARMUP_S = Number(values.warmup);
 const ROUNDS = Number(values.rounds);
 const PAYLOAD = Number(values.payload);
+const UPSTREAM_IN_PROCESS = values['upstream-in-process'];
+const PATHS = ['direct', 'pipe', 'relay', 'proxy'];
 const root = fileURLToPath(new URL('../', import.meta.url));
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const children = new Set();
@@ -43,9 +50,13 @@ const backstop = setTimeout(
     for (const c of children) c.kill('SIGKILL');
     process.exit(1);
   },
-  (3 * ROUNDS * (DURATION_S + WARMUP_S + 5) + 60) * 1000,
+  (PATHS.length * ROUNDS * (DURATION_S + WARMUP_S + 5) + 60) * 1000,
 );
 backstop.unref();
+// No child outlives the script, however it ends.
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
 
 function start(args, pattern) {
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -67,6 +78,35 @@ const { WebSocketServer } = await import('ws');
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
 wss.on('connection', (ws) => { ws.on('error', () => {}); ws.on('message', (d, b) => ws.send(d, { binary: b })); });
 wss.on('listening', () => console.log('listening on http://127.0.0.1:' + wss.address().port));
+`;
+
+/** The same echo server as ECHO, in this process. Resolves with its port and a way to stop it. */
+async function startEchoInProcess() {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  wss.on('connection', (ws) => {
+    ws.on('error', () => {});
+    ws.on('message', (d, b) => ws.send(d, { binary: b }));
+  });
+  await once(wss, 'listening');
+  const stop = () => {
+    for (const ws of wss.clients) ws.terminate();
+    wss.close();
+  };
+  return { port: wss.address().port, pid: undefined, stop };
+}
+
+// The floor for any hop: a TCP relay that pipes bytes both ways and never parses a frame.
+const PIPE = `
+const net = await import('node:net');
+const up = new URL(process.argv[1]);
+const server = net.createServer((c) => {
+  const u = net.connect(Number(up.port), up.hostname);
+  c.setNoDelay(true); u.setNoDelay(true);
+  c.pipe(u); u.pipe(c);
+  const end = () => { c.destroy(); u.destroy(); };
+  c.on('error', end); u.on('error', end); c.on('close', end); u.on('close', end);
+});
+server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
 `;
 
 // The floor for any WebSocket hop: no queues, no retries, no heartbeat, no metrics.
@@ -159,30 +199,48 @@ function summary(samples) {
 }
 
 const load = loadavg()[0];
-const echo = await start(['--input-type=module', '-e', ECHO], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
+let echo;
+if (UPSTREAM_IN_PROCESS) {
+  echo = await startEchoInProcess();
+} else {
+  const started = await start(['--input-type=module', '-e', ECHO], LISTENING);
+  echo = { port: started.port, pid: started.child.pid, stop: () => started.child.kill('SIGKILL') };
+}
 const upstream = `ws://127.0.0.1:${echo.port}`;
-const relay = await start(['--input-type=module', '-e', RELAY, upstream], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
-const proxy = await start([cli, 'proxy', '--upstream', upstream, '--port', '0', '--log-level', 'warn'], /listening on http:\/\/127\.0\.0\.1:(\d+)/);
-const paths = { direct: `${upstream}/`, relay: `ws://127.0.0.1:${relay.port}/`, proxy: `ws://127.0.0.1:${proxy.port}/` };
-const hops = { direct: undefined, relay: relay.child.pid, proxy: proxy.child.pid };
-const samples = { direct: [], relay: [], proxy: [] };
+const pipe = await start(['--input-type=module', '-e', PIPE, upstream], LISTENING);
+const relay = await start(['--input-type=module', '-e', RELAY, upstream], LISTENING);
+const proxy = await start([cli, 'proxy', '--upstream', upstream, '--port', '0', '--log-level', 'warn'], LISTENING);
+const paths = {
+  direct: `${upstream}/`,
+  pipe: `ws://127.0.0.1:${pipe.port}/`,
+  relay: `ws://127.0.0.1:${relay.port}/`,
+  proxy: `ws://127.0.0.1:${proxy.port}/`,
+};
+const hops = { direct: undefined, pipe: pipe.child.pid, relay: relay.child.pid, proxy: proxy.child.pid };
+const samples = Object.fromEntries(PATHS.map((name) => [name, []]));
 for (let round = 0; round < ROUNDS; round += 1) {
-  for (const name of Object.keys(paths)) samples[name].push(await measure(paths[name], hops[name]));
+  for (const name of PATHS) samples[name].push(await measure(paths[name], hops[name]));
 }
 proxy.child.kill('SIGTERM');
 await once(proxy.child, 'exit');
 relay.child.kill('SIGKILL');
-echo.child.kill('SIGKILL');
+pipe.child.kill('SIGKILL');
+echo.stop();
 
 const f = (n) => n.toFixed(2);
 const results = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summary(v)]));
+const mode = UPSTREAM_IN_PROCESS ? 'echo upstream in the generator process (--upstream-in-process)' : 'echo upstream in a child process';
 console.log(`\n${CONNECTIONS} connections × ${RATE} msg/s, ${PAYLOAD} B text, ${ROUNDS} rounds × ${DURATION_S} s per path (after ${WARMUP_S} s warm-up each), loopback, ${cpus().length} cores, load average at start ${load.toFixed(2)}`);
+console.log(`upstream: ${mode}`);
 console.log('| path   | sent   | received | msg/s   | p50 ms | p99 ms | p99.9 ms | max ms | hop CPU µs/frame |');
 console.log('|--------|--------|----------|---------|--------|--------|----------|--------|------------------|');
 for (const [name, r] of Object.entries(results)) {
   const cpu = r.hopCpuUsPerFrame === undefined ? '—' : r.hopCpuUsPerFrame.toFixed(1);
   console.log(`| ${name.padEnd(6)} | ${String(r.sent).padEnd(6)} | ${String(r.received).padEnd(8)} | ${r.msgsPerSec.toFixed(0).padEnd(7)} | ${f(r.p50).padEnd(6)} | ${f(r.p99).padEnd(6)} | ${f(r.p999).padEnd(8)} | ${f(r.max).padEnd(6)} | ${cpu.padEnd(16)} |`);
 }
-const { direct, relay: bare, proxy: via } = results;
-console.log(`\nproxy vs direct: added p50 ${f(via.p50 - direct.p50)} ms, added p99 ${f(via.p99 - direct.p99)} ms, throughput ratio ${(via.msgsPerSec / direct.msgsPerSec).toFixed(3)}`);
+const { direct, pipe: piped, relay: bare, proxy: via } = results;
+console.log(`\npipe vs direct: added p50 ${f(piped.p50 - direct.p50)} ms, added p99 ${f(piped.p99 - direct.p99)} ms (the cost of an extra process hop alone)`);
+console.log(`proxy vs direct: added p50 ${f(via.p50 - direct.p50)} ms, added p99 ${f(via.p99 - direct.p99)} ms, throughput ratio ${(via.msgsPerSec / direct.msgsPerSec).toFixed(3)}`);
 console.log(`proxy vs bare relay: added p50 ${f(via.p50 - bare.p50)} ms, added p99 ${f(via.p99 - bare.p99)} ms`);
+console.log(`proxy vs pipe: added p50 ${f(via.p50 - piped.p50)} ms, added p99 ${f(via.p99 - piped.p99)} ms`);
