@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { DeliveryTracker } from './delivery-tracker.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DeliveryTracker, SENT_AFTER_MS, STATUS_FLUSH_MS } from './delivery-tracker.js';
 import { asConnectionId, asMessageId, asUserId, type MessageId, type UserId } from './ids.js';
 import type { MessageStore } from './ports.js';
 import type { Transport } from './transport.js';
@@ -69,15 +69,40 @@ describe('DeliveryTracker', () => {
     expect(tracker.inFlightIds(alice).size).toBe(0);
   });
 
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('records SENT only for an entry still unproven SENT_AFTER_MS after its write', async () => {
+    vi.useFakeTimers();
+    const { tracker, store } = make();
+    const a = fakeTransport();
+    const b = fakeTransport();
+    const m2 = asMessageId('m2');
+    tracker.track(alice, m1, [a]);
+    tracker.track(alice, m2, [b]);
+    // m1's proof takes several DELIVERED flushes: still no SENT for it.
+    await vi.advanceTimersByTimeAsync(5 * STATUS_FLUSH_MS);
+    a.settle(true);
+    await vi.advanceTimersByTimeAsync(2 * STATUS_FLUSH_MS);
+    expect(store.delivered).toEqual([m1]);
+    expect(store.sent).toEqual([]);
+    // m2 stays unproven: SENT once the threshold passes.
+    await vi.advanceTimersByTimeAsync(SENT_AFTER_MS);
+    expect(store.sent).toEqual([m2]);
+    expect(tracker.has(alice, m2)).toBe(true);
+  });
+
   it('forgets an entry whose connections all closed unproven, leaving it pending, and marks it SENT', async () => {
+    vi.useFakeTimers();
     const { tracker, store } = make();
     const a = fakeTransport();
     let confirmations = 0;
     tracker.track(alice, m1, [a], () => confirmations++);
-    await tick();
+    await vi.advanceTimersByTimeAsync(SENT_AFTER_MS + 1);
     expect(store.sent).toEqual([m1]);
     a.settle(false);
-    await tick();
+    await vi.advanceTimersByTimeAsync(25);
     expect(tracker.has(alice, m1)).toBe(false);
     expect(store.delivered).toEqual([]);
     expect(confirmations).toBe(0);

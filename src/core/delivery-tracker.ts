@@ -1,15 +1,24 @@
 /**
  * DeliveryTracker: RELIABLE entries written to connections and not yet proven received. The first
  * proof of receipt (a pong after the write) records DELIVERED; an entry whose connections all close
- * unproven is forgotten here and stays pending in the store for the next fetch. Status updates are
- * gathered and written once per STATUS_FLUSH_MS, one store call per user. No I/O of its own.
+ * unproven is forgotten here and stays pending in the store for the next fetch. DELIVERED updates are
+ * gathered and written once per STATUS_FLUSH_MS, one store call per user; SENT is written only for
+ * an entry still unproven SENT_AFTER_MS after its write (a connection that stopped answering), so
+ * the usual write-then-proof costs one status update, not two. No I/O of its own.
  */
 import type { MessageId, UserId } from './ids.js';
 import type { MessageStore } from './ports.js';
 import type { Transport } from './transport.js';
 
-/** How often gathered status updates (SENT, DELIVERED) go to the store, ms. */
+/** How often gathered DELIVERED updates go to the store, ms. */
 export const STATUS_FLUSH_MS = 10;
+
+/**
+ * How long an entry may wait for its proof before SENT is recorded, ms. Proofs normally come back
+ * within a round trip; writing SENT for each of those only to overwrite it with DELIVERED a few
+ * milliseconds later cost a store row update per message under load.
+ */
+export const SENT_AFTER_MS = 1_000;
 
 interface InFlight {
   /** Connections written to and not yet settled. */
@@ -33,6 +42,7 @@ export class DeliveryTracker {
   #sentQueue: StatusQueue = new Map();
   #deliveredQueue: StatusQueue = new Map();
   #statusTimer: ReturnType<typeof setTimeout> | undefined;
+  #sentTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: DeliveryTrackerOptions) {
     this.#store = options.store;
@@ -68,7 +78,7 @@ export class DeliveryTracker {
     state.pending += written.length;
     if (existing === undefined) {
       perUser.set(id, state);
-      this.#queue(this.#sentQueue, to, id, state);
+      this.#queueSent(to, id, state);
     }
     for (const transport of written) {
       void transport.proveDelivery().then((proved) => {
@@ -76,39 +86,48 @@ export class DeliveryTracker {
         if (proved && !state.done) {
           state.done = true;
           // Stays excluded from fetches until DELIVERED is recorded, so no page serves it again.
-          this.#queue(this.#deliveredQueue, to, id, state);
+          this.#queueDelivered(to, id, state);
           onDelivered?.();
         } else if (state.pending === 0 && !state.done) this.#forget(to, id, state);
       });
     }
   }
 
-  /** Writes gathered status updates now. Returns false when there was nothing to write. */
+  /** Writes gathered status updates now (SENT for every entry still unproven). Returns false when there was nothing to write. */
   flush(): boolean {
-    if (this.#statusTimer === undefined) return false;
-    clearTimeout(this.#statusTimer);
-    this.#flush();
+    if (this.#statusTimer === undefined && this.#sentTimer === undefined) return false;
+    this.#flushSent();
+    this.#flushDelivered();
     return true;
   }
 
-  #queue(queue: StatusQueue, to: UserId, id: MessageId, state: InFlight): void {
-    let list = queue.get(to);
-    if (list === undefined) queue.set(to, (list = []));
-    list.push([id, state]);
-    this.#statusTimer ??= setTimeout(() => this.#flush(), STATUS_FLUSH_MS);
+  #queueSent(to: UserId, id: MessageId, state: InFlight): void {
+    push(this.#sentQueue, to, id, state);
+    this.#sentTimer ??= setTimeout(() => this.#flushSent(), SENT_AFTER_MS);
   }
 
-  /** An entry proven before the flush is written DELIVERED without a separate SENT update. */
-  #flush(): void {
-    this.#statusTimer = undefined;
+  #queueDelivered(to: UserId, id: MessageId, state: InFlight): void {
+    push(this.#deliveredQueue, to, id, state);
+    this.#statusTimer ??= setTimeout(() => this.#flushDelivered(), STATUS_FLUSH_MS);
+  }
+
+  /** SENT for the entries queued so far that are still unproven (proven ones are written DELIVERED instead). */
+  #flushSent(): void {
+    clearTimeout(this.#sentTimer);
+    this.#sentTimer = undefined;
     const sent = this.#sentQueue;
-    const delivered = this.#deliveredQueue;
     this.#sentQueue = new Map();
-    this.#deliveredQueue = new Map();
     for (const [to, list] of sent) {
       const ids = list.filter(([, state]) => !state.done).map(([id]) => id);
       if (ids.length > 0) this.#track(this.#store.markSent(to, ids), 'store');
     }
+  }
+
+  #flushDelivered(): void {
+    clearTimeout(this.#statusTimer);
+    this.#statusTimer = undefined;
+    const delivered = this.#deliveredQueue;
+    this.#deliveredQueue = new Map();
     for (const [to, list] of delivered) {
       const ids = list.map(([id]) => id);
       this.#track(
@@ -126,4 +145,10 @@ export class DeliveryTracker {
     perUser.delete(id);
     if (perUser.size === 0) this.#inFlight.delete(to);
   }
+}
+
+function push(queue: StatusQueue, to: UserId, id: MessageId, state: InFlight): void {
+  let list = queue.get(to);
+  if (list === undefined) queue.set(to, (list = []));
+  list.push([id, state]);
 }

@@ -262,7 +262,9 @@ export class Hub {
     if (d.kind !== 'presence' && d.reliable && this.#deliveries.has(d.to, d.id)) return;
     const written: Transport[] = [];
     const type = d.kind === 'message' ? 'MESSAGE' : d.kind === 'confirmation' ? 'MESSAGE_CONFIRMATION' : 'PRESENCE';
-    for (const s of sessions) if (s.send(d.frame, type, d.kind === 'message' && !d.reliable ? 'FAST' : 'RELIABLE')) written.push(s.transport);
+    const fast = d.kind === 'message' && !d.reliable;
+    const proofFollows = d.kind !== 'presence' && (d.reliable || d.reference !== undefined);
+    for (const s of sessions) if (s.send(d.frame, type, fast ? 'FAST' : 'RELIABLE', proofFollows)) written.push(s.transport);
     if (written.length === 0 || d.kind === 'presence') return;
     if (d.kind === 'message') this.metrics.deliveryLatency(this.clock() - d.acceptedAt);
     if (!d.reliable) {
@@ -318,7 +320,7 @@ export class Hub {
     for (const entry of page.entries) {
       const frame =
         entry.kind === 'message' ? encodeMessageRaw(entry.from, entry.contentJson, entry.id, entry.reference) : encodeConfirmation(entry.reference);
-      if (!session.send(frame, entry.kind === 'message' ? 'MESSAGE' : 'MESSAGE_CONFIRMATION', 'RELIABLE')) return;
+      if (!session.send(frame, entry.kind === 'message' ? 'MESSAGE' : 'MESSAGE_CONFIRMATION', 'RELIABLE', true)) return;
       this.#deliveries.track(userId, entry.id, [session.transport], entry.kind === 'message' ? this.#confirmer(entry.from, entry.reference) : undefined);
     }
     session.send(encodeFetchComplete(page.remaining), 'FETCH_MISSING_MESSAGES_COMPLETE');

@@ -60,9 +60,9 @@ export class Session {
     return this.#log;
   }
 
-  /** Writes a frame and counts it. */
-  send(frame: string, type: string, feature = ''): boolean {
-    const ok = this.transport.send(frame);
+  /** Writes a frame and counts it. `proofFollows`: see {@link Transport.send}. */
+  send(frame: string, type: string, feature = '', proofFollows = false): boolean {
+    const ok = this.transport.send(frame, proofFollows);
     if (ok) this.hub.metrics.frameOut(type, feature);
     return ok;
   }

@@ -128,12 +128,12 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     if (stopping || connections.size >= options.maxConnections) return abortHandshake(socket, 503);
     const origin = req.headers.origin;
     if (options.allowedOrigins.length > 0 && origin !== undefined && !options.allowedOrigins.includes(origin)) return abortHandshake(socket, 403);
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket));
   });
 
-  function onConnection(ws: WebSocket): void {
+  function onConnection(ws: WebSocket, socket: Socket): void {
     const id = asConnectionId(randomUUID());
-    const connection = new WsConnection(id, ws, options.maxBufferedBytes, clock);
+    const connection = new WsConnection(id, ws, socket, options.maxBufferedBytes, clock);
     connections.set(ws, connection);
     const session = hub.openSession(connection);
     ws.on('message', (data: Buffer, isBinary: boolean) => {

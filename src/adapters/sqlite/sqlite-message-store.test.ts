@@ -9,6 +9,7 @@ import { build } from 'esbuild';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { describeMessageStoreContract, message } from '../contract/message-store.contract.js';
 import { SqliteMessageStore } from './sqlite-message-store.js';
+import { migrations } from './sqlite-schema.js';
 import type { SqliteMessageStoreOptions } from './sqlite-message-store.js';
 import { BackendError } from '../../core/ports.js';
 import type { StoredEntry } from '../../core/ports.js';
@@ -46,7 +47,31 @@ describe('SqliteMessageStore', () => {
       await store.close();
       const db = raw(path);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+      db.close();
+    });
+
+    it('brings a version-1 database up to date, keeping its entries and their uniqueness', async () => {
+      const path = freshPath();
+      mkdirSync(join(path, '..'), { recursive: true });
+      const v1 = new Database(path);
+      v1.exec(migrations[0]!);
+      v1.pragma('user_version = 1');
+      v1.prepare("INSERT INTO entries (recipient, id, kind, sender, content, stored_at) VALUES ('demo-1', 'm1', 0, 'demo-2', '\"hi\"', 1)").run();
+      v1.close();
+      const store = await open({ path });
+      const entry = message(alice, { id: asMessageId('m1'), from: asUserId('demo-2'), contentJson: '"again"' });
+      await store.append([entry]); // same (recipient, id): ignored, as before the migration
+      const page = await store.pending(alice, 10);
+      expect(page.entries).toMatchObject([{ id: 'm1', contentJson: '"hi"' }]);
+      await store.close();
+      const db = raw(path);
+      expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+      expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' ORDER BY name").pluck().all()).toEqual([
+        'entries_by_id',
+        'entries_delivered',
+        'entries_pending',
+      ]);
       db.close();
     });
 

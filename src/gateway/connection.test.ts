@@ -1,0 +1,77 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { asConnectionId } from '../core/ids.js';
+import { WsConnection } from './connection.js';
+
+/** A real ws pair on loopback: the server side wrapped in a WsConnection, the client side raw. */
+async function pair(): Promise<{ connection: WsConnection; raw: Duplex; client: WebSocket; close: () => Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await once(wss, 'listening');
+  const port = (wss.address() as AddressInfo).port;
+  const accepted = new Promise<{ ws: WebSocket; raw: Duplex }>((resolve) => {
+    wss.once('connection', (ws, req) => resolve({ ws, raw: req.socket }));
+  });
+  const client = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
+  await once(client, 'open');
+  const { ws, raw } = await accepted;
+  const connection = new WsConnection(asConnectionId('c1'), ws, raw, 1 << 20, () => Date.now());
+  ws.on('close', () => connection.socketClosed());
+  return {
+    connection,
+    raw,
+    client,
+    close: async () => {
+      client.terminate();
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => wss.close(r));
+    },
+  };
+}
+
+let cleanup: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = undefined;
+});
+
+describe('WsConnection', () => {
+  it('holds frames whose proof follows until the proving ping, then they arrive in order before it', async () => {
+    const { connection, raw, client, close } = await pair();
+    cleanup = close;
+    const seen: string[] = [];
+    client.on('message', (data: Buffer) => seen.push(data.toString()));
+    client.on('ping', () => seen.push('<ping>'));
+
+    expect(connection.send('one', true)).toBe(true);
+    expect(connection.send('two', true)).toBe(true);
+    // Still in this turn: both frames wait in the corked socket for the ping.
+    expect(raw.writableLength).toBeGreaterThan(0);
+    const proved = connection.proveDelivery();
+    expect(await proved).toBe(true);
+    expect(seen).toEqual(['one', 'two', '<ping>']);
+    expect(raw.writableCorked).toBe(0);
+  });
+
+  it('writes a frame without a following proof at once', async () => {
+    const { connection, raw, client, close } = await pair();
+    cleanup = close;
+    const got = once(client, 'message');
+    expect(connection.send('now')).toBe(true);
+    expect(raw.writableCorked).toBe(0);
+    expect(String((await got)[0])).toBe('now');
+  });
+
+  it('resolves a pending proof false and uncorks when the socket closes first', async () => {
+    const { connection, raw, close } = await pair();
+    cleanup = close;
+    connection.send('lost', true);
+    const proof = connection.proveDelivery();
+    connection.socketClosed();
+    expect(await proof).toBe(false);
+    await new Promise((r) => setImmediate(r));
+    expect(raw.writableCorked).toBe(0);
+  });
+});
