@@ -39,6 +39,8 @@ const ROUNDS = Number(values.rounds);
 const PAYLOAD = Number(values.payload);
 const UPSTREAM_IN_PROCESS = values['upstream-in-process'];
 const PATHS = ['direct', 'pipe', 'relay', 'proxy'];
+// Longest wait for a path's connections to finish their close handshakes after a measurement.
+const CLOSE_WAIT_S = 5;
 const root = fileURLToPath(new URL('../', import.meta.url));
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const children = new Set();
@@ -50,7 +52,7 @@ const backstop = setTimeout(
     for (const c of children) c.kill('SIGKILL');
     process.exit(1);
   },
-  (PATHS.length * ROUNDS * (DURATION_S + WARMUP_S + 5) + 60) * 1000,
+  (PATHS.length * ROUNDS * (DURATION_S + WARMUP_S + CLOSE_WAIT_S + 5) + 60) * 1000,
 );
 backstop.unref();
 // No child outlives the script, however it ends.
@@ -119,7 +121,7 @@ wss.on('connection', (c) => {
   u.on('open', () => { for (const [d, b] of q) u.send(d, { binary: b }); });
   c.on('message', (d, b) => (u.readyState === 1 ? u.send(d, { binary: b }) : q.push([d, b])));
   u.on('message', (d, b) => c.send(d, { binary: b }));
-  c.on('error', () => {}); u.on('error', () => {});
+  c.on('close', () => u.close()); c.on('error', () => {}); u.on('error', () => {});
 });
 wss.on('listening', () => console.log('listening on http://127.0.0.1:' + wss.address().port));
 `;
@@ -184,6 +186,12 @@ async function measure(url, hopPid) {
   // Keep sending a moment so the window's last round trips are not cut short by the stop.
   await new Promise((r) => setTimeout(r, 500));
   for (const t of timers) clearInterval(t);
+  // Close like a client that is done (1000), and wait for it: through the proxy that ends the
+  // sessions now. Dropped connections (terminate) would each hold their upstream for the proxy's
+  // grace (30 s), and the 500 grace expiries would land, all at once, in a later round's window.
+  const closed = sockets.map((ws) => (ws.readyState === WebSocket.CLOSED ? undefined : new Promise((r) => ws.once('close', r))));
+  for (const ws of sockets) ws.close(1000);
+  await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, CLOSE_WAIT_S * 1000))]);
   for (const ws of sockets) ws.terminate();
   return { sent, latencies, hopCpuS: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore };
 }
@@ -239,8 +247,11 @@ for (const [name, r] of Object.entries(results)) {
   const cpu = r.hopCpuUsPerFrame === undefined ? '—' : r.hopCpuUsPerFrame.toFixed(1);
   console.log(`| ${name.padEnd(6)} | ${String(r.sent).padEnd(6)} | ${String(r.received).padEnd(8)} | ${r.msgsPerSec.toFixed(0).padEnd(7)} | ${f(r.p50).padEnd(6)} | ${f(r.p99).padEnd(6)} | ${f(r.p999).padEnd(8)} | ${f(r.max).padEnd(6)} | ${cpu.padEnd(16)} |`);
 }
+// The spread between rounds shows how much of a path's p99 is the machine, not the path.
+const perRound = (name) => samples[name].map((m) => f(summary([m]).p99)).join(' / ');
+console.log(`\np99 per round, ms: ${PATHS.map((name) => `${name} ${perRound(name)}`).join('; ')}`);
 const { direct, pipe: piped, relay: bare, proxy: via } = results;
-console.log(`\npipe vs direct: added p50 ${f(piped.p50 - direct.p50)} ms, added p99 ${f(piped.p99 - direct.p99)} ms (the cost of an extra process hop alone)`);
+console.log(`pipe vs direct: added p50 ${f(piped.p50 - direct.p50)} ms, added p99 ${f(piped.p99 - direct.p99)} ms (the cost of an extra process hop alone)`);
 console.log(`proxy vs direct: added p50 ${f(via.p50 - direct.p50)} ms, added p99 ${f(via.p99 - direct.p99)} ms, throughput ratio ${(via.msgsPerSec / direct.msgsPerSec).toFixed(3)}`);
 console.log(`proxy vs bare relay: added p50 ${f(via.p50 - bare.p50)} ms, added p99 ${f(via.p99 - bare.p99)} ms`);
 console.log(`proxy vs pipe: added p50 ${f(via.p50 - piped.p50)} ms, added p99 ${f(via.p99 - piped.p99)} ms`);
