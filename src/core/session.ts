@@ -20,14 +20,15 @@ export class Session {
   #state: State = 'unauthenticated';
   #errorsBeforeAuth = 0;
   /** Frames that arrived while the auth webhook was being asked; replayed in order afterwards. */
-  #backlog: string[] = [];
+  #backlog: string[] | null = null;
   /**
    * Tail of this connection's ordered work: a FAST message sent after a RELIABLE one that is still
    * being committed waits for it, so one sender's messages keep their order (contract rule 6).
    */
   #tail: Promise<void> | null = null;
   #tailLength = 0;
-  #fetchChain: Promise<void> = Promise.resolve();
+  /** Tail of this connection's fetches (null until the first). */
+  #fetchChain: Promise<void> | null = null;
   #app: ClientApp | undefined;
   #userId: UserId | undefined;
   /** Child logger with this connection's ids, made on first use (most connections never log). */
@@ -82,6 +83,7 @@ export class Session {
   handleText(text: string): void {
     if (this.#state === 'closed') return;
     if (this.#state === 'authenticating') {
+      this.#backlog ??= [];
       if (this.#backlog.length >= this.hub.limits.maxBacklogFrames) {
         this.transport.close(Disconnect.BacklogFull);
         return;
@@ -190,8 +192,8 @@ export class Session {
 
   #drainBacklog(): void {
     const frames = this.#backlog;
-    this.#backlog = [];
-    for (const text of frames) this.handleText(text);
+    this.#backlog = null;
+    if (frames !== null) for (const text of frames) this.handleText(text);
   }
 
   /** Recipient check shared by MESSAGE and GROUP_MESSAGE; answers the client when not ok. */
@@ -253,7 +255,8 @@ export class Session {
   #fetch(frame: FetchMissingFrame): void {
     const count = Math.min(frame.data.count ?? this.hub.limits.defaultFetchCount, this.hub.limits.maxFetchCount);
     // One fetch at a time per connection, so two pages never carry the same entry.
-    this.#fetchChain = this.#fetchChain.then(() => this.hub.fetchMissing(this, count, frame.reference));
+    const fetch = (): Promise<void> => this.hub.fetchMissing(this, count, frame.reference);
+    this.#fetchChain = (this.#fetchChain ?? Promise.resolve()).then(fetch);
   }
 
   /** Called by the gateway once the socket has closed (any reason). Idempotent. */
@@ -261,7 +264,7 @@ export class Session {
     if (this.#state === 'closed') return;
     const wasAuthenticated = this.#state === 'authenticated';
     this.#state = 'closed';
-    this.#backlog = [];
+    this.#backlog = null;
     if (wasAuthenticated) this.hub.release(this, this.#app!, this.#userId!);
   }
 }

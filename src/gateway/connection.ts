@@ -19,6 +19,9 @@ function makeProof(): Proof {
   return { promise, resolve };
 }
 
+/** The WsConnection of a socket, kept on the socket itself so listeners can be shared. */
+const OWNER = Symbol('switchboard.wsConnection');
+
 export class WsConnection implements Transport {
   /** Proof waiting for the next ping (writes since the last ping join it). */
   #nextProof: Proof | null = null;
@@ -28,7 +31,12 @@ export class WsConnection implements Transport {
   /** The TCP socket is corked: frames wait to leave in one write with the next ping. */
   #corked = false;
   #lastPingAt: number;
-  readonly #pingSoon = (): void => this.#ping();
+  /** Shared by every connection (no closure per connection): `this` is the socket. */
+  static readonly #pong = function (this: WebSocket): void {
+    const owner = (this as WebSocket & { [OWNER]?: WsConnection })[OWNER];
+    if (owner !== undefined) owner.#onPong();
+  };
+  static readonly #pingLater = (connection: WsConnection): void => connection.#ping();
 
   /** `raw` is the TCP socket under `socket`, corked while frames wait for their proving ping. */
   constructor(
@@ -39,7 +47,8 @@ export class WsConnection implements Transport {
     readonly now: () => number,
   ) {
     this.#lastPingAt = now();
-    socket.on('pong', () => this.#onPong());
+    (socket as WebSocket & { [OWNER]?: WsConnection })[OWNER] = this;
+    socket.on('pong', WsConnection.#pong);
   }
 
   send(frame: string, proofFollows = false): boolean {
@@ -70,7 +79,7 @@ export class WsConnection implements Transport {
         this.raw.cork();
       }
       // One ping for everything written in this event-loop turn.
-      setImmediate(this.#pingSoon);
+      setImmediate(WsConnection.#pingLater, this);
     }
     return this.#nextProof;
   }

@@ -13,6 +13,7 @@ import { ClientApps, type ClientAppConfig } from '../core/client-apps.js';
 import { Hub } from '../core/hub.js';
 import { asConnectionId, asNodeId } from '../core/ids.js';
 import type { Bus, Clock, Logger, MessageStore, Presence } from '../core/ports.js';
+import type { Session } from '../core/session.js';
 import { WebhookAuthVerifier } from './auth-webhook.js';
 import { WsConnection } from './connection.js';
 import { createHttpHandler } from './http-routes.js';
@@ -55,6 +56,10 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   readonly hub: Hub;
 }
+
+/** A socket carries its session, so that its listeners can be shared rather than made per connection. */
+const SESSION = Symbol('switchboard.session');
+type SessionSocket = WebSocket & { [SESSION]: Session };
 
 export function createGateway(options: GatewayOptions, backends: GatewayBackends, logger: Logger, clock: Clock = Date.now): Gateway {
   const nodeId = asNodeId(options.nodeId ?? randomUUID().slice(0, 8));
@@ -121,8 +126,12 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false });
 
+  function onRawSocketError(err: Error): void {
+    log.debug({ err: err.message }, 'upgrade socket error');
+  }
+
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    socket.on('error', (err) => log.debug({ err: err.message }, 'upgrade socket error'));
+    socket.on('error', onRawSocketError);
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/ws') return abortHandshake(socket, 404);
     if (stopping || connections.size >= options.maxConnections) return abortHandshake(socket, 503);
@@ -135,22 +144,30 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     const id = asConnectionId(randomUUID());
     const connection = new WsConnection(id, ws, socket, options.maxBufferedBytes, clock);
     connections.set(ws, connection);
-    const session = hub.openSession(connection);
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) session.handleBinary();
-      else session.handleText(data.toString('utf8'));
-    });
+    (ws as SessionSocket)[SESSION] = hub.openSession(connection);
+    ws.on('message', onMessage);
     // Every socket has an error listener: a protocol error (oversize → 1009, bad UTF-8 → 1007,
     // bad framing → 1002) closes that socket and nothing else.
-    ws.on('error', (err) => {
-      if (debug) session.log.debug({ err: err.message }, 'connection error');
-    });
-    ws.on('close', (code: number) => {
-      connections.delete(ws);
-      connection.socketClosed();
-      hub.closeSession(session, code);
-      if (debug) session.log.debug({ code }, 'connection closed');
-    });
+    ws.on('error', onError);
+    ws.on('close', onClose);
+  }
+
+  // The socket listeners are shared by all connections (`this` is the socket): no closures per connection.
+  function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+    if (isBinary) (this as SessionSocket)[SESSION].handleBinary();
+    else (this as SessionSocket)[SESSION].handleText(data.toString('utf8'));
+  }
+
+  function onError(this: WebSocket, err: Error): void {
+    if (debug) (this as SessionSocket)[SESSION].log.debug({ err: err.message }, 'connection error');
+  }
+
+  function onClose(this: WebSocket, code: number): void {
+    const session = (this as SessionSocket)[SESSION];
+    connections.get(this)?.socketClosed();
+    connections.delete(this);
+    hub.closeSession(session, code);
+    if (debug) session.log.debug({ code }, 'connection closed');
   }
 
   function runSweep(): void {

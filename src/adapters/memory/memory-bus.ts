@@ -3,6 +3,9 @@
 import type { Bus, Delivery } from '../../core/ports.js';
 import type { UserId } from '../../core/ids.js';
 
+/** Every publish answers with this one settled promise: nothing to wait for in memory. */
+const HANDED: Promise<void> = Promise.resolve();
+
 /**
  * Connects the MemoryBus instances of several in-process gateway nodes, so that a delivery
  * published on one reaches the others. Each MemoryBus without an explicit network gets its own.
@@ -35,7 +38,8 @@ export interface MemoryBusOptions {
  *
  * At most once: a delivery reaches the handler only if its `to` user is subscribed both when it
  * is published and when it is handed over; nothing is queued for unsubscribed users.
- * Asynchronous: the handler runs in a later microtask, never inside `publish`.
+ * Asynchronous: the handler runs in a later microtask, never inside `publish` (one microtask
+ * hands over everything received since the last one).
  * Order: deliveries for one user arrive in publish order (microtasks run first in, first out).
  * The handler must not throw; a throw surfaces as an uncaught exception, as with an event listener.
  */
@@ -44,6 +48,16 @@ export class MemoryBus implements Bus {
   readonly #network: MemoryBusNetwork;
   readonly #subscribed = new Set<UserId>();
   #handler: ((delivery: Delivery) => void) | undefined;
+  /** Deliveries received and not yet handed over; drained by one microtask, in order. */
+  #inbox: Delivery[] = [];
+  #drainScheduled = false;
+  readonly #drain = (): void => {
+    this.#drainScheduled = false;
+    const batch = this.#inbox;
+    this.#inbox = [];
+    // Re-checked: the user may have unsubscribed (or the bus closed) since publish.
+    for (const delivery of batch) if (this.#subscribed.has(delivery.to)) this.#handler?.(delivery);
+  };
   #leave: (() => void) | undefined;
   #ready = false;
   #closed = false;
@@ -90,14 +104,15 @@ export class MemoryBus implements Bus {
   /** Resolves once handed to the network; a closed bus drops the delivery (at most once). */
   publish(delivery: Delivery): Promise<void> {
     if (!this.#closed) this.#network.route(delivery);
-    return Promise.resolve();
+    return HANDED;
   }
 
   #receive(delivery: Delivery): void {
     if (!this.#subscribed.has(delivery.to)) return;
-    queueMicrotask(() => {
-      // Re-checked: the user may have unsubscribed (or the bus closed) since publish.
-      if (this.#subscribed.has(delivery.to)) this.#handler?.(delivery);
-    });
+    this.#inbox.push(delivery);
+    if (!this.#drainScheduled) {
+      this.#drainScheduled = true;
+      queueMicrotask(this.#drain);
+    }
   }
 }
