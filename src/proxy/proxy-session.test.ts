@@ -304,6 +304,102 @@ describe('ProxySession', () => {
     });
   });
 
+  describe('#canForwardToUpstream and #canForwardToClient', () => {
+    /** Sessions in every reachable leg state, each with its own name. */
+    const states: Record<string, () => ProxySession> = {
+      'not started': () => new ProxySession(options()),
+      'first dial in progress': () => {
+        const s = new ProxySession(options());
+        s.start();
+        return s;
+      },
+      'upstream open, client upgrade pending': () => {
+        const s = new ProxySession(options());
+        s.start();
+        s.upstreamOpened(0);
+        return s;
+      },
+      'upstream open, frames queued for the pending client': () => {
+        const s = new ProxySession(options());
+        s.start();
+        s.upstreamOpened(0);
+        s.upstreamMessage(frame('early'));
+        return s;
+      },
+      live: () => live(),
+      'upstream lost, retry waiting': () => {
+        const s = live();
+        s.upstreamLost(1_000);
+        return s;
+      },
+      'upstream lost, frames queued, redialling': () => {
+        const s = live();
+        s.upstreamLost(1_000);
+        s.clientMessage(frame('q'));
+        s.retryDue();
+        return s;
+      },
+      'upstream back after a loss': () => {
+        const s = live();
+        s.upstreamLost(1_000);
+        s.clientMessage(frame('q'));
+        s.retryDue();
+        s.upstreamOpened(1_300);
+        return s;
+      },
+      'client closing': () => {
+        const s = live();
+        s.clientClosing();
+        return s;
+      },
+      'client dropped, in the grace': () => {
+        const s = live();
+        s.clientDropped();
+        s.upstreamMessage(frame('q'));
+        return s;
+      },
+      'client resumed': () => {
+        const s = live();
+        s.clientDropped();
+        s.upstreamMessage(frame('q'));
+        s.clientAttached();
+        return s;
+      },
+      ended: () => {
+        const s = live();
+        s.shutdown();
+        return s;
+      },
+    };
+
+    it('are true in the steady state, with both legs up and nothing queued', () => {
+      const s = live();
+      expect(s.canForwardToUpstream).toBe(true);
+      expect(s.canForwardToClient).toBe(true);
+    });
+
+    it.each(Object.keys(states))('agree with clientMessage and upstreamMessage when %s', (name) => {
+      const snapshot = (s: ProxySession): unknown => [s.clientState, s.upstreamState, s.ended, s.retriesUsed, s.queued];
+
+      const up = states[name]!();
+      const canUp = up.canForwardToUpstream;
+      const upBefore = snapshot(up);
+      const upOut = up.clientMessage(frame('x'));
+      // True exactly when the command path would send just this frame on and change nothing.
+      const passedUp = upOut.length === 1 && upOut[0]!.type === 'sendUpstream' && sent(upOut, 'sendUpstream').join() === 'x';
+      expect(canUp).toBe(passedUp);
+      if (canUp) expect(snapshot(up)).toEqual(upBefore);
+
+      const down = states[name]!();
+      const canDown = down.canForwardToClient;
+      const downBefore = snapshot(down);
+      const downOut = down.upstreamMessage(frame('y'));
+      const passedDown = downOut.length === 1 && downOut[0]!.type === 'sendClient' && sent(downOut, 'sendClient').join() === 'y';
+      expect(canDown).toBe(passedDown);
+      if (canDown) expect(snapshot(down)).toEqual(downBefore);
+    });
+  });
+
   it('keeps order across many loss, queue and drain cycles (no loss, no duplicate)', () => {
     const s = live({ maxQueueFrames: 10_000, maxQueueBytes: 1_000_000 });
     const delivered: string[] = [];

@@ -121,6 +121,25 @@ export class ProxySession {
     return this.#retriesUsed;
   }
 
+  /**
+   * True when a client frame may be sent straight to the upstream without asking the session:
+   * the upstream is open and nothing is queued for it. Whenever it is true, `clientMessage(frame)`
+   * would return one `sendUpstream` of just that frame and change no state, so the shell's fast
+   * path and the command path cannot disagree (order and bounds are the session's as before).
+   */
+  get canForwardToUpstream(): boolean {
+    return !this.#ended && this.#upstream === 'open' && this.#toUpstream.length === 0;
+  }
+
+  /**
+   * True when an upstream frame may be sent straight to the client without asking the session:
+   * a client is attached and nothing is queued for it. Whenever it is true,
+   * `upstreamMessage(frame)` would return one `sendClient` of just that frame and change no state.
+   */
+  get canForwardToClient(): boolean {
+    return !this.#ended && this.#client === 'attached' && this.#toClient.length === 0;
+  }
+
   /** Frames and bytes waiting in each direction. */
   get queued(): { toUpstreamFrames: number; toUpstreamBytes: number; toClientFrames: number; toClientBytes: number } {
     return {
