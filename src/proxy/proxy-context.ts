@@ -56,6 +56,10 @@ interface PendingUpgrade {
 // How long a closed leg may take to answer our close frame before its socket is destroyed.
 const CLOSE_TIMEOUT_MS = 5_000;
 
+// ws.send copies its options, so one object per frame type serves every send.
+const SEND_BINARY = Object.freeze({ binary: true });
+const SEND_TEXT = Object.freeze({ binary: false });
+
 /**
  * One proxied connection. Events from a socket that is no longer the current leg are ignored,
  * so a replaced or abandoned socket can never touch the session. No frame is written into a
@@ -67,6 +71,8 @@ export class ProxyContext {
   readonly #target: UpstreamTarget;
   readonly #log: ProxyLogger;
   readonly #host: ContextHost;
+  /** Bound of each socket's unsent buffer, bytes (settings.maxQueueBytes). */
+  readonly #maxBuffered: number;
   #protocol: string | undefined;
   #settled = false;
   #pending: PendingUpgrade | undefined;
@@ -84,6 +90,7 @@ export class ProxyContext {
     this.#target = target;
     this.#log = log;
     this.#host = host;
+    this.#maxBuffered = host.settings.maxQueueBytes;
   }
 
   /** True once the first upstream dial opened or failed; before that a second client gets 409. */
@@ -142,7 +149,17 @@ export class ProxyContext {
     }
     this.#client = ws;
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (this.#client === ws) this.#run(this.session.clientMessage({ data: data as Buffer, isBinary }));
+      if (this.#client !== ws) return;
+      // Fast path, the steady state: the upstream is open with nothing queued for it. The same
+      // send, socket check and buffer bound as #sendUpstream of one frame, without building
+      // the frame and the command; anything else goes through the session.
+      const upstream = this.#upstream;
+      if (upstream !== undefined && upstream.readyState === WebSocket.OPEN && this.session.canForwardToUpstream) {
+        upstream.send(data as Buffer, isBinary ? SEND_BINARY : SEND_TEXT);
+        if (upstream.bufferedAmount > this.#maxBuffered) this.#run(this.session.sendBufferFull('upstream'));
+        return;
+      }
+      this.#run(this.session.clientMessage({ data: data as Buffer, isBinary }));
     });
     ws.on('close', (code: number, reason: Buffer) => {
       if (this.#client === ws) this.#clientLost(code, reason.toString());
@@ -220,7 +237,16 @@ export class ProxyContext {
       if (!this.#settled) this.#settle(ws.protocol === '' ? undefined : ws.protocol);
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (this.#upstream === ws) this.#run(this.session.upstreamMessage({ data: data as Buffer, isBinary }));
+      if (this.#upstream !== ws) return;
+      // Fast path, the steady state: a client attached and open with nothing queued for it (see
+      // the client leg's 'message').
+      const client = this.#client;
+      if (client !== undefined && client.readyState === WebSocket.OPEN && this.session.canForwardToClient) {
+        client.send(data as Buffer, isBinary ? SEND_BINARY : SEND_TEXT);
+        if (client.bufferedAmount > this.#maxBuffered) this.#run(this.session.sendBufferFull('client'));
+        return;
+      }
+      this.#run(this.session.upstreamMessage({ data: data as Buffer, isBinary }));
     });
     ws.on('close', (code: number) => {
       if (this.#upstream !== ws) return;
@@ -332,9 +358,9 @@ export class ProxyContext {
         return;
       }
       const frame = frames[i]!;
-      ws.send(frame.data, { binary: frame.isBinary });
+      ws.send(frame.data, frame.isBinary ? SEND_BINARY : SEND_TEXT);
     }
-    if (this.#upstream !== undefined && this.#upstream.bufferedAmount > this.#host.settings.maxQueueBytes) {
+    if (this.#upstream !== undefined && this.#upstream.bufferedAmount > this.#maxBuffered) {
       this.#run(this.session.sendBufferFull('upstream'));
     }
   }
@@ -352,9 +378,9 @@ export class ProxyContext {
         return;
       }
       const frame = frames[i]!;
-      ws.send(frame.data, { binary: frame.isBinary });
+      ws.send(frame.data, frame.isBinary ? SEND_BINARY : SEND_TEXT);
     }
-    if (this.#client !== undefined && this.#client.bufferedAmount > this.#host.settings.maxQueueBytes) {
+    if (this.#client !== undefined && this.#client.bufferedAmount > this.#maxBuffered) {
       this.#run(this.session.sendBufferFull('client'));
     }
   }
