@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyProcess, TestClient, Upstream, stopAll, until } from '../support/proxy-harness.js';
+import { rawUpgrade } from '../support/raw-frames.js';
 
 const FAST = ['--retry-interval', '200', '--grace', '2500', '--ping-interval', '500', '--pong-timeout', '500', '--connect-timeout', '500'];
 const seq = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
@@ -153,6 +154,40 @@ describe('switchboard proxy', () => {
     const fresh = await TestClient.open(proxy.url('/?connectionId=away'));
     fresh.ws.send('new session');
     await until(() => fresh.received.length === 1, 5_000, 'the echo on a fresh session');
+  });
+
+  it('closes the client with 1013 when the upstream stops reading and the send buffer passes --max-queue-bytes', async () => {
+    const upstream = await Upstream.start();
+    const proxy = await ProxyProcess.start(['--upstream', upstream.url, '--ping-interval', '0', '--max-queue-bytes', '65536']);
+    const client = await TestClient.open(proxy.url('/'));
+    client.ws.send('before');
+    await until(() => client.received.length === 1, 5_000, 'the first echo');
+    await upstream.kill('SIGSTOP');
+    // Live traffic takes the per-frame fast path; once the kernel's buffers are full the
+    // proxy's own send buffer grows past the bound.
+    const chunk = Buffer.alloc(32_768, 1);
+    for (let i = 0; i < 1_000 && client.close === undefined; i += 1) {
+      client.ws.send(chunk, { binary: true });
+      if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(await client.closed()).toEqual({ code: 1013, reason: 'proxy send buffer full: upstream not reading' });
+    expect(await proxy.metric('switchboard_proxy_sessions_ended_total', 'reason="upstream-slow"')).toBe(1);
+  });
+
+  it('closes the upstream with 1001 when the client stops reading and the send buffer passes --max-queue-bytes', async () => {
+    const upstream = await Upstream.start();
+    const proxy = await ProxyProcess.start(['--upstream', upstream.url, '--ping-interval', '0', '--max-queue-bytes', '65536']);
+    const { socket } = await rawUpgrade(proxy.port, '/?connectionId=not-reading');
+    socket.pause();
+    try {
+      await until(() => upstream.connections().length === 1, 5_000, 'the upstream connection');
+      await upstream.sendToAll(40_000, 'x'.repeat(1_000));
+      await until(() => upstream.closes().length === 1, 10_000, 'the upstream close');
+      expect(upstream.closes()[0]).toMatchObject({ code: 1001, reason: 'proxy session ended' });
+      expect(await proxy.metric('switchboard_proxy_sessions_ended_total', 'reason="client-slow"')).toBe(1);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it('detects a hung (SIGSTOPped) upstream by ping within seconds and reconnects to its replacement', async () => {
