@@ -233,23 +233,30 @@ export class Session {
    * tail is empty.
    */
   #ordered(work: { readonly ready: Promise<unknown> | undefined; readonly after: (ok: boolean) => void }): void {
-    if (work.ready === undefined && this.#tail === null) {
-      work.after(true);
+    const { ready, after } = work;
+    const tail = this.#tail;
+    if (tail === null && ready === undefined) {
+      after(true);
       return;
     }
-    const ready = work.ready ?? Promise.resolve();
-    const prev = this.#tail ?? Promise.resolve();
+    // What must settle first: the commit alone when nothing waits ahead; else the tail, then the commit.
+    let first: Promise<unknown>;
+    if (tail === null) first = ready!;
+    else if (ready === undefined) first = tail;
+    else {
+      // A commit that fails while the tail still waits is handled when the tail gets to it.
+      ready.catch(() => undefined);
+      first = tail.then(() => ready);
+    }
     this.#tailLength++;
-    const next = prev
-      .then(() => ready)
-      .then(
-        () => work.after(true),
-        () => work.after(false),
-      )
-      .finally(() => {
-        if (--this.#tailLength === 0) this.#tail = null;
-      });
-    this.#tail = next;
+    const settle = (ok: boolean): void => {
+      if (--this.#tailLength === 0) this.#tail = null;
+      after(ok);
+    };
+    this.#tail = first.then(
+      () => settle(true),
+      () => settle(false),
+    );
   }
 
   #fetch(frame: FetchMissingFrame): void {
