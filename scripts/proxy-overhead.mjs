@@ -247,11 +247,19 @@ for (const [name, r] of Object.entries(results)) {
   const cpu = r.hopCpuUsPerFrame === undefined ? '—' : r.hopCpuUsPerFrame.toFixed(1);
   console.log(`| ${name.padEnd(6)} | ${String(r.sent).padEnd(6)} | ${String(r.received).padEnd(8)} | ${r.msgsPerSec.toFixed(0).padEnd(7)} | ${f(r.p50).padEnd(6)} | ${f(r.p99).padEnd(6)} | ${f(r.p999).padEnd(8)} | ${f(r.max).padEnd(6)} | ${cpu.padEnd(16)} |`);
 }
-// The spread between rounds shows how much of a path's p99 is the machine, not the path.
-const perRound = (name) => samples[name].map((m) => f(summary([m]).p99)).join(' / ');
-console.log(`\np99 per round, ms: ${PATHS.map((name) => `${name} ${perRound(name)}`).join('; ')}`);
-const { direct, pipe: piped, relay: bare, proxy: via } = results;
-console.log(`pipe vs direct: added p50 ${f(piped.p50 - direct.p50)} ms, added p99 ${f(piped.p99 - direct.p99)} ms (the cost of an extra process hop alone)`);
-console.log(`proxy vs direct: added p50 ${f(via.p50 - direct.p50)} ms, added p99 ${f(via.p99 - direct.p99)} ms, throughput ratio ${(via.msgsPerSec / direct.msgsPerSec).toFixed(3)}`);
-console.log(`proxy vs bare relay: added p50 ${f(via.p50 - bare.p50)} ms, added p99 ${f(via.p99 - bare.p99)} ms`);
-console.log(`proxy vs pipe: added p50 ${f(via.p50 - piped.p50)} ms, added p99 ${f(via.p99 - piped.p99)} ms`);
+// The spread between rounds shows how much of a path's p99 is the machine, not the path: one
+// stalled round sets the pooled p99 of its path, so the median of the rounds' p99s is printed too.
+const roundP99s = Object.fromEntries(PATHS.map((name) => [name, samples[name].map((m) => summary([m]).p99)]));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const mid = Object.fromEntries(PATHS.map((name) => [name, median(roundP99s[name])]));
+console.log(`\np99 per round, ms: ${PATHS.map((name) => `${name} ${roundP99s[name].map(f).join(' / ')}`).join('; ')}`);
+console.log(`median of the rounds' p99, ms: ${PATHS.map((name) => `${name} ${f(mid[name])}`).join('; ')}`);
+const { direct, proxy: via } = results;
+const added = (a, b) => `added p50 ${f(results[a].p50 - results[b].p50)} ms, added p99 ${f(results[a].p99 - results[b].p99)} ms (median of rounds ${f(mid[a] - mid[b])} ms)`;
+console.log(`pipe vs direct: ${added('pipe', 'direct')}: the cost of an extra process hop alone`);
+console.log(`proxy vs direct: ${added('proxy', 'direct')}, throughput ratio ${(via.msgsPerSec / direct.msgsPerSec).toFixed(3)}`);
+console.log(`proxy vs bare relay: ${added('proxy', 'relay')}`);
+console.log(`proxy vs pipe: ${added('proxy', 'pipe')}`);
