@@ -18,7 +18,8 @@ export interface Transport {
    * Resolves true once the peer has proven it received everything written before this call (it
    * answered a ping sent after those frames: TCP and WebSocket keep order, and a peer's
    * WebSocket stack answers a ping only after parsing the frames before it). Resolves false if
-   * the connection closed first. Calls in the same event-loop turn share one ping. Never rejects.
+   * the connection closed first. Calls in the same event-loop turn share one ping, which leaves in
+   * the same write as the frames held for it. Never rejects.
    */
   proveDelivery(): Promise<boolean>;
   /** Closes with a code and reason. Idempotent. */

@@ -55,13 +55,35 @@ describe('WsConnection', () => {
     expect(raw.writableCorked).toBe(0);
   });
 
-  it('writes a frame without a following proof at once', async () => {
+  it('writes frames without a following proof together at the end of the microtask batch', async () => {
     const { connection, raw, client, close } = await pair();
     cleanup = close;
-    const got = once(client, 'message');
-    expect(connection.send('now')).toBe(true);
+    const seen: string[] = [];
+    const both = new Promise<void>((resolve) => {
+      client.on('message', (data: Buffer) => {
+        seen.push(data.toString());
+        if (seen.length === 2) resolve();
+      });
+    });
+    expect(connection.send('a')).toBe(true);
+    expect(connection.send('b')).toBe(true);
+    expect(raw.writableCorked).toBe(1);
+    await Promise.resolve();
     expect(raw.writableCorked).toBe(0);
-    expect(String((await got)[0])).toBe('now');
+    await both;
+    expect(seen).toEqual(['a', 'b']);
+  });
+
+  it('writes held frames at once when they pass 64 KiB (a large fetch page is not held whole)', async () => {
+    const { connection, raw, client, close } = await pair();
+    cleanup = close;
+    const big = 'x'.repeat(70 * 1024);
+    const got = once(client, 'message');
+    expect(connection.send(big, true)).toBe(true);
+    expect(raw.writableCorked).toBe(0);
+    const proof = connection.proveDelivery();
+    expect(String((await got)[0]).length).toBe(big.length);
+    expect(await proof).toBe(true);
   });
 
   it('resolves a pending proof false and uncorks when the socket closes first', async () => {

@@ -22,13 +22,19 @@ function makeProof(): Proof {
 /** The WsConnection of a socket, kept on the socket itself so listeners can be shared. */
 const OWNER = Symbol('switchboard.wsConnection');
 
+/** Frames held in a corked socket are written at once past this many bytes (a large fetch page). */
+const CORK_FLUSH_BYTES = 64 * 1024;
+
 export class WsConnection implements Transport {
   /** Proof waiting for the next ping (writes since the last ping join it). */
   #nextProof: Proof | null = null;
   /** Pings sent and not yet answered, oldest first, with their send time. */
   readonly #awaitingPong: Array<{ sentAt: number; proof: Proof | null }> = [];
   #closed = false;
-  /** The TCP socket is corked: frames wait to leave in one write with the next ping. */
+  /**
+   * The TCP socket is corked: the frames written in this microtask batch (every delivery from one
+   * socket read) leave in one write at its end, or with the next ping when a proof is pending.
+   */
   #corked = false;
   #lastPingAt: number;
   /** Shared by every connection (no closure per connection): `this` is the socket. */
@@ -37,6 +43,14 @@ export class WsConnection implements Transport {
     if (owner !== undefined) owner.#onPong();
   };
   static readonly #pingLater = (connection: WsConnection): void => connection.#ping();
+  /** Connections corked in this microtask batch, uncorked together by one microtask. */
+  static #toUncork: WsConnection[] = [];
+  static readonly #uncorkAll = (): void => {
+    const corked = WsConnection.#toUncork;
+    WsConnection.#toUncork = [];
+    // A connection with a proof pending stays corked until its ping (end of the turn).
+    for (const connection of corked) if (connection.#nextProof === null) connection.#uncork();
+  };
 
   /** `raw` is the TCP socket under `socket`, corked while frames wait for their proving ping. */
   constructor(
@@ -53,10 +67,13 @@ export class WsConnection implements Transport {
 
   send(frame: string, proofFollows = false): boolean {
     if (this.#closed || this.socket.readyState !== 1) return false;
-    // A frame whose receipt is to be proven waits, with the rest of this turn's frames, for the
-    // ping: the frames and the ping then leave in one write (one syscall instead of two).
+    // Frames leave in one write per batch rather than one each: with the ping at the end of the
+    // turn when their receipt is to be proven (one syscall instead of two per message), else at
+    // the end of this microtask batch (several deliveries to one connection share a write).
     if (proofFollows) this.#proofPending();
+    else if (!this.#corked) this.#corkForBatch();
     this.socket.send(frame);
+    if (this.#corked && this.raw.writableLength >= CORK_FLUSH_BYTES) this.#uncork();
     // bufferedAmount counts what the kernel has not taken yet: a reader that stopped reading.
     if (this.socket.bufferedAmount > this.maxBufferedBytes) {
       this.close(Disconnect.SlowConsumer);
@@ -68,6 +85,18 @@ export class WsConnection implements Transport {
   proveDelivery(): Promise<boolean> {
     if (this.#closed) return Promise.resolve(false);
     return this.#proofPending().promise;
+  }
+
+  #corkForBatch(): void {
+    this.#corked = true;
+    this.raw.cork();
+    if (WsConnection.#toUncork.push(this) === 1) queueMicrotask(WsConnection.#uncorkAll);
+  }
+
+  #uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.raw.uncork();
   }
 
   /** The proof of this turn, made (and its ping scheduled, the socket corked) on first use. */
@@ -96,10 +125,7 @@ export class WsConnection implements Transport {
       this.#awaitingPong.push({ sentAt, proof });
       this.socket.ping();
     }
-    if (this.#corked) {
-      this.#corked = false;
-      this.raw.uncork();
-    }
+    this.#uncork();
   }
 
   #onPong(): void {
