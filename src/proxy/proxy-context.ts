@@ -10,7 +10,7 @@ import type { Frame } from './frame-queue.js';
 import { Heartbeat } from './heartbeat.js';
 import { ProxyCloses, type ProxyClose } from './proxy-close-codes.js';
 import type { ProxyLogger, ProxyMetrics, UpstreamLossReason } from './proxy-ports.js';
-import { isNormalClose, type ProxySession, type SessionCommand } from './proxy-session.js';
+import { isNormalClose, type Leg, type ProxySession, type SessionCommand } from './proxy-session.js';
 import { rejectUpgrade } from './reject-upgrade.js';
 
 /** The proxy settings a context applies to its sockets. */
@@ -150,15 +150,7 @@ export class ProxyContext {
     this.#client = ws;
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (this.#client !== ws) return;
-      // Fast path, the steady state: the upstream is open with nothing queued for it. The same
-      // send, socket check and buffer bound as #sendUpstream of one frame, without building
-      // the frame and the command; anything else goes through the session.
-      const upstream = this.#upstream;
-      if (upstream !== undefined && upstream.readyState === WebSocket.OPEN && this.session.canForwardToUpstream) {
-        upstream.send(data as Buffer, isBinary ? SEND_BINARY : SEND_TEXT);
-        if (upstream.bufferedAmount > this.#maxBuffered) this.#run(this.session.sendBufferFull('upstream'));
-        return;
-      }
+      if (this.#forwarded(this.#upstream, this.session.canForwardToUpstream, 'upstream', data as Buffer, isBinary)) return;
       this.#run(this.session.clientMessage({ data: data as Buffer, isBinary }));
     });
     ws.on('close', (code: number, reason: Buffer) => {
@@ -238,14 +230,7 @@ export class ProxyContext {
     });
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (this.#upstream !== ws) return;
-      // Fast path, the steady state: a client attached and open with nothing queued for it (see
-      // the client leg's 'message').
-      const client = this.#client;
-      if (client !== undefined && client.readyState === WebSocket.OPEN && this.session.canForwardToClient) {
-        client.send(data as Buffer, isBinary ? SEND_BINARY : SEND_TEXT);
-        if (client.bufferedAmount > this.#maxBuffered) this.#run(this.session.sendBufferFull('client'));
-        return;
-      }
+      if (this.#forwarded(this.#client, this.session.canForwardToClient, 'client', data as Buffer, isBinary)) return;
       this.#run(this.session.upstreamMessage({ data: data as Buffer, isBinary }));
     });
     ws.on('close', (code: number) => {
@@ -360,9 +345,7 @@ export class ProxyContext {
       const frame = frames[i]!;
       ws.send(frame.data, frame.isBinary ? SEND_BINARY : SEND_TEXT);
     }
-    if (this.#upstream !== undefined && this.#upstream.bufferedAmount > this.#maxBuffered) {
-      this.#run(this.session.sendBufferFull('upstream'));
-    }
+    this.#checkBuffer(this.#upstream, 'upstream');
   }
 
   /** Sends in order; a client found closing gets the rest queued until its close code is known. */
@@ -380,9 +363,24 @@ export class ProxyContext {
       const frame = frames[i]!;
       ws.send(frame.data, frame.isBinary ? SEND_BINARY : SEND_TEXT);
     }
-    if (this.#client !== undefined && this.#client.bufferedAmount > this.#maxBuffered) {
-      this.#run(this.session.sendBufferFull('client'));
-    }
+    this.#checkBuffer(this.#client, 'client');
+  }
+
+  /**
+   * The fast path, the steady state: `to` is open and the session has nothing queued for it
+   * (`allowed`). The same send, socket check and buffer bound as #sendUpstream / #sendClient of
+   * one frame, without building the frame and the command. False: the session must decide.
+   */
+  #forwarded(to: WebSocket | undefined, allowed: boolean, leg: Leg, data: Buffer, isBinary: boolean): boolean {
+    if (to === undefined || to.readyState !== WebSocket.OPEN || !allowed) return false;
+    to.send(data, isBinary ? SEND_BINARY : SEND_TEXT);
+    this.#checkBuffer(to, leg);
+    return true;
+  }
+
+  /** A leg whose unsent buffer passed the bound is not reading: the session ends with 1013. */
+  #checkBuffer(ws: WebSocket | undefined, leg: Leg): void {
+    if (ws !== undefined && ws.bufferedAmount > this.#maxBuffered) this.#run(this.session.sendBufferFull(leg));
   }
 }
 
