@@ -39,10 +39,8 @@ export class DeliveryTracker {
   readonly #store: MessageStore;
   readonly #track: DeliveryTrackerOptions['track'];
   readonly #inFlight = new Map<UserId, Map<MessageId, InFlight>>();
-  #sentQueue: StatusQueue = new Map();
-  #deliveredQueue: StatusQueue = new Map();
-  #statusTimer: ReturnType<typeof setTimeout> | undefined;
-  #sentTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #sent = new StatusBatch(SENT_AFTER_MS, (queue) => this.#writeSent(queue));
+  readonly #delivered = new StatusBatch(STATUS_FLUSH_MS, (queue) => this.#writeDelivered(queue));
 
   constructor(options: DeliveryTrackerOptions) {
     this.#store = options.store;
@@ -78,7 +76,7 @@ export class DeliveryTracker {
     state.pending += written.length;
     if (existing === undefined) {
       perUser.set(id, state);
-      this.#queueSent(to, id, state);
+      this.#sent.add(to, id, state);
     }
     for (const transport of written) {
       void transport.proveDelivery().then((proved) => {
@@ -86,7 +84,7 @@ export class DeliveryTracker {
         if (proved && !state.done) {
           state.done = true;
           // Stays excluded from fetches until DELIVERED is recorded, so no page serves it again.
-          this.#queueDelivered(to, id, state);
+          this.#delivered.add(to, id, state);
           onDelivered?.();
         } else if (state.pending === 0 && !state.done) this.#forget(to, id, state);
       });
@@ -95,40 +93,22 @@ export class DeliveryTracker {
 
   /** Writes gathered status updates now (SENT for every entry still unproven). Returns false when there was nothing to write. */
   flush(): boolean {
-    if (this.#statusTimer === undefined && this.#sentTimer === undefined) return false;
-    this.#flushSent();
-    this.#flushDelivered();
+    if (!this.#sent.waiting && !this.#delivered.waiting) return false;
+    this.#sent.flush();
+    this.#delivered.flush();
     return true;
   }
 
-  #queueSent(to: UserId, id: MessageId, state: InFlight): void {
-    push(this.#sentQueue, to, id, state);
-    this.#sentTimer ??= setTimeout(() => this.#flushSent(), SENT_AFTER_MS);
-  }
-
-  #queueDelivered(to: UserId, id: MessageId, state: InFlight): void {
-    push(this.#deliveredQueue, to, id, state);
-    this.#statusTimer ??= setTimeout(() => this.#flushDelivered(), STATUS_FLUSH_MS);
-  }
-
-  /** SENT for the entries queued so far that are still unproven (proven ones are written DELIVERED instead). */
-  #flushSent(): void {
-    clearTimeout(this.#sentTimer);
-    this.#sentTimer = undefined;
-    const sent = this.#sentQueue;
-    this.#sentQueue = new Map();
-    for (const [to, list] of sent) {
+  /** SENT for the entries queued that are still unproven (proven ones are written DELIVERED instead). */
+  #writeSent(queue: StatusQueue): void {
+    for (const [to, list] of queue) {
       const ids = list.filter(([, state]) => !state.done).map(([id]) => id);
       if (ids.length > 0) this.#track(this.#store.markSent(to, ids), 'store');
     }
   }
 
-  #flushDelivered(): void {
-    clearTimeout(this.#statusTimer);
-    this.#statusTimer = undefined;
-    const delivered = this.#deliveredQueue;
-    this.#deliveredQueue = new Map();
-    for (const [to, list] of delivered) {
+  #writeDelivered(queue: StatusQueue): void {
+    for (const [to, list] of queue) {
       const ids = list.map(([id]) => id);
       this.#track(
         this.#store.markDelivered(to, ids).finally(() => {
@@ -147,8 +127,33 @@ export class DeliveryTracker {
   }
 }
 
-function push(queue: StatusQueue, to: UserId, id: MessageId, state: InFlight): void {
-  let list = queue.get(to);
-  if (list === undefined) queue.set(to, (list = []));
-  list.push([id, state]);
+/** Entries gathered per user and handed to `write` together, `delayMs` after the first (or on flush). */
+class StatusBatch {
+  #queue: StatusQueue = new Map();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly delayMs: number,
+    readonly write: (queue: StatusQueue) => void,
+  ) {}
+
+  /** True while entries wait for their write. */
+  get waiting(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  add(to: UserId, id: MessageId, state: InFlight): void {
+    let list = this.#queue.get(to);
+    if (list === undefined) this.#queue.set(to, (list = []));
+    list.push([id, state]);
+    this.#timer ??= setTimeout(() => this.flush(), this.delayMs);
+  }
+
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const queue = this.#queue;
+    this.#queue = new Map();
+    this.write(queue);
+  }
 }
