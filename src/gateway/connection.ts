@@ -88,9 +88,14 @@ export class WsConnection implements Transport {
   }
 
   #corkForBatch(): void {
+    this.#cork();
+    if (WsConnection.#toUncork.push(this) === 1) queueMicrotask(WsConnection.#uncorkAll);
+  }
+
+  #cork(): void {
+    if (this.#corked) return;
     this.#corked = true;
     this.raw.cork();
-    if (WsConnection.#toUncork.push(this) === 1) queueMicrotask(WsConnection.#uncorkAll);
   }
 
   #uncork(): void {
@@ -103,10 +108,7 @@ export class WsConnection implements Transport {
   #proofPending(): Proof {
     if (this.#nextProof === null) {
       this.#nextProof = makeProof();
-      if (!this.#corked) {
-        this.#corked = true;
-        this.raw.cork();
-      }
+      this.#cork();
       // One ping for everything written in this event-loop turn.
       setImmediate(WsConnection.#pingLater, this);
     }

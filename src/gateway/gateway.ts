@@ -92,7 +92,8 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
 
   const allBackends = [backends.store, backends.bus, backends.presence];
   const roles = { store: backends.store, bus: backends.bus, presence: backends.presence };
-  const connections = new Map<WebSocket, WsConnection>();
+  /** Open sockets (for the connection cap and the drain on stop); each carries its session. */
+  const connections = new Set<WebSocket>();
   let stopping = false;
   let started = false;
   let stopped: Promise<void> | undefined;
@@ -143,7 +144,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   function onConnection(ws: WebSocket, socket: Socket): void {
     const id = asConnectionId(randomUUID());
     const connection = new WsConnection(id, ws, socket, options.maxBufferedBytes, clock);
-    connections.set(ws, connection);
+    connections.add(ws);
     (ws as SessionSocket)[SESSION] = hub.openSession(connection);
     ws.on('message', onMessage);
     // Every socket has an error listener: a protocol error (oversize → 1009, bad UTF-8 → 1007,
@@ -164,8 +165,8 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
 
   function onClose(this: WebSocket, code: number): void {
     const session = (this as SessionSocket)[SESSION];
-    connections.get(this)?.socketClosed();
     connections.delete(this);
+    (session.transport as WsConnection).socketClosed();
     hub.closeSession(session, code);
     if (debug) session.log.debug({ code }, 'connection closed');
   }
@@ -212,7 +213,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     // Wait for clients to finish the close handshake, then cut whatever is left.
     const deadline = clock() + options.drainTimeoutMs;
     while (connections.size > 0 && clock() < deadline) await new Promise((r) => setTimeout(r, 20));
-    for (const ws of connections.keys()) ws.terminate();
+    for (const ws of connections) ws.terminate();
     await hub.settle();
     for (const backend of allBackends) {
       try {
