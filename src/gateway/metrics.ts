@@ -20,12 +20,9 @@ export function createGatewayMetrics(): GatewayMetrics {
   const users = new Gauge({ name: 'switchboard_users_online', help: 'Authenticated users with a connection on this node', registers: [registry] });
   // Per-frame counters are plain numbers, read into prom-client only at scrape time: a labelled
   // `inc` hashes its labels on every call, which showed on the per-frame hot path.
-  const framesIn = new Map<string, number>();
-  const framesOut = new Map<string, number>();
-  const routed = new Map<string, number>();
-  tallyCounter(registry, 'switchboard_frames_in_total', 'Frames received, by type', ['type'], framesIn);
-  tallyCounter(registry, 'switchboard_frames_out_total', 'Frames sent, by type and feature', ['type', 'feature'], framesOut);
-  tallyCounter(registry, 'switchboard_messages_routed_total', 'Messages accepted for routing, by type and feature', ['type', 'feature'], routed);
+  const countFrameIn = tallyCounter(registry, 'switchboard_frames_in_total', 'Frames received, by type', ['type']);
+  const countFrameOut = tallyCounter(registry, 'switchboard_frames_out_total', 'Frames sent, by type and feature', ['type', 'feature']);
+  const countRouted = tallyCounter(registry, 'switchboard_messages_routed_total', 'Messages accepted for routing, by type and feature', ['type', 'feature']);
   const latency = new Histogram({
     name: 'switchboard_delivery_latency_seconds',
     help: 'Time from accept to the write to the recipient connection',
@@ -37,15 +34,9 @@ export function createGatewayMetrics(): GatewayMetrics {
   const gauges = new Set<string>();
   return {
     registry,
-    frameIn: (type) => framesIn.set(type, (framesIn.get(type) ?? 0) + 1),
-    frameOut: (type, feature) => {
-      const key = feature === '' ? type : `${type}\u0000${feature}`;
-      framesOut.set(key, (framesOut.get(key) ?? 0) + 1);
-    },
-    messageRouted: (type, feature) => {
-      const key = `${type}\u0000${feature}`;
-      routed.set(key, (routed.get(key) ?? 0) + 1);
-    },
+    frameIn: countFrameIn,
+    frameOut: (type, feature) => countFrameOut(feature === '' ? type : `${type}\u0000${feature}`),
+    messageRouted: (type, feature) => countRouted(`${type}\u0000${feature}`),
     deliveryLatency: (ms) => latency.observe(ms / 1000),
     backendError: (backend) => backendErrors.inc({ backend }),
     connectionOpened: () => {
@@ -73,8 +64,12 @@ export function createGatewayMetrics(): GatewayMetrics {
   };
 }
 
-/** A counter whose values live in `tally` (keys: label values joined by NUL), copied in at scrape time. */
-function tallyCounter(registry: Registry, name: string, help: string, labelNames: readonly string[], tally: ReadonlyMap<string, number>): void {
+/**
+ * A counter whose values are plain numbers per key (label values joined by NUL), copied into
+ * prom-client at scrape time. Returns the function that counts one for a key.
+ */
+function tallyCounter(registry: Registry, name: string, help: string, labelNames: readonly string[]): (key: string) => void {
+  const tally = new Map<string, number>();
   new Counter({
     name,
     help,
@@ -90,4 +85,5 @@ function tallyCounter(registry: Registry, name: string, help: string, labelNames
       }
     },
   });
+  return (key) => tally.set(key, (tally.get(key) ?? 0) + 1);
 }
