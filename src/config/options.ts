@@ -54,6 +54,7 @@ export const serveOptions = {
   nodeId: opt(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(), undefined, 'this node’s id (default: random)', '1–64 letters, digits, "_" or "-"'),
   maxPayload: opt(int(64, 16 * 1024 * 1024), 65_536, 'largest accepted frame, bytes (larger: close 1009)', 'an integer 64–16777216'),
   maxBufferedBytes: opt(int(1024), 1_048_576, 'per-connection send buffer bound, bytes (past it: close 1013)', 'an integer ≥ 1024'),
+  heapGrowingPercent: opt(int(0, 1000), 200, 'how far the JavaScript heap may grow past its live size before a full collection, percent (0: the runtime decides); room spares the back-to-back full collections a busy gateway otherwise pays', 'an integer 0–1000'),
   logLevel: opt(logLevel, 'info', 'fatal, error, warn, info, debug, trace or silent', 'one of fatal, error, warn, info, debug, trace, silent'),
   authTimeoutMs: opt(int(1, 60_000), 5_000, 'auth webhook timeout, ms (then: not authenticated)', 'an integer 1–60000'),
   authDeadlineMs: opt(int(0, 3_600_000), 10_000, 'close a socket that has not authenticated within this many ms (0: never)', 'an integer 0–3600000'),

@@ -28,4 +28,24 @@ describe('ClientApps', () => {
     expect(apps.checkRecipient(anz, 'other-9')).toBe('forbidden');
     expect(apps.checkRecipient(anz, 'nobody')).toBe('malformed');
   });
+
+  it('classifies exactly as the <appName>-<digits> pattern, whatever the names hold', () => {
+    const names = ['ANZ', 'a-b', 'x.y', 'multi\nline'];
+    const registry = new ClientApps(names.map((appName, i) => ({ appName, appId: `id${i}`, masterUserId: `${appName}-0`, authEnabled: false })));
+    const pieces = ['ANZ', 'a', 'b', '-', '1', '09', 'x.y', '\n', 'line', 'multi', ' ', '٣'];
+    const random = (() => {
+      let seed = 7;
+      return () => (seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647;
+    })();
+    for (let n = 0; n < 5_000; n++) {
+      let id = '';
+      for (let k = 1 + Math.floor(random() * 5); k > 0; k--) id += pieces[Math.floor(random() * pieces.length)];
+      for (const [i, appName] of names.entries()) {
+        const app = registry.byId(`id${i}`)!;
+        const m = /^(.+)-(\d+)$/.exec(id);
+        expect(registry.isUserOf(app, id), JSON.stringify([appName, id])).toBe(m !== null && m[1] === appName);
+        expect(registry.checkRecipient(app, id), JSON.stringify([appName, id])).toBe(m === null ? 'malformed' : m[1] === appName ? 'ok' : 'forbidden');
+      }
+    }
+  });
 });

@@ -21,16 +21,31 @@ export interface ClientApp extends ClientAppConfig {
 export type RecipientCheck = 'ok' | 'forbidden' | 'malformed';
 
 const USER_ID = /^(.+)-(\d+)$/;
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
+/** Is `userId` exactly `<appName>-<digits>`? The per-message check, without the regex's match array. */
+function isNumberedUser(userId: string, appName: string): boolean {
+  const dash = appName.length;
+  if (userId.length < dash + 2 || userId.charCodeAt(dash) !== 45 || !userId.startsWith(appName)) return false;
+  for (let i = dash + 1; i < userId.length; i++) {
+    const c = userId.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 
 export class ClientApps {
   readonly #byId = new Map<string, ClientApp>();
   readonly #byName = new Map<string, ClientApp>();
+  /** Names the regex's `.+` can match whole (no line terminators): for these the quick check is exact. */
+  readonly #plainNames = new Set<string>();
 
   constructor(apps: readonly ClientAppConfig[]) {
     for (const app of apps) {
       const entry = app as ClientApp;
       this.#byId.set(app.appId, entry);
       this.#byName.set(app.appName, entry);
+      if (!LINE_TERMINATOR.test(app.appName)) this.#plainNames.add(app.appName);
     }
   }
 
@@ -40,6 +55,7 @@ export class ClientApps {
 
   /** True when `userId` is `<app.appName>-<digits>`. */
   isUserOf(app: ClientApp, userId: string): boolean {
+    if (this.#plainNames.has(app.appName)) return isNumberedUser(userId, app.appName);
     const m = USER_ID.exec(userId);
     return m !== null && m[1] === app.appName;
   }
@@ -49,6 +65,7 @@ export class ClientApps {
    * known app; `malformed` when it is not `<name>-<digits>` at all.
    */
   checkRecipient(app: ClientApp, to: string): RecipientCheck {
+    if (this.#plainNames.has(app.appName) && isNumberedUser(to, app.appName)) return 'ok';
     const m = USER_ID.exec(to);
     if (m === null) return 'malformed';
     return m[1] === app.appName ? 'ok' : 'forbidden';

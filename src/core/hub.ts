@@ -4,7 +4,8 @@
  * tracks RELIABLE entries in flight until the recipient proves receipt, then records DELIVERED and
  * sends the sender's confirmation. No I/O of its own: everything goes through the ports.
  */
-import type { DecodeLimits, Feature } from '../protocol/frames.js';
+import type { DecodeLimits, GroupMessageFrame, MessageFrame } from '../protocol/frames.js';
+import { encodeMessageUtf8 } from '../protocol/encode-message-utf8.js';
 import { encodeAccepted, encodeConfirmation, encodeFetchComplete, encodeMessage, encodeMessageRaw, encodePresence } from '../protocol/frames.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { Disconnect } from '../protocol/close-codes.js';
@@ -170,13 +171,14 @@ export class Hub {
    * MESSAGE, FAST, when nothing of this connection is waiting ahead of it: published at once. The
    * frame is serialized here, once, for every connection of the recipient.
    */
-  sendFast(session: Session, to: UserId, content: unknown, reference: string | undefined, id?: MessageId): void {
+  sendFast(session: Session, to: UserId, message: MessageFrame, id: MessageId | undefined): void {
     const from = session.userId!;
+    const reference = message.reference;
     if (id === undefined) {
       id = asMessageId(this.#nextId());
       this.metrics.messageRouted('MESSAGE', 'FAST');
     }
-    const frame = encodeMessage(from, content, id, reference);
+    const frame = encodeFast(session, message, id);
     const delivery: Delivery =
       reference === undefined
         ? { kind: 'message', to, id, from, frame, reliable: false, acceptedAt: this.clock() }
@@ -199,12 +201,13 @@ export class Hub {
   readonly #onBusError = (err: unknown): void => this.#backendFailed('bus', err);
 
   /** MESSAGE: RELIABLE is committed before it is accepted and published; FAST is published at once. */
-  routeMessage(session: Session, to: UserId, content: unknown, feature: Feature, reference: string | undefined): OrderedWork {
+  routeMessage(session: Session, to: UserId, message: MessageFrame): OrderedWork {
     const id = asMessageId(this.#nextId());
-    this.metrics.messageRouted('MESSAGE', feature);
-    if (feature === 'FAST') return { ready: undefined, after: () => this.sendFast(session, to, content, reference, id) };
+    const reference = message.reference;
+    this.metrics.messageRouted('MESSAGE', message.feature);
+    if (message.feature === 'FAST') return { ready: undefined, after: () => this.sendFast(session, to, message, id) };
     const from = session.userId!;
-    const contentJson = JSON.stringify(content);
+    const contentJson = contentText(message);
     const entry: StoredMessage = { kind: 'message', id, to, from, contentJson, ...(reference === undefined ? {} : { reference }), storedAt: this.clock() };
     const ready = this.#store.append([entry]);
     return {
@@ -219,22 +222,23 @@ export class Hub {
   }
 
   /** GROUP_MESSAGE: one copy per distinct recipient; no confirmation (seed). */
-  routeGroup(session: Session, to: readonly UserId[], content: unknown, feature: Feature, reference: string | undefined): OrderedWork {
+  routeGroup(session: Session, to: readonly UserId[], message: GroupMessageFrame): OrderedWork {
     const from = session.userId!;
-    this.metrics.messageRouted('GROUP_MESSAGE', feature);
+    const reference = message.reference;
+    this.metrics.messageRouted('GROUP_MESSAGE', message.feature);
     const now = this.clock();
-    if (feature === 'FAST') {
+    if (message.feature === 'FAST') {
       return {
         ready: undefined,
         after: () => {
           for (const user of to) {
             const id = asMessageId(this.#nextId());
-            this.#track(this.#bus.publish({ kind: 'message', to: user, id, from, frame: encodeMessage(from, content, id, reference), reliable: false, acceptedAt: now }), 'bus');
+            this.#track(this.#bus.publish({ kind: 'message', to: user, id, from, frame: encodeFast(session, message, id), reliable: false, acceptedAt: now }), 'bus');
           }
         },
       };
     }
-    const contentJson = JSON.stringify(content);
+    const contentJson = contentText(message);
     const entries: StoredMessage[] = to.map((user) => ({ kind: 'message', id: asMessageId(this.#nextId()), to: user, from, contentJson, storedAt: now }));
     const ready = this.#store.append(entries);
     return {
@@ -260,6 +264,13 @@ export class Hub {
     if (sessions === undefined || sessions.size === 0) return; // RELIABLE stays pending in the store
     // Already on its way to this user through a fetch that read it between commit and publish.
     if (d.kind !== 'presence' && d.reliable && this.#deliveries.has(d.to, d.id)) return;
+    if (d.kind === 'message' && !d.reliable && d.reference === undefined) {
+      // FAST without a reference (the common case): nothing to prove or confirm, so nothing to collect.
+      let written = false;
+      for (const s of sessions) if (s.send(d.frame, 'MESSAGE', 'FAST')) written = true;
+      if (written) this.metrics.deliveryLatency(this.clock() - d.acceptedAt);
+      return;
+    }
     const written: Transport[] = [];
     const type = d.kind === 'message' ? 'MESSAGE' : d.kind === 'confirmation' ? 'MESSAGE_CONFIRMATION' : 'PRESENCE';
     const fast = d.kind === 'message' && !d.reliable;
@@ -353,4 +364,18 @@ export class Hub {
     this.metrics.backendError(backend);
     this.logger.error({ backend, err }, 'backend operation failed');
   }
+}
+
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** The content's JSON text: as the sender wrote it when the decoder kept its bytes, else serialized again. */
+function contentText(message: MessageFrame | GroupMessageFrame): string {
+  return message.contentUtf8 === undefined ? JSON.stringify(message.data.content) : utf8Decoder.decode(message.contentUtf8);
+}
+
+/** A FAST MESSAGE frame: the sender's content bytes copied into it when there are any (no re-serialization). */
+function encodeFast(sender: Session, message: MessageFrame | GroupMessageFrame, id: MessageId): string | Uint8Array {
+  return message.contentUtf8 === undefined
+    ? encodeMessage(sender.userId!, message.data.content, id, message.reference)
+    : encodeMessageUtf8(sender.messageHead, message.contentUtf8, id, message.reference);
 }

@@ -92,8 +92,8 @@ export type Delivery =
       readonly to: UserId;
       readonly id: MessageId;
       readonly from: UserId;
-      /** The full MESSAGE frame text, serialized once by the publisher. */
-      readonly frame: string;
+      /** The full MESSAGE frame (text, or its UTF-8 bytes), serialized once by the publisher. */
+      readonly frame: string | Uint8Array;
       readonly reference?: string;
       /** RELIABLE deliveries are tracked until received, then confirmed; FAST ones are fire and forget. */
       readonly reliable: boolean;

@@ -5,6 +5,8 @@
  */
 import { Disconnect } from '../protocol/close-codes.js';
 import { decodeFrame } from '../protocol/decode-frame.js';
+import { decodeMessageUtf8 } from '../protocol/decode-message-utf8.js';
+import { encodeMessageHead } from '../protocol/encode-message-utf8.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { encodeAuthReply, encodeError, type AuthClientFrame, type ClientFrame, type FetchMissingFrame, type GroupMessageFrame, type MessageFrame } from '../protocol/frames.js';
 import type { ClientApp } from './client-apps.js';
@@ -13,6 +15,9 @@ import type { Hub } from './hub.js';
 import type { Logger } from './ports.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { Transport } from './transport.js';
+
+/** Keeps a leading BOM (`ignoreBOM`), as the text decoder must see it to refuse the frame. */
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 type State = 'unauthenticated' | 'authenticating' | 'authenticated' | 'closed';
 
@@ -31,6 +36,7 @@ export class Session {
   #fetchChain: Promise<void> | null = null;
   #app: ClientApp | undefined;
   #userId: UserId | undefined;
+  #messageHead: Uint8Array | undefined;
   /** Child logger with this connection's ids, made on first use (most connections never log). */
   #log: Logger | undefined;
   readonly #limiter: RateLimiter;
@@ -56,13 +62,17 @@ export class Session {
   get app(): ClientApp | undefined {
     return this.#app;
   }
+  /** The start of every MESSAGE frame this connection's user sends, as bytes (made on first use, after auth). */
+  get messageHead(): Uint8Array {
+    return (this.#messageHead ??= encodeMessageHead(this.#userId!));
+  }
   get log(): Logger {
     this.#log ??= this.hub.logger.child(this.#userId === undefined ? { connectionId: this.transport.id } : { connectionId: this.transport.id, appId: this.#app?.appId, userId: this.#userId });
     return this.#log;
   }
 
   /** Writes a frame and counts it. `proofFollows`: see {@link Transport.send}. */
-  send(frame: string, type: string, feature = '', proofFollows = false): boolean {
+  send(frame: string | Uint8Array, type: string, feature = '', proofFollows = false): boolean {
     const ok = this.transport.send(frame, proofFollows);
     if (ok) this.hub.metrics.frameOut(type, feature);
     return ok;
@@ -79,8 +89,28 @@ export class Session {
     this.#refuse(ErrorCode.BadRequest, 'binary frames are not supported; send JSON text frames');
   }
 
-  /** One inbound text frame. Never throws for client input. */
-  handleText(text: string): void {
+  /**
+   * One inbound text frame as UTF-8 bytes (as the socket gave it). A plain MESSAGE from an
+   * authenticated connection is read from the bytes themselves (no string of the frame, no value
+   * of its content); anything else is decoded as text. Never throws for client input.
+   */
+  handleUtf8(bytes: Uint8Array): void {
+    if (this.#state === 'authenticated') {
+      const frame = decodeMessageUtf8(bytes, this.hub.limits.decode);
+      if (frame !== undefined) {
+        this.hub.metrics.frameIn('MESSAGE');
+        this.#accept(frame);
+        return;
+      }
+    }
+    this.handleText(utf8.decode(bytes), bytes);
+  }
+
+  /**
+   * One inbound text frame. `utf8`, when the transport has them, is the same frame's bytes: a
+   * message's content is then forwarded as the sender wrote it. Never throws for client input.
+   */
+  handleText(text: string, utf8?: Uint8Array): void {
     if (this.#state === 'closed') return;
     if (this.#state === 'authenticating') {
       this.#backlog ??= [];
@@ -91,7 +121,7 @@ export class Session {
       this.#backlog.push(text);
       return;
     }
-    const decoded = decodeFrame(text, this.hub.limits.decode);
+    const decoded = decodeFrame(text, this.hub.limits.decode, utf8);
     if (!decoded.ok) {
       this.hub.metrics.frameIn('invalid');
       this.#refuse(decoded.error.code, decoded.error.message, decoded.error.reference);
@@ -104,6 +134,11 @@ export class Session {
       else this.#refuse(ErrorCode.Unauthenticated, 'send AUTH_CLIENT first', frame.reference);
       return;
     }
+    this.#accept(frame);
+  }
+
+  /** A decoded frame of an authenticated connection: rate limit, then act on it. */
+  #accept(frame: ClientFrame): void {
     if (!this.#limiter.take(this.hub.clock())) {
       this.sendError(ErrorCode.RateLimited, `more than ${this.hub.limits.rateLimitPerSec} frames/s; frame not processed`, frame.reference);
       return;
@@ -214,16 +249,16 @@ export class Session {
   #message(frame: MessageFrame): void {
     if (!this.#recipientsOk(frame.data.to, frame.reference)) return;
     if (frame.feature === 'FAST' && this.#tail === null) {
-      this.hub.sendFast(this, frame.data.to as UserId, frame.data.content, frame.reference);
+      this.hub.sendFast(this, frame.data.to as UserId, frame, undefined);
       return;
     }
-    const work = this.hub.routeMessage(this, frame.data.to as UserId, frame.data.content, frame.feature, frame.reference);
+    const work = this.hub.routeMessage(this, frame.data.to as UserId, frame);
     this.#ordered(work);
   }
 
   #groupMessage(frame: GroupMessageFrame): void {
     if (!this.#recipientsOk(frame.data.to, frame.reference)) return;
-    const work = this.hub.routeGroup(this, frame.data.to as readonly UserId[], frame.data.content, frame.feature, frame.reference);
+    const work = this.hub.routeGroup(this, frame.data.to as readonly UserId[], frame);
     this.#ordered(work);
   }
 

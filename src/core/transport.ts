@@ -8,12 +8,12 @@ import type { ConnectionId } from './ids.js';
 export interface Transport {
   readonly id: ConnectionId;
   /**
-   * Writes one text frame. Returns false when the frame was not written (connection closing or
+   * Writes one text frame, given as text or as its UTF-8 bytes. Returns false when the frame was not written (connection closing or
    * closed, or the send buffer bound was just exceeded and the connection is being closed).
    * `proofFollows`: a proveDelivery() for this frame follows in the same turn, so the transport
    * may hold the frame back to leave in one write with the proving ping.
    */
-  send(frame: string, proofFollows?: boolean): boolean;
+  send(frame: string | Uint8Array, proofFollows?: boolean): boolean;
   /**
    * Resolves true once the peer has proven it received everything written before this call (it
    * answered a ping sent after those frames: TCP and WebSocket keep order, and a peer's

@@ -25,6 +25,33 @@ const OWNER = Symbol('switchboard.wsConnection');
 /** Frames held in a corked socket are written at once past this many bytes (a large fetch page). */
 const CORK_FLUSH_BYTES = 64 * 1024;
 
+const SETTLED: Promise<void> = Promise.resolve();
+
+/**
+ * `frame` as one unmasked, final WebSocket text frame (RFC 6455 §5.2): header and payload in one
+ * buffer, so it leaves in one write. Written to the TCP socket directly rather than through
+ * `ws.send`, which would take its own copy of the length, a header buffer and a second write per
+ * frame; `ws` keeps writing its own control frames (ping, close) to the same socket, in order.
+ */
+function encodeTextFrame(frame: string | Uint8Array): Buffer {
+  const length = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(header + length);
+  out[0] = 0x81; // FIN + text
+  if (header === 2) out[1] = length;
+  else if (header === 4) {
+    out[1] = 126;
+    out.writeUInt16BE(length, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    out.writeUInt32BE(length >>> 0, 6);
+  }
+  if (typeof frame === 'string') out.write(frame, header, length, 'utf8');
+  else out.set(frame, header);
+  return out;
+}
+
 export class WsConnection implements Transport {
   /** Proof waiting for the next ping (writes since the last ping join it). */
   #nextProof: Proof | null = null;
@@ -65,14 +92,14 @@ export class WsConnection implements Transport {
     socket.on('pong', WsConnection.#pong);
   }
 
-  send(frame: string, proofFollows = false): boolean {
+  send(frame: string | Uint8Array, proofFollows = false): boolean {
     if (this.#closed || this.socket.readyState !== 1) return false;
     // Frames leave in one write per batch rather than one each: with the ping at the end of the
     // turn when their receipt is to be proven (one syscall instead of two per message), else at
     // the end of this microtask batch (several deliveries to one connection share a write).
     if (proofFollows) this.#proofPending();
     else if (!this.#corked) this.#corkForBatch();
-    this.socket.send(frame);
+    this.raw.write(encodeTextFrame(frame));
     if (this.#corked && this.raw.writableLength >= CORK_FLUSH_BYTES) this.#uncork();
     // bufferedAmount counts what the kernel has not taken yet: a reader that stopped reading.
     if (this.socket.bufferedAmount > this.maxBufferedBytes) {
@@ -89,7 +116,7 @@ export class WsConnection implements Transport {
 
   #corkForBatch(): void {
     this.#cork();
-    if (WsConnection.#toUncork.push(this) === 1) queueMicrotask(WsConnection.#uncorkAll);
+    if (WsConnection.#toUncork.push(this) === 1) void SETTLED.then(WsConnection.#uncorkAll);
   }
 
   #cork(): void {

@@ -3,6 +3,7 @@
  * default, so several gateways can live in one process, as tests do).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MetricObjectWithValues, MetricValueWithName } from 'prom-client';
 import type { Metrics } from '../core/ports.js';
 
 export interface GatewayMetrics extends Metrics {
@@ -23,7 +24,7 @@ export function createGatewayMetrics(): GatewayMetrics {
   const countFrameIn = tallyCounter(registry, 'switchboard_frames_in_total', 'Frames received, by type', ['type']);
   const countFrameOut = tallyCounter(registry, 'switchboard_frames_out_total', 'Frames sent, by type and feature', ['type', 'feature']);
   const countRouted = tallyCounter(registry, 'switchboard_messages_routed_total', 'Messages accepted for routing, by type and feature', ['type', 'feature']);
-  const latency = new Histogram({
+  const latency = new CountingHistogram({
     name: 'switchboard_delivery_latency_seconds',
     help: 'Time from accept to the write to the recipient connection',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
@@ -35,8 +36,8 @@ export function createGatewayMetrics(): GatewayMetrics {
   return {
     registry,
     frameIn: countFrameIn,
-    frameOut: (type, feature) => countFrameOut(feature === '' ? type : `${type}\u0000${feature}`),
-    messageRouted: (type, feature) => countRouted(`${type}\u0000${feature}`),
+    frameOut: countFrameOut,
+    messageRouted: countRouted,
     deliveryLatency: (ms) => latency.observe(ms / 1000),
     backendError: (backend) => backendErrors.inc({ backend }),
     connectionOpened: () => {
@@ -65,11 +66,75 @@ export function createGatewayMetrics(): GatewayMetrics {
 }
 
 /**
- * A counter whose values are plain numbers per key (label values joined by NUL), copied into
- * prom-client at scrape time. Returns the function that counts one for a key.
+ * A histogram without labels whose `observe` is one bucket increment. prom-client's own observe
+ * builds a label object, a closure and a hash per call, which showed on the per-message path.
+ * Exposition is prom-client's, from the values this class reports.
  */
-function tallyCounter(registry: Registry, name: string, help: string, labelNames: readonly string[]): (key: string) => void {
-  const tally = new Map<string, number>();
+class CountingHistogram extends Histogram {
+  // Plain fields, not #private ones: the base constructor calls reset() before they exist.
+  private readonly metricName: string;
+  private readonly metricHelp: string;
+  private readonly bounds: readonly number[];
+  /** Observations per bucket (not cumulative); the last slot counts those above every bound. */
+  private readonly counts: Float64Array;
+  private sum = 0;
+  private count = 0;
+
+  constructor(config: { name: string; help: string; buckets: readonly number[]; registers: Registry[] }) {
+    super({ ...config, buckets: [...config.buckets] });
+    this.metricName = config.name;
+    this.metricHelp = config.help;
+    this.bounds = [...config.buckets].sort((a, b) => a - b);
+    this.counts = new Float64Array(this.bounds.length + 1);
+    // The base constructor installs its own observe on the instance; this one replaces it.
+    this.observe = (value: unknown) => this.add(value);
+  }
+
+  /** Takes a value only (the histogram has no labels and no exemplars). */
+  private add(value: unknown): void {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`not a finite number: ${String(value)}`);
+    let i = 0;
+    while (i < this.bounds.length && value > this.bounds[i]!) i++;
+    this.counts[i]!++;
+    this.sum += value;
+    this.count++;
+  }
+
+  override reset(): void {
+    (this.counts as Float64Array | undefined)?.fill(0);
+    this.sum = 0;
+    this.count = 0;
+  }
+
+  override get(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
+    const values: Array<MetricValueWithName<string>> = [];
+    let cumulative = 0;
+    this.bounds.forEach((bound, i) => {
+      cumulative += this.counts[i]!;
+      values.push({ labels: { le: bound }, value: cumulative, metricName: `${this.metricName}_bucket` });
+    });
+    values.push({ labels: { le: '+Inf' }, value: this.count, metricName: `${this.metricName}_bucket` });
+    values.push({ labels: {}, value: this.sum, metricName: `${this.metricName}_sum` });
+    values.push({ labels: {}, value: this.count, metricName: `${this.metricName}_count` });
+    // prom-client's declared types (a numeric MetricType, a required collect) differ from the
+    // object its registry reads at run time, which is this one (the exposition test checks it).
+    const metric = { name: this.metricName, help: this.metricHelp, type: 'histogram', values, aggregator: 'sum' };
+    return Promise.resolve(metric as unknown as MetricObjectWithValues<MetricValueWithName<string>>);
+  }
+
+  /** The registry's text exposition reads this when present (prom-client ≥ 15). */
+  getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
+    return this.get();
+  }
+}
+
+/**
+ * A counter with one or two labels whose values are plain numbers, copied into prom-client at
+ * scrape time. Returns the function that counts one for a pair of label values: two lookups of
+ * strings the callers pass as constants, no key built per call.
+ */
+function tallyCounter(registry: Registry, name: string, help: string, labelNames: readonly [string] | readonly [string, string]): (first: string, second?: string) => void {
+  const tally = new Map<string, Map<string, number>>();
   new Counter({
     name,
     help,
@@ -77,13 +142,18 @@ function tallyCounter(registry: Registry, name: string, help: string, labelNames
     registers: [registry],
     collect() {
       this.reset();
-      for (const [key, value] of tally) {
-        const parts = key.split('\u0000');
-        const labels: Record<string, string> = {};
-        labelNames.forEach((label, i) => (labels[label] = parts[i] ?? ''));
-        this.inc(labels, value);
+      for (const [first, inner] of tally) {
+        for (const [second, value] of inner) {
+          const labels: Record<string, string> = { [labelNames[0]]: first };
+          if (labelNames[1] !== undefined) labels[labelNames[1]] = second;
+          this.inc(labels, value);
+        }
       }
     },
   });
-  return (key) => tally.set(key, (tally.get(key) ?? 0) + 1);
+  return (first, second = '') => {
+    let inner = tally.get(first);
+    if (inner === undefined) tally.set(first, (inner = new Map<string, number>()));
+    inner.set(second, (inner.get(second) ?? 0) + 1);
+  };
 }

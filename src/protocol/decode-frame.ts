@@ -3,6 +3,7 @@
  * Hand-written checks rather than a schema library: this runs once per inbound frame on the hot
  * path, and the checks are few and flat (see docs/architecture.md, "validation").
  */
+import { contentSpan } from './content-span.js';
 import { ErrorCode } from './error-codes.js';
 import { defaultDecodeLimits, type ClientFrame, type DecodeLimits, type Feature } from './frames.js';
 
@@ -43,7 +44,11 @@ export function exceedsDepth(value: unknown, limit: number): boolean {
   return false;
 }
 
-export function decodeFrame(text: string, limits: DecodeLimits = defaultDecodeLimits): DecodeResult {
+/**
+ * `utf8`, when given, is the same frame as UTF-8 bytes (as it came off the wire): a MESSAGE or
+ * GROUP_MESSAGE then also carries its content's bytes (`contentUtf8`), to be forwarded as they are.
+ */
+export function decodeFrame(text: string, limits: DecodeLimits = defaultDecodeLimits, utf8?: Uint8Array): DecodeResult {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -83,9 +88,11 @@ export function decodeFrame(text: string, limits: DecodeLimits = defaultDecodeLi
       const { to, content } = data;
       if (content === undefined) return fail(ErrorCode.BadRequest, 'data.content is required', reference);
       if (exceedsDepth(content, limits.maxContentDepth)) return fail(ErrorCode.BadRequest, `data.content nested deeper than ${limits.maxContentDepth}`, reference);
+      const span = utf8 === undefined ? undefined : contentSpan(utf8);
+      const contentUtf8 = span === undefined ? undefined : utf8!.subarray(span.start, span.end);
       if (type === 'MESSAGE') {
         if (typeof to !== 'string' || to === '' || to.length > limits.maxIdLength) return fail(ErrorCode.BadRequest, 'data.to must be a userId string', reference);
-        return { ok: true, frame: { type, data: { to, content }, feature, reference } };
+        return { ok: true, frame: { type, data: { to, content }, feature, reference, contentUtf8 } };
       }
       if (!Array.isArray(to) || to.length === 0) return fail(ErrorCode.BadRequest, 'data.to must be a non-empty array of userIds', reference);
       if (to.length > limits.maxGroupSize) return fail(ErrorCode.BadRequest, `data.to has more than ${limits.maxGroupSize} recipients`, reference);
@@ -94,7 +101,7 @@ export function decodeFrame(text: string, limits: DecodeLimits = defaultDecodeLi
         if (typeof r !== 'string' || r === '' || r.length > limits.maxIdLength) return fail(ErrorCode.BadRequest, 'data.to must contain only userId strings', reference);
         recipients.add(r);
       }
-      return { ok: true, frame: { type, data: { to: [...recipients], content }, feature, reference } };
+      return { ok: true, frame: { type, data: { to: [...recipients], content }, feature, reference, contentUtf8 } };
     }
     case 'FETCH_MISSING_MESSAGES_REQUEST': {
       const count = data.count;

@@ -32,12 +32,16 @@ export interface MessageFrame {
   readonly data: { readonly to: string; readonly content: unknown };
   readonly feature: Feature;
   readonly reference: string | undefined;
+  /** `data.content` as the sender wrote it (UTF-8 JSON text), when the decoder was given the frame's bytes and could find it. */
+  readonly contentUtf8?: Uint8Array | undefined;
 }
 export interface GroupMessageFrame {
   readonly type: 'GROUP_MESSAGE';
   readonly data: { readonly to: readonly string[]; readonly content: unknown };
   readonly feature: Feature;
   readonly reference: string | undefined;
+  /** As in {@link MessageFrame}. */
+  readonly contentUtf8?: Uint8Array | undefined;
 }
 export interface FetchMissingFrame {
   readonly type: 'FETCH_MISSING_MESSAGES_REQUEST';
@@ -76,8 +80,20 @@ export function encodeMessage(from: string, content: unknown, id: string, refere
 
 /** Same as encodeMessage, with `content` already JSON text (as the store keeps it). */
 export function encodeMessageRaw(from: string, contentJson: string, id: string, reference: string | undefined): string {
-  const head = `{"type":"MESSAGE","data":{"from":${JSON.stringify(from)},"content":${contentJson},"id":${JSON.stringify(id)}`;
-  return reference === undefined ? `${head}}}` : `${head},"reference":${JSON.stringify(reference)}},"reference":${JSON.stringify(reference)}}`;
+  return `${messageHead(from)}${contentJson}${messageTail(id, reference)}`;
+}
+
+/** A MESSAGE frame up to its content's value. */
+export function messageHead(from: string): string {
+  return `{"type":"MESSAGE","data":{"from":${JSON.stringify(from)},"content":`;
+}
+
+/** A MESSAGE frame after its content's value. */
+export function messageTail(id: string, reference: string | undefined): string {
+  const tail = `,"id":${JSON.stringify(id)}`;
+  if (reference === undefined) return `${tail}}}`;
+  const quoted = JSON.stringify(reference);
+  return `${tail},"reference":${quoted}},"reference":${quoted}}`;
 }
 
 export function encodeAccepted(reference: string, id: string): string {

@@ -41,7 +41,7 @@ export interface MemoryBusOptions {
  * Asynchronous: the handler runs in a later microtask, never inside `publish` (one microtask
  * hands over everything received since the last one).
  * Order: deliveries for one user arrive in publish order (microtasks run first in, first out).
- * The handler must not throw; a throw surfaces as an uncaught exception, as with an event listener.
+ * The handler must not throw; a throw surfaces as an unhandled rejection (fatal under Node's default).
  */
 export class MemoryBus implements Bus {
   readonly name = 'memory';
@@ -112,7 +112,7 @@ export class MemoryBus implements Bus {
     this.#inbox.push(delivery);
     if (!this.#drainScheduled) {
       this.#drainScheduled = true;
-      queueMicrotask(this.#drain);
+      void HANDED.then(this.#drain);
     }
   }
 }

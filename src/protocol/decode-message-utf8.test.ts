@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { decodeFrame } from './decode-frame.js';
+import { decodeMessageUtf8 } from './decode-message-utf8.js';
+import { defaultDecodeLimits, type MessageFrame } from './frames.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const fast = (frame: string): MessageFrame | undefined => decodeMessageUtf8(encoder.encode(frame), defaultDecodeLimits);
+
+describe('decodeMessageUtf8', () => {
+  it('reads a MESSAGE from bytes, content left as the sender wrote it', () => {
+    const frame = fast('{"type":"MESSAGE","feature":"FAST","data":{"to":"demo-2","content":{"a": [1, "ü"]}},"reference":"r-1"}');
+    expect(frame).toMatchObject({ type: 'MESSAGE', feature: 'FAST', reference: 'r-1', data: { to: 'demo-2' } });
+    expect(decoder.decode(frame!.contentUtf8)).toBe('{"a": [1, "ü"]}');
+    expect(frame!.data.content).toStrictEqual({ a: [1, 'ü'] });
+  });
+
+  it('keeps a leading U+FEFF of an envelope string (a text decoder would drop it as a BOM)', () => {
+    expect(fast('{"type":"MESSAGE","reference":"\ufeffr","data":{"to":"\ufeffdemo-2","content":"\ufeff"}}')).toMatchObject({
+      reference: '\ufeffr',
+      data: { to: '\ufeffdemo-2', content: '\ufeff' },
+    });
+  });
+
+  it('defaults feature to RELIABLE and treats null feature and reference as absent', () => {
+    expect(fast('{"type":"MESSAGE","data":{"to":"demo-2","content":1}}')).toMatchObject({ feature: 'RELIABLE', reference: undefined });
+    expect(fast('{"type":"MESSAGE","feature":null,"reference":null,"data":{"to":"demo-2","content":1}}')).toMatchObject({ feature: 'RELIABLE', reference: undefined });
+  });
+
+  it.each([
+    ['another type', '{"type":"GROUP_MESSAGE","data":{"to":["demo-2"],"content":1}}'],
+    ['an escaped envelope string', '{"type":"MESSAGE","data":{"to":"demo\\u002d2","content":1}}'],
+    ['an escaped key', '{"type":"MESSAGE","d\\u0061ta":{"to":"demo-2","content":1}}'],
+    ['a missing content', '{"type":"MESSAGE","data":{"to":"demo-2"}}'],
+    ['a bad feature', '{"type":"MESSAGE","feature":"SLOW","data":{"to":"demo-2","content":1}}'],
+    ['a numeric reference', '{"type":"MESSAGE","reference":7,"data":{"to":"demo-2","content":1}}'],
+    ['an empty recipient', '{"type":"MESSAGE","data":{"to":"","content":1}}'],
+    ['content too deep', `{"type":"MESSAGE","data":{"to":"demo-2","content":${'['.repeat(33)}${']'.repeat(33)}}}`],
+    ['trailing garbage', '{"type":"MESSAGE","data":{"to":"demo-2","content":1}}x'],
+    ['a trailing comma', '{"type":"MESSAGE","data":{"to":"demo-2","content":[1,]}}'],
+    ['a control character in a string', '{"type":"MESSAGE","data":{"to":"demo-2","content":"a\u0001"}}'],
+    ['a leading zero', '{"type":"MESSAGE","data":{"to":"demo-2","content":01}}'],
+    ['an unknown escape', '{"type":"MESSAGE","data":{"to":"demo-2","content":"a\\x"}}'],
+    ['a short \\u escape', '{"type":"MESSAGE","data":{"to":"demo-2","content":"\\u12"}}'],
+    ['a bare minus', '{"type":"MESSAGE","data":{"to":"demo-2","content":-}}'],
+    ['an exponent without digits', '{"type":"MESSAGE","data":{"to":"demo-2","content":1e}}'],
+  ])('leaves %s to the text decoder', (_name, frame) => {
+    expect(fast(frame)).toBeUndefined();
+  });
+
+  it('agrees with JSON.parse + decodeFrame on 4,000 generated and mutated frames', () => {
+    const random = mulberry32(4_242);
+    let taken = 0;
+    for (let n = 0; n < 4_000; n++) {
+      let text = generateFrame(random);
+      if (random() < 0.3) text = mutate(text, random);
+      const bytes = encoder.encode(text);
+      const quick = decodeMessageUtf8(bytes, defaultDecodeLimits);
+      if (quick === undefined) continue;
+      taken++;
+      const slow = decodeFrame(text, defaultDecodeLimits, bytes);
+      expect(slow.ok, text).toBe(true);
+      if (!slow.ok || slow.frame.type !== 'MESSAGE') throw new Error(text);
+      expect({ type: quick.type, feature: quick.feature, reference: quick.reference, to: quick.data.to }, text).toStrictEqual({
+        type: slow.frame.type,
+        feature: slow.frame.feature,
+        reference: slow.frame.reference,
+        to: slow.frame.data.to,
+      });
+      expect(quick.data.content, text).toStrictEqual(slow.frame.data.content);
+      expect(decoder.decode(quick.contentUtf8), text).toBe(decoder.decode(slow.frame.contentUtf8));
+    }
+    expect(taken).toBeGreaterThan(150); // enough frames took the fast path for the comparison to mean something
+  });
+});
+
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function generateFrame(random: () => number): string {
+  const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const space = (): string => (random() < 0.8 ? '' : pick([' ', '\n', '\t', '\r ']));
+  const str = (): string => {
+    let s = '';
+    for (let i = Math.floor(random() * 5); i > 0; i--) s += pick(['a', 'ü', '"', '\\', '✓', '😀', '\n', '\u0000', '/', 'content']);
+    const json = JSON.stringify(s);
+    return random() < 0.1 ? json.replace(/a/g, '\\u0061') : json;
+  };
+  const value = (depth: number): string => {
+    const r = random();
+    if (depth > 4 || r < 0.3) return str();
+    if (r < 0.5) return pick(['0', '-0', '7', '-1.5', '2e10', '1E-3', '0.25', 'true', 'false', 'null', '123456789012345678901']);
+    if (r < 0.75) return `[${Array.from({ length: Math.floor(random() * 3) }, () => space() + value(depth + 1) + space()).join(',')}]`;
+    return `{${Array.from({ length: Math.floor(random() * 3) }, () => `${space()}${str()}${space()}:${space()}${value(depth + 1)}`).join(',')}}`;
+  };
+  const members: string[] = [];
+  const add = (key: string, v: string): void => {
+    members.push(`${space()}${JSON.stringify(key)}${space()}:${space()}${v}${space()}`);
+  };
+  add('type', pick(['"MESSAGE"', '"MESSAGE"', '"MESSAGE"', '"GROUP_MESSAGE"', '"MESS\\u0041GE"', 'null', '3']));
+  if (random() < 0.7) add('feature', pick(['"FAST"', '"RELIABLE"', 'null', '"fast"', '1']));
+  if (random() < 0.5) add('reference', pick(['"r-1"', '"ü✓"', 'null', '7', '"x\\"y"', JSON.stringify('r'.repeat(300))]));
+  const data: string[] = [];
+  if (random() < 0.95) data.push(`"to":${pick(['"demo-2"', '"démo-7"', '""', '"x\\ny"', '["demo-2"]', '5'])}`);
+  if (random() < 0.95) data.push(`"content":${value(0)}`);
+  if (random() < 0.2) data.push(`"content":${value(0)}`);
+  if (random() < 0.2) data.push(`"extra":${value(0)}`);
+  add('data', random() < 0.05 ? value(0) : `{${data.sort(() => random() - 0.5).join(',')}}`);
+  if (random() < 0.2) add('extra', value(0));
+  if (random() < 0.1) add('data', `{"to":"demo-3","content":${value(0)}}`);
+  return `${space()}{${members.sort(() => random() - 0.5).join(',')}}${space()}`;
+}
+
+/** Breaks a frame the ways a client might: a byte changed, dropped, doubled, or the frame cut short. */
+function mutate(text: string, random: () => number): string {
+  const i = Math.floor(random() * text.length);
+  const r = random();
+  const junk = '{}[]",:\\0-.eE tn';
+  if (r < 0.3) return text.slice(0, i) + junk[Math.floor(random() * junk.length)] + text.slice(i + 1);
+  if (r < 0.5) return text.slice(0, i) + text.slice(i + 1);
+  if (r < 0.7) return text.slice(0, i) + text[i] + text.slice(i);
+  return text.slice(0, i);
+}

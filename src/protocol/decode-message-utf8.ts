@@ -1,0 +1,314 @@
+/**
+ * decodeMessageUtf8: the common inbound frame — a MESSAGE whose envelope strings have no escapes —
+ * validated and read straight from its UTF-8 bytes, without decoding the frame to a string or
+ * building the content's value. The content stays bytes (`contentUtf8`), forwarded as they came.
+ * Anything else (another type, an escape in an envelope string, a frame with an error) gives
+ * `undefined`, and the caller decodes the text with decodeFrame, which words every error.
+ * No I/O; browser-safe.
+ *
+ * The bytes must be well-formed UTF-8 (the WebSocket layer checks text frames). What this accepts,
+ * JSON.parse + decodeFrame accept with the same result (the differential test holds it to that):
+ * the full JSON grammar of RFC 8259 is checked, including inside the content.
+ */
+import type { DecodeLimits, Feature, MessageFrame } from './frames.js';
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+const bytesOf = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const TYPE = bytesOf('type');
+const FEATURE = bytesOf('feature');
+const REFERENCE = bytesOf('reference');
+const DATA = bytesOf('data');
+const TO = bytesOf('to');
+const CONTENT = bytesOf('content');
+const MESSAGE = bytesOf('MESSAGE');
+const FAST = bytesOf('FAST');
+const RELIABLE = bytesOf('RELIABLE');
+const TRUE = bytesOf('true');
+const FALSE = bytesOf('false');
+const NULL = bytesOf('null');
+
+/** The frame being read and the read position: module state, so that a frame costs no cursor object. */
+let b: Uint8Array = new Uint8Array(0);
+let at = 0;
+/** Set by readString: the string just read had an escape. */
+let escaped = false;
+/** Deepest array/object nesting seen by readValue since it was reset. */
+let deepest = 0;
+
+function skipSpace(): void {
+  for (;;) {
+    const c = b[at];
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) at++;
+    else return;
+  }
+}
+
+function isHex(c: number | undefined): boolean {
+  return c !== undefined && ((c >= ZERO && c <= NINE) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66));
+}
+
+/** At an opening quote: reads the string to past its closing quote. Sets `escaped`. */
+function readString(): boolean {
+  at++;
+  escaped = false;
+  for (;;) {
+    const c = b[at];
+    if (c === undefined || c < 0x20) return false;
+    if (c === QUOTE) {
+      at++;
+      return true;
+    }
+    if (c === BACKSLASH) {
+      escaped = true;
+      const e = b[at + 1];
+      if (e === 0x75) {
+        if (!isHex(b[at + 2]) || !isHex(b[at + 3]) || !isHex(b[at + 4]) || !isHex(b[at + 5])) return false;
+        at += 6;
+      } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
+        at += 2;
+      } else return false;
+    } else at++;
+  }
+}
+
+function readDigits(): boolean {
+  const start = at;
+  while (b[at]! >= ZERO && b[at]! <= NINE) at++;
+  return at > start;
+}
+
+function readNumber(): boolean {
+  if (b[at] === MINUS) at++;
+  if (b[at] === ZERO) at++;
+  else if (!readDigits()) return false;
+  if (b[at] === DOT) {
+    at++;
+    if (!readDigits()) return false;
+  }
+  if (b[at] === 0x65 || b[at] === 0x45) {
+    at++;
+    if (b[at] === 0x2b || b[at] === MINUS) at++;
+    if (!readDigits()) return false;
+  }
+  return true;
+}
+
+function readLiteral(word: Uint8Array): boolean {
+  for (let k = 0; k < word.length; k++) if (b[at + k] !== word[k]) return false;
+  at += word.length;
+  return true;
+}
+
+/** Reads any value; `depth` is the nesting it sits in. Gives up past `limit` (no deep recursion). */
+function readValue(depth: number, limit: number): boolean {
+  const c = b[at];
+  if (c === QUOTE) return readString();
+  if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+    if (depth + 1 > limit) return false;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    const close = c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY;
+    at++;
+    skipSpace();
+    if (b[at] === close) {
+      at++;
+      return true;
+    }
+    for (;;) {
+      if (c === OPEN_OBJECT) {
+        if (b[at] !== QUOTE || !readString()) return false;
+        skipSpace();
+        if (b[at] !== COLON) return false;
+        at++;
+        skipSpace();
+      }
+      if (!readValue(depth + 1, limit)) return false;
+      skipSpace();
+      if (b[at] === close) {
+        at++;
+        return true;
+      }
+      if (b[at] !== COMMA) return false;
+      at++;
+      skipSpace();
+    }
+  }
+  if (c === 0x74) return readLiteral(TRUE);
+  if (c === 0x66) return readLiteral(FALSE);
+  if (c === 0x6e) return readLiteral(NULL);
+  return readNumber();
+}
+
+function spanIs(start: number, end: number, word: Uint8Array): boolean {
+  if (end - start !== word.length) return false;
+  for (let k = 0; k < word.length; k++) if (b[start + k] !== word[k]) return false;
+  return true;
+}
+
+/** An escape-free string's characters (the bytes between its quotes). */
+function text(start: number, end: number): string {
+  for (let k = start; k < end; k++) if (b[k]! >= 0x80) return utf8.decode(b.subarray(start, end));
+  return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+}
+
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** Envelope member values as read (last one wins); NONE: absent, -1 start: present but not usable. */
+const NONE = -2;
+
+/**
+ * The frame as a MESSAGE, or undefined when it is not one this path takes (the caller then decodes
+ * the text). Never throws.
+ */
+export function decodeMessageUtf8(frame: Uint8Array, limits: DecodeLimits): MessageFrame | undefined {
+  b = frame;
+  at = 0;
+  try {
+    return readMessage(limits);
+  } finally {
+    b = EMPTY;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function readMessage(limits: DecodeLimits): MessageFrame | undefined {
+  // Each: start/end of the string between its quotes, NONE when absent, -1 when not a plain string.
+  let typeStart = NONE;
+  let typeEnd = 0;
+  let featureStart = NONE;
+  let featureEnd = 0;
+  let referenceStart = NONE;
+  let referenceEnd = 0;
+  let hasData = false;
+  let toStart = NONE;
+  let toEnd = 0;
+  let contentStart = NONE;
+  let contentEnd = 0;
+  let contentDepth = 0;
+  const contentLimit = limits.maxContentDepth;
+
+  skipSpace();
+  if (b[at] !== OPEN_OBJECT) return undefined;
+  at++;
+  skipSpace();
+  if (b[at] === CLOSE_OBJECT) return undefined;
+  for (;;) {
+    if (b[at] !== QUOTE) return undefined;
+    const keyStart = at + 1;
+    if (!readString() || escaped) return undefined;
+    const keyEnd = at - 1;
+    skipSpace();
+    if (b[at] !== COLON) return undefined;
+    at++;
+    skipSpace();
+    const valueStart = at;
+    if (spanIs(keyStart, keyEnd, DATA)) {
+      // A later "data" replaces an earlier one whole.
+      hasData = b[at] === OPEN_OBJECT;
+      toStart = NONE;
+      contentStart = NONE;
+      if (!hasData) {
+        if (!readValue(0, 64)) return undefined;
+      } else {
+        at++;
+        skipSpace();
+        if (b[at] !== CLOSE_OBJECT) {
+          for (;;) {
+            if (b[at] !== QUOTE) return undefined;
+            const innerStart = at + 1;
+            if (!readString() || escaped) return undefined;
+            const innerEnd = at - 1;
+            skipSpace();
+            if (b[at] !== COLON) return undefined;
+            at++;
+            skipSpace();
+            const start = at;
+            if (spanIs(innerStart, innerEnd, CONTENT)) {
+              deepest = 0;
+              if (!readValue(0, contentLimit)) return undefined;
+              contentStart = start;
+              contentEnd = at;
+              contentDepth = deepest;
+            } else if (spanIs(innerStart, innerEnd, TO)) {
+              if (b[at] !== QUOTE) {
+                if (!readValue(1, 64)) return undefined;
+                toStart = -1;
+              } else {
+                if (!readString()) return undefined;
+                toStart = escaped ? -1 : start + 1;
+                toEnd = at - 1;
+              }
+            } else if (!readValue(1, 64)) return undefined;
+            skipSpace();
+            if (b[at] === CLOSE_OBJECT) break;
+            if (b[at] !== COMMA) return undefined;
+            at++;
+            skipSpace();
+          }
+        }
+        at++;
+      }
+    } else {
+      const plain = b[at] === QUOTE;
+      if (!readValue(0, 64)) return undefined;
+      const start = plain && !escaped ? valueStart + 1 : spanIs(valueStart, at, NULL) ? NONE : -1;
+      if (spanIs(keyStart, keyEnd, TYPE)) {
+        typeStart = start;
+        typeEnd = at - 1;
+      } else if (spanIs(keyStart, keyEnd, FEATURE)) {
+        featureStart = start;
+        featureEnd = at - 1;
+      } else if (spanIs(keyStart, keyEnd, REFERENCE)) {
+        referenceStart = start;
+        referenceEnd = at - 1;
+      }
+    }
+    skipSpace();
+    if (b[at] === CLOSE_OBJECT) break;
+    if (b[at] !== COMMA) return undefined;
+    at++;
+    skipSpace();
+  }
+  at++;
+  skipSpace();
+  if (at !== b.length) return undefined;
+
+  // The frame is valid JSON. Take it only if every rule of decodeFrame holds; else let it word the error.
+  if (typeStart < 0 || !spanIs(typeStart, typeEnd, MESSAGE)) return undefined;
+  let feature: Feature;
+  if (featureStart === NONE || spanIs(featureStart, featureEnd, RELIABLE)) feature = 'RELIABLE';
+  else if (spanIs(featureStart, featureEnd, FAST)) feature = 'FAST';
+  else return undefined;
+  if (referenceStart === -1 || !hasData || toStart < 0 || contentStart < 0 || contentDepth > contentLimit) return undefined;
+  const reference = referenceStart === NONE ? undefined : text(referenceStart, referenceEnd);
+  if (reference !== undefined && reference.length > limits.maxReferenceLength) return undefined;
+  const to = text(toStart, toEnd);
+  if (to === '' || to.length > limits.maxIdLength) return undefined;
+  const contentUtf8 = b.subarray(contentStart, contentEnd);
+  return { type: 'MESSAGE', data: new LazyContent(to, contentUtf8), feature, reference, contentUtf8 };
+}
+
+/** `data` of a MESSAGE read from bytes: the content's value is built only if someone asks for it. */
+class LazyContent {
+  constructor(
+    readonly to: string,
+    readonly contentBytes: Uint8Array,
+  ) {}
+
+  get content(): unknown {
+    const value: unknown = JSON.parse(utf8.decode(this.contentBytes));
+    return value;
+  }
+}
