@@ -48,6 +48,24 @@ describe('decodeMessageUtf8', () => {
     expect(fast(frame)).toBeUndefined();
   });
 
+  it('finds a quote, backslash or control character at every offset of a long string (the scan steps four bytes at a time)', () => {
+    for (let at = 0; at < 12; at++) {
+      for (const special of ['\\"', '\\\\', '\\n', '\u0001', '\u001f', '"']) {
+        const inner = 'é'.repeat(at % 3) + 'x'.repeat(at) + special + 'y'.repeat(40);
+        const frame = `{"type":"MESSAGE","data":{"to":"demo-2","content":"${inner}"}}`;
+        let expected: unknown;
+        try {
+          expected = (JSON.parse(frame) as { data: { content: unknown } }).data.content;
+        } catch {
+          expected = undefined;
+        }
+        const quick = fast(frame);
+        if (expected === undefined) expect(quick, JSON.stringify(frame)).toBeUndefined();
+        else expect(quick?.data.content, JSON.stringify(frame)).toBe(expected);
+      }
+    }
+  });
+
   it('agrees with JSON.parse + decodeFrame on 4,000 generated and mutated frames', () => {
     const random = mulberry32(4_242);
     let taken = 0;

@@ -59,28 +59,55 @@ function isHex(c: number | undefined): boolean {
   return c !== undefined && ((c >= ZERO && c <= NINE) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66));
 }
 
-/** At an opening quote: reads the string to past its closing quote. Sets `escaped`. */
+/** 1 for a byte that may stand in a JSON string as itself: not a quote, a backslash or a control character. */
+const PLAIN = new Uint8Array(256).map((_, c) => (c >= 0x20 && c !== QUOTE && c !== BACKSLASH ? 1 : 0));
+
+/**
+ * The index of the first byte from `i` on that ends a run of plain string bytes (a quote, a
+ * backslash or a control character), or `end`. One table lookup per byte and four bytes per step:
+ * a content string is most of a frame, and this reads it about twice as fast as a loop of three
+ * comparisons per byte, without allocating (a word view per string did, and cost more in the
+ * collector than it saved).
+ */
+function skipPlain(buf: Uint8Array, i: number, end: number): number {
+  while (i + 4 <= end && (PLAIN[buf[i]!]! & PLAIN[buf[i + 1]!]! & PLAIN[buf[i + 2]!]! & PLAIN[buf[i + 3]!]!) === 1) i += 4;
+  while (i < end && PLAIN[buf[i]!] === 1) i++;
+  return i;
+}
+
+/**
+ * At an opening quote: reads the string to past its closing quote. Sets `escaped`. Works on
+ * locals (the module's `b` and `at` read once, `at` written once): a context variable stored per
+ * byte made this loop several times slower.
+ */
 function readString(): boolean {
-  at++;
-  escaped = false;
+  const buf = b;
+  const end = buf.length;
+  let i = at + 1;
+  let sawEscape = false;
+  let ok = false;
   for (;;) {
-    const c = b[at];
-    if (c === undefined || c < 0x20) return false;
+    i = skipPlain(buf, i, end);
+    if (i >= end) break;
+    const c = buf[i]!;
     if (c === QUOTE) {
-      at++;
-      return true;
+      i++;
+      ok = true;
+      break;
     }
-    if (c === BACKSLASH) {
-      escaped = true;
-      const e = b[at + 1];
-      if (e === 0x75) {
-        if (!isHex(b[at + 2]) || !isHex(b[at + 3]) || !isHex(b[at + 4]) || !isHex(b[at + 5])) return false;
-        at += 6;
-      } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
-        at += 2;
-      } else return false;
-    } else at++;
+    if (c < 0x20) break;
+    sawEscape = true; // a backslash
+    const e = buf[i + 1];
+    if (e === 0x75) {
+      if (!isHex(buf[i + 2]) || !isHex(buf[i + 3]) || !isHex(buf[i + 4]) || !isHex(buf[i + 5])) break;
+      i += 6;
+    } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
+      i += 2;
+    } else break;
   }
+  at = i;
+  escaped = sawEscape;
+  return ok;
 }
 
 function readDigits(): boolean {
