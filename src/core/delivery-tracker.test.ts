@@ -108,6 +108,22 @@ describe('DeliveryTracker', () => {
     expect(confirmations).toBe(0);
   });
 
+  it('marks SENT, at the next sweep, an entry whose connections closed unproven before SENT_AFTER_MS', async () => {
+    vi.useFakeTimers();
+    const { tracker, store } = make();
+    const a = fakeTransport();
+    tracker.track(alice, m1, [a]);
+    await vi.advanceTimersByTimeAsync(100);
+    a.settle(false);
+    await vi.advanceTimersByTimeAsync(25);
+    expect(tracker.has(alice, m1)).toBe(false);
+    expect(store.sent).toEqual([]);
+    await vi.advanceTimersByTimeAsync(SENT_AFTER_MS);
+    expect(store.sent).toEqual([m1]);
+    await vi.advanceTimersByTimeAsync(3 * SENT_AFTER_MS);
+    expect(store.sent).toEqual([m1]); // once
+  });
+
   it('flush writes gathered updates at once (for shutdown)', async () => {
     const { tracker, store } = make();
     tracker.track(alice, m1, [fakeTransport()]);

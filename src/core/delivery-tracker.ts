@@ -25,6 +25,10 @@ interface InFlight {
   pending: number;
   /** Proven received by one of them. */
   done: boolean;
+  /** SENT has been handed to the store. */
+  sent: boolean;
+  /** When it was first written (the tracker's clock), for SENT_AFTER_MS. */
+  readonly writtenAt: number;
 }
 
 type StatusQueue = Map<UserId, Array<[MessageId, InFlight]>>;
@@ -33,18 +37,30 @@ export interface DeliveryTrackerOptions {
   readonly store: MessageStore;
   /** Runs background store work; the owner awaits it on shutdown and reports its failures. */
   readonly track: (work: Promise<unknown>, backend: string) => void;
+  /** @default Date.now */
+  readonly clock?: () => number;
 }
 
 export class DeliveryTracker {
   readonly #store: MessageStore;
   readonly #track: DeliveryTrackerOptions['track'];
+  readonly #clock: () => number;
   readonly #inFlight = new Map<UserId, Map<MessageId, InFlight>>();
-  readonly #sent = new StatusBatch(SENT_AFTER_MS, (queue) => this.#writeSent(queue));
   readonly #delivered = new StatusBatch(STATUS_FLUSH_MS, (queue) => this.#writeDelivered(queue));
+  /**
+   * Finds entries due for SENT every SENT_AFTER_MS while any are in flight. A sweep of the
+   * in-flight map rather than a queue of every write: under load nearly every entry is proven
+   * within milliseconds, and queueing each for a second kept it alive long enough to be promoted
+   * to the old generation, only to be dropped there.
+   */
+  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Entries forgotten unproven (their connections closed) before their SENT was written. */
+  #orphans: Array<[UserId, MessageId]> = [];
 
   constructor(options: DeliveryTrackerOptions) {
     this.#store = options.store;
     this.#track = options.track;
+    this.#clock = options.clock ?? Date.now;
   }
 
   /** True while `id` is on its way to `to` (a fetch must not serve it, a live copy must not repeat it). */
@@ -72,11 +88,11 @@ export class DeliveryTracker {
     let perUser = this.#inFlight.get(to);
     if (perUser === undefined) this.#inFlight.set(to, (perUser = new Map<MessageId, InFlight>()));
     const existing = perUser.get(id);
-    const state: InFlight = existing ?? { pending: 0, done: false };
+    const state: InFlight = existing ?? { pending: 0, done: false, sent: false, writtenAt: this.#clock() };
     state.pending += written.length;
     if (existing === undefined) {
       perUser.set(id, state);
-      this.#sent.add(to, id, state);
+      this.#armSweep();
     }
     for (const transport of written) {
       void transport.proveDelivery().then((proved) => {
@@ -93,18 +109,37 @@ export class DeliveryTracker {
 
   /** Writes gathered status updates now (SENT for every entry still unproven). Returns false when there was nothing to write. */
   flush(): boolean {
-    if (!this.#sent.waiting && !this.#delivered.waiting) return false;
-    this.#sent.flush();
+    const delivered = this.#delivered.waiting;
     this.#delivered.flush();
-    return true;
+    return this.#sweep(true) || delivered;
   }
 
-  /** SENT for the entries queued that are still unproven (proven ones are written DELIVERED instead). */
-  #writeSent(queue: StatusQueue): void {
-    for (const [to, list] of queue) {
-      const ids = list.filter(([, state]) => !state.done).map(([id]) => id);
-      if (ids.length > 0) this.#track(this.#store.markSent(to, ids), 'store');
+  /**
+   * SENT for the entries unproven for SENT_AFTER_MS (every unproven one when `all`) and for the
+   * orphans; re-arms itself while entries are in flight. Returns whether it wrote anything.
+   */
+  #sweep(all: boolean): boolean {
+    clearTimeout(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+    const due = this.#clock() - SENT_AFTER_MS;
+    const queue = new Map<UserId, MessageId[]>();
+    const add = (to: UserId, id: MessageId): void => {
+      const ids = queue.get(to);
+      if (ids === undefined) queue.set(to, [id]);
+      else ids.push(id);
+    };
+    for (const [to, id] of this.#orphans) add(to, id);
+    this.#orphans = [];
+    for (const [to, perUser] of this.#inFlight) {
+      for (const [id, state] of perUser) {
+        if (state.done || state.sent || (!all && state.writtenAt > due)) continue;
+        state.sent = true;
+        add(to, id);
+      }
     }
+    for (const [to, ids] of queue) this.#track(this.#store.markSent(to, ids), 'store');
+    if (this.#inFlight.size > 0) this.#armSweep();
+    return queue.size > 0;
   }
 
   #writeDelivered(queue: StatusQueue): void {
@@ -119,11 +154,22 @@ export class DeliveryTracker {
     }
   }
 
+  /** SENT is best effort: the sweep's timer does not hold the process open. */
+  #armSweep(): void {
+    this.#sweepTimer ??= setTimeout(() => this.#sweep(false), SENT_AFTER_MS).unref();
+  }
+
   #forget(to: UserId, id: MessageId, state: InFlight): void {
     const perUser = this.#inFlight.get(to);
     if (perUser?.get(id) !== state) return;
     perUser.delete(id);
     if (perUser.size === 0) this.#inFlight.delete(to);
+    // Written but never proven: it stays pending in the store, as SENT.
+    if (!state.done && !state.sent) {
+      state.sent = true;
+      this.#orphans.push([to, id]);
+      this.#armSweep();
+    }
   }
 }
 

@@ -81,7 +81,7 @@ export class Hub {
     this.#store = options.store;
     this.#nodeId = options.nodeId;
     this.#nextId = createIdGenerator(options.nodeId, options.clock());
-    this.#deliveries = new DeliveryTracker({ store: options.store, track: (work, backend) => this.#track(work, backend) });
+    this.#deliveries = new DeliveryTracker({ store: options.store, track: (work, backend) => this.#track(work, backend), clock: options.clock });
     this.#bus.onDelivery((d) => this.#deliver(d));
   }
 
@@ -178,7 +178,7 @@ export class Hub {
       id = asMessageId(this.#nextId());
       this.metrics.messageRouted('MESSAGE', 'FAST');
     }
-    const frame = encodeFast(session, message, id);
+    const frame = encodeDelivery(session, message, id);
     const delivery: Delivery =
       reference === undefined
         ? { kind: 'message', to, id, from, frame, reliable: false, acceptedAt: this.clock() }
@@ -210,12 +210,13 @@ export class Hub {
     const contentJson = contentText(message);
     const entry: StoredMessage = { kind: 'message', id, to, from, contentJson, ...(reference === undefined ? {} : { reference }), storedAt: this.clock() };
     const ready = this.#store.append([entry]);
+    // Made now, while the sender's content bytes are at hand: the same bytes as the stored entry's frame.
+    const frame = encodeDelivery(session, message, id);
     return {
       ready,
       after: (ok) => {
         if (!ok) return this.#storeFailed(session, reference);
         if (reference !== undefined) session.send(encodeAccepted(reference, id), 'MESSAGE_ACCEPTED', 'RELIABLE');
-        const frame = encodeMessageRaw(from, contentJson, id, reference);
         this.#track(this.#bus.publish({ kind: 'message', to, id, from, frame, ...(reference === undefined ? {} : { reference }), reliable: true, acceptedAt: this.clock() }), 'bus');
       },
     };
@@ -233,7 +234,7 @@ export class Hub {
         after: () => {
           for (const user of to) {
             const id = asMessageId(this.#nextId());
-            this.#track(this.#bus.publish({ kind: 'message', to: user, id, from, frame: encodeFast(session, message, id), reliable: false, acceptedAt: now }), 'bus');
+            this.#track(this.#bus.publish({ kind: 'message', to: user, id, from, frame: encodeDelivery(session, message, id), reliable: false, acceptedAt: now }), 'bus');
           }
         },
       };
@@ -373,8 +374,8 @@ function contentText(message: MessageFrame | GroupMessageFrame): string {
   return message.contentUtf8 === undefined ? JSON.stringify(message.data.content) : utf8Decoder.decode(message.contentUtf8);
 }
 
-/** A FAST MESSAGE frame: the sender's content bytes copied into it when there are any (no re-serialization). */
-function encodeFast(sender: Session, message: MessageFrame | GroupMessageFrame, id: MessageId): string | Uint8Array {
+/** A MESSAGE frame to deliver: the sender's content bytes copied into it when there are any (no re-serialization). */
+function encodeDelivery(sender: Session, message: MessageFrame | GroupMessageFrame, id: MessageId): string | Uint8Array {
   return message.contentUtf8 === undefined
     ? encodeMessage(sender.userId!, message.data.content, id, message.reference)
     : encodeMessageUtf8(sender.messageHead, message.contentUtf8, id, message.reference);
