@@ -48,7 +48,7 @@ export const serveOptions = {
   dataDir: opt(str(), './data', 'directory of the embedded SQLite store', 'a directory path'),
   store: opt(z.enum(['sqlite', 'memory']), 'sqlite', 'message store when --postgres is not set (memory keeps nothing across restarts)', 'sqlite or memory'),
   sqliteSync: opt(z.enum(['full', 'normal']), 'full', 'SQLite synchronous mode: full survives power loss, normal survives process crashes', 'full or normal'),
-  commitDelayMs: opt(int(0, 1000), 2, 'group-commit window, ms: at most one durable commit per window; a write after a quiet spell commits at once (0: every event-loop turn commits)', 'an integer 0–1000'),
+  commitDelayMs: opt(int(0, 1000), 5, 'group-commit window, ms: at most one durable commit per window; a write after a quiet spell commits at once (0: every event-loop turn commits)', 'an integer 0–1000'),
   redis: opt(url(['redis:', 'rediss:']).optional(), undefined, 'Redis URL; turns on cluster mode (bus and presence)', 'a redis:// URL'),
   postgres: opt(url(['postgres:', 'postgresql:']).optional(), undefined, 'PostgreSQL URL for the message store', 'a postgres:// URL'),
   nodeId: opt(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(), undefined, 'this node’s id (default: random)', '1–64 letters, digits, "_" or "-"'),
