@@ -77,8 +77,8 @@ function skipPlain(buf: Uint8Array, i: number, end: number): number {
 
 /**
  * At an opening quote: reads the string to past its closing quote. Sets `escaped`. Works on
- * locals (the module's `b` and `at` read once, `at` written once): a context variable stored per
- * byte made this loop several times slower.
+ * locals (the module's `b` and `at` read once, `at` written once): storing a module variable per
+ * byte cost about a fifth of a 1 KB frame's decode.
  */
 function readString(): boolean {
   const buf = b;
