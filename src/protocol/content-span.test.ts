@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { contentSpan } from './content-span.js';
+import { mulberry32 } from '../../test/support/seeded-random.js';
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
@@ -63,16 +64,6 @@ describe('contentSpan', () => {
 });
 
 // ---- generated frames: random values, key orders, repeats, whitespace and escapes ----
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function generateFrame(random: () => number): { frame: string; escapedPathKey: boolean } {
   let escapedPathKey = false;

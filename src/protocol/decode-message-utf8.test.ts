@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeFrame } from './decode-frame.js';
 import { decodeMessageUtf8 } from './decode-message-utf8.js';
 import { defaultDecodeLimits, type MessageFrame } from './frames.js';
+import { mulberry32 } from '../../test/support/seeded-random.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -91,16 +92,6 @@ describe('decodeMessageUtf8', () => {
     expect(taken).toBeGreaterThan(150); // enough frames took the fast path for the comparison to mean something
   });
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function generateFrame(random: () => number): string {
   const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;

@@ -210,6 +210,39 @@ export function decodeMessageUtf8(frame: Uint8Array, limits: DecodeLimits): Mess
 
 const EMPTY = new Uint8Array(0);
 
+/** End of the key read by the last readKey (the index of its closing quote). */
+let lastKeyEnd = 0;
+
+/**
+ * At an object member: reads its key (a string without escapes) and the colon after it, and
+ * leaves `at` on the value. Returns the key's start (its end is `lastKeyEnd`), or -1.
+ */
+function readKey(): number {
+  if (b[at] !== QUOTE) return -1;
+  const start = at + 1;
+  if (!readString() || escaped) return -1;
+  lastKeyEnd = at - 1;
+  skipSpace();
+  if (b[at] !== COLON) return -1;
+  at++;
+  skipSpace();
+  return start;
+}
+
+const NEXT = 0;
+const CLOSED = 1;
+const BAD = 2;
+
+/** After an object member's value: NEXT past a comma, CLOSED on the closing brace (not consumed), BAD otherwise. */
+function afterMember(): typeof NEXT | typeof CLOSED | typeof BAD {
+  skipSpace();
+  if (b[at] === CLOSE_OBJECT) return CLOSED;
+  if (b[at] !== COMMA) return BAD;
+  at++;
+  skipSpace();
+  return NEXT;
+}
+
 function readMessage(limits: DecodeLimits): MessageFrame | undefined {
   // Each: start/end of the string between its quotes, NONE when absent, -1 when not a plain string.
   let typeStart = NONE;
@@ -232,14 +265,9 @@ function readMessage(limits: DecodeLimits): MessageFrame | undefined {
   skipSpace();
   if (b[at] === CLOSE_OBJECT) return undefined;
   for (;;) {
-    if (b[at] !== QUOTE) return undefined;
-    const keyStart = at + 1;
-    if (!readString() || escaped) return undefined;
-    const keyEnd = at - 1;
-    skipSpace();
-    if (b[at] !== COLON) return undefined;
-    at++;
-    skipSpace();
+    const keyStart = readKey();
+    if (keyStart < 0) return undefined;
+    const keyEnd = lastKeyEnd;
     const valueStart = at;
     if (spanIs(keyStart, keyEnd, DATA)) {
       // A later "data" replaces an earlier one whole.
@@ -253,14 +281,9 @@ function readMessage(limits: DecodeLimits): MessageFrame | undefined {
         skipSpace();
         if (b[at] !== CLOSE_OBJECT) {
           for (;;) {
-            if (b[at] !== QUOTE) return undefined;
-            const innerStart = at + 1;
-            if (!readString() || escaped) return undefined;
-            const innerEnd = at - 1;
-            skipSpace();
-            if (b[at] !== COLON) return undefined;
-            at++;
-            skipSpace();
+            const innerStart = readKey();
+            if (innerStart < 0) return undefined;
+            const innerEnd = lastKeyEnd;
             const start = at;
             if (spanIs(innerStart, innerEnd, CONTENT)) {
               deepest = 0;
@@ -278,11 +301,9 @@ function readMessage(limits: DecodeLimits): MessageFrame | undefined {
                 toEnd = at - 1;
               }
             } else if (!readValue(1, 64)) return undefined;
-            skipSpace();
-            if (b[at] === CLOSE_OBJECT) break;
-            if (b[at] !== COMMA) return undefined;
-            at++;
-            skipSpace();
+            const next = afterMember();
+            if (next === BAD) return undefined;
+            if (next === CLOSED) break;
           }
         }
         at++;
@@ -302,11 +323,9 @@ function readMessage(limits: DecodeLimits): MessageFrame | undefined {
         referenceEnd = at - 1;
       }
     }
-    skipSpace();
-    if (b[at] === CLOSE_OBJECT) break;
-    if (b[at] !== COMMA) return undefined;
-    at++;
-    skipSpace();
+    const next = afterMember();
+    if (next === BAD) return undefined;
+    if (next === CLOSED) break;
   }
   at++;
   skipSpace();
