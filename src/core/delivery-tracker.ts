@@ -3,8 +3,9 @@
  * proof of receipt (a pong after the write) records DELIVERED; an entry whose connections all close
  * unproven is forgotten here and stays pending in the store for the next fetch. DELIVERED updates are
  * gathered and written once per STATUS_FLUSH_MS, one store call per user; SENT is written only for
- * an entry still unproven SENT_AFTER_MS after its write (a connection that stopped answering), so
- * the usual write-then-proof costs one status update, not two. No I/O of its own.
+ * an entry still unproven SENT_AFTER_MS after its write (a connection that stopped answering) or
+ * forgotten unproven (its connections closed), found by a sweep once a second, so the usual
+ * write-then-proof costs one status update, not two. No I/O of its own.
  */
 import type { MessageId, UserId } from './ids.js';
 import type { MessageStore } from './ports.js';
