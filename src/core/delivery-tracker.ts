@@ -111,7 +111,7 @@ export class DeliveryTracker {
   /** Writes gathered status updates now (SENT for every entry still unproven). Returns false when there was nothing to write. */
   flush(): boolean {
     const delivered = this.#delivered.waiting;
-    this.#delivered.flush();
+    if (delivered) this.#delivered.flush();
     return this.#sweep(true) || delivered;
   }
 

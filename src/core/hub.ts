@@ -6,7 +6,7 @@
  */
 import type { DecodeLimits, GroupMessageFrame, MessageFrame } from '../protocol/frames.js';
 import { encodeMessageUtf8 } from '../protocol/encode-message-utf8.js';
-import { encodeAccepted, encodeConfirmation, encodeFetchComplete, encodeMessage, encodeMessageRaw, encodePresence } from '../protocol/frames.js';
+import { encodeAccepted, encodeConfirmation, encodeFetchComplete, encodeMessageRaw, encodePresence } from '../protocol/frames.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { Disconnect } from '../protocol/close-codes.js';
 import type { ClientApp, ClientApps } from './client-apps.js';
@@ -211,7 +211,7 @@ export class Hub {
     const entry: StoredMessage = { kind: 'message', id, to, from, contentJson, ...(reference === undefined ? {} : { reference }), storedAt: this.clock() };
     const ready = this.#store.append([entry]);
     // Made now, while the sender's content bytes are at hand: the same bytes as the stored entry's frame.
-    const frame = encodeDelivery(session, message, id);
+    const frame = encodeDelivery(session, message, id, contentJson);
     return {
       ready,
       after: (ok) => {
@@ -247,7 +247,7 @@ export class Hub {
       after: (ok) => {
         if (!ok) return this.#storeFailed(session, reference);
         for (const e of entries) {
-          this.#track(this.#bus.publish({ kind: 'message', to: e.to, id: e.id, from, frame: encodeMessageRaw(from, contentJson, e.id, reference), reliable: true, acceptedAt: now }), 'bus');
+          this.#track(this.#bus.publish({ kind: 'message', to: e.to, id: e.id, from, frame: encodeDelivery(session, message, e.id, contentJson), reliable: true, acceptedAt: now }), 'bus');
         }
       },
     };
@@ -374,9 +374,11 @@ function contentText(message: MessageFrame | GroupMessageFrame): string {
   return message.contentUtf8 === undefined ? JSON.stringify(message.data.content) : utf8Decoder.decode(message.contentUtf8);
 }
 
-/** A MESSAGE frame to deliver: the sender's content bytes copied into it when there are any (no re-serialization). */
-function encodeDelivery(sender: Session, message: MessageFrame | GroupMessageFrame, id: MessageId): string | Uint8Array {
-  return message.contentUtf8 === undefined
-    ? encodeMessage(sender.userId!, message.data.content, id, message.reference)
-    : encodeMessageUtf8(sender.messageHead, message.contentUtf8, id, message.reference);
+/**
+ * A MESSAGE frame to deliver: the sender's content bytes copied into it when there are any (no
+ * re-serialization); else the content's JSON text, `contentJson` when the caller already made it.
+ */
+function encodeDelivery(sender: Session, message: MessageFrame | GroupMessageFrame, id: MessageId, contentJson?: string): string | Uint8Array {
+  if (message.contentUtf8 !== undefined) return encodeMessageUtf8(sender.messageHead, message.contentUtf8, id, message.reference);
+  return encodeMessageRaw(sender.userId!, contentJson ?? JSON.stringify(message.data.content), id, message.reference);
 }
