@@ -47,7 +47,9 @@ describe('DeliveryTracker', () => {
     const a = fakeTransport();
     const b = fakeTransport();
     let confirmations = 0;
-    tracker.track(alice, m1, [a, b], () => confirmations++);
+    tracker.track(alice, m1, [a, b], () => {
+      confirmations++;
+    });
     expect(tracker.has(alice, m1)).toBe(true);
     a.settle(true);
     b.settle(true);
@@ -93,12 +95,43 @@ describe('DeliveryTracker', () => {
     expect(tracker.has(alice, m2)).toBe(true);
   });
 
+  it('waits for the promise onDelivered returns before recording DELIVERED, keeping the entry in flight meanwhile', async () => {
+    const { tracker, store } = make();
+    const a = fakeTransport();
+    let settle!: () => void;
+    tracker.track(alice, m1, [a], () => new Promise<void>((resolve) => (settle = resolve)));
+    a.settle(true);
+    await tick(STATUS_FLUSH_MS * 3);
+    expect(store.delivered).toEqual([]);
+    expect(tracker.has(alice, m1)).toBe(true); // still excluded from fetches
+    settle();
+    await tick(STATUS_FLUSH_MS * 3);
+    expect(store.delivered).toEqual([m1]);
+    expect(tracker.has(alice, m1)).toBe(false);
+  });
+
+  it('leaves an entry unmarked and forgotten when the promise onDelivered returns rejects, so a fetch serves it again', async () => {
+    const failures: unknown[] = [];
+    const store = recordingStore();
+    const tracker = new DeliveryTracker({ store, track: (work) => void work.catch((err: unknown) => failures.push(err)) });
+    const a = fakeTransport();
+    tracker.track(alice, m1, [a], () => Promise.reject(new Error('store down')));
+    a.settle(true);
+    await tick(STATUS_FLUSH_MS * 3);
+    expect(store.delivered).toEqual([]);
+    expect(store.sent).toEqual([]); // proven received: not an orphan to mark SENT
+    expect(tracker.has(alice, m1)).toBe(false);
+    expect(failures).toHaveLength(1);
+  });
+
   it('forgets an entry whose connections all closed unproven, leaving it pending, and marks it SENT', async () => {
     vi.useFakeTimers();
     const { tracker, store } = make();
     const a = fakeTransport();
     let confirmations = 0;
-    tracker.track(alice, m1, [a], () => confirmations++);
+    tracker.track(alice, m1, [a], () => {
+      confirmations++;
+    });
     await vi.advanceTimersByTimeAsync(SENT_AFTER_MS + 1);
     expect(store.sent).toEqual([m1]);
     a.settle(false);

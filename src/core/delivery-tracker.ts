@@ -83,9 +83,11 @@ export class DeliveryTracker {
 
   /**
    * Tracks entry `id` written to `written` connections of `to`. `onDelivered` runs once, on the
-   * first proof of receipt (the hub confirms to the sender there).
+   * first proof of receipt (the hub confirms to the sender there). When it returns a promise,
+   * DELIVERED waits for it: if it rejects, the entry is forgotten unmarked and stays pending in
+   * the store, so the next fetch serves it (and runs `onDelivered`) again.
    */
-  track(to: UserId, id: MessageId, written: readonly Transport[], onDelivered?: () => void): void {
+  track(to: UserId, id: MessageId, written: readonly Transport[], onDelivered?: () => Promise<void> | void): void {
     let perUser = this.#inFlight.get(to);
     if (perUser === undefined) this.#inFlight.set(to, (perUser = new Map<MessageId, InFlight>()));
     const existing = perUser.get(id);
@@ -101,11 +103,25 @@ export class DeliveryTracker {
         if (proved && !state.done) {
           state.done = true;
           // Stays excluded from fetches until DELIVERED is recorded, so no page serves it again.
-          this.#delivered.add(to, id, state);
-          onDelivered?.();
+          const settled = onDelivered?.();
+          if (settled === undefined) this.#delivered.add(to, id, state);
+          else this.#afterSettled(settled, to, id, state);
         } else if (state.pending === 0 && !state.done) this.#forget(to, id, state);
       });
     }
+  }
+
+  #afterSettled(settled: Promise<void>, to: UserId, id: MessageId, state: InFlight): void {
+    this.#track(
+      settled.then(
+        () => this.#delivered.add(to, id, state),
+        (err: unknown) => {
+          this.#forget(to, id, state);
+          throw err;
+        },
+      ),
+      'store',
+    );
   }
 
   /** Writes gathered status updates now (SENT for every entry still unproven). Returns false when there was nothing to write. */

@@ -56,6 +56,8 @@ export class Hub {
   readonly metrics: Metrics;
   readonly limits: HubLimits;
   readonly #bus: Bus;
+  /** The bus reaches no other node: deliveries go straight to this node's connections (see {@link Hub.#publish}). */
+  readonly #isolated: boolean;
   readonly #presence: Presence;
   readonly #store: MessageStore;
   readonly #nodeId: NodeId;
@@ -77,6 +79,7 @@ export class Hub {
     this.metrics = options.metrics;
     this.limits = options.limits;
     this.#bus = options.bus;
+    this.#isolated = options.bus.isolated === true;
     this.#presence = options.presence;
     this.#store = options.store;
     this.#nodeId = options.nodeId;
@@ -162,7 +165,7 @@ export class Hub {
   }
 
   #publishPresence(master: UserId, type: 'USER_CONNECTED' | 'USER_DISCONNECTED', userId: UserId): void {
-    this.#track(this.#bus.publish({ kind: 'presence', to: master, frame: encodePresence(type, userId) }), 'bus');
+    this.#publish({ kind: 'presence', to: master, frame: encodePresence(type, userId) });
   }
 
   // ------------------------------------------------------------ routing
@@ -183,6 +186,11 @@ export class Hub {
       reference === undefined
         ? { kind: 'message', to, id, from, frame, reliable: false, acceptedAt: this.clock() }
         : { kind: 'message', to, id, from, frame, reference, reliable: false, acceptedAt: this.clock() };
+    if (this.#isolated) {
+      this.#deliver(delivery);
+      if (reference !== undefined) session.send(encodeAccepted(reference, id), 'MESSAGE_ACCEPTED', 'FAST');
+      return;
+    }
     const handed = this.#bus.publish(delivery);
     if (reference === undefined) {
       // Nothing to answer and nothing to wait for on shutdown (FAST is best effort): just log failures.
@@ -217,7 +225,7 @@ export class Hub {
       after: (ok) => {
         if (!ok) return this.#storeFailed(session, reference);
         if (reference !== undefined) session.send(encodeAccepted(reference, id), 'MESSAGE_ACCEPTED', 'RELIABLE');
-        this.#track(this.#bus.publish({ kind: 'message', to, id, from, frame, ...(reference === undefined ? {} : { reference }), reliable: true, acceptedAt: this.clock() }), 'bus');
+        this.#publish({ kind: 'message', to, id, from, frame, ...(reference === undefined ? {} : { reference }), reliable: true, acceptedAt: this.clock() });
       },
     };
   }
@@ -234,7 +242,7 @@ export class Hub {
         after: () => {
           for (const user of to) {
             const id = asMessageId(this.#nextId());
-            this.#track(this.#bus.publish({ kind: 'message', to: user, id, from, frame: encodeDelivery(session, message, id), reliable: false, acceptedAt: now }), 'bus');
+            this.#publish({ kind: 'message', to: user, id, from, frame: encodeDelivery(session, message, id), reliable: false, acceptedAt: now });
           }
         },
       };
@@ -247,7 +255,7 @@ export class Hub {
       after: (ok) => {
         if (!ok) return this.#storeFailed(session, reference);
         for (const e of entries) {
-          this.#track(this.#bus.publish({ kind: 'message', to: e.to, id: e.id, from, frame: encodeDelivery(session, message, e.id, contentJson), reliable: true, acceptedAt: now }), 'bus');
+          this.#publish({ kind: 'message', to: e.to, id: e.id, from, frame: encodeDelivery(session, message, e.id, contentJson), reliable: true, acceptedAt: now });
         }
       },
     };
@@ -258,6 +266,16 @@ export class Hub {
   }
 
   // ------------------------------------------------------------ delivery
+
+  /**
+   * Hands a delivery to its recipient's connections: through the bus, or, when the bus is
+   * isolated (no other node can hold a connection), straight to this node's connections, which
+   * is what the bus would do a microtask later. Order is kept either way: publish order.
+   */
+  #publish(delivery: Delivery): void {
+    if (this.#isolated) this.#deliver(delivery);
+    else this.#track(this.#bus.publish(delivery), 'bus');
+  }
 
   /** A delivery from the bus for a user with local connections. */
   #deliver(d: Delivery): void {
@@ -288,30 +306,46 @@ export class Hub {
   }
 
   #confirmOnProof(written: readonly Transport[], sender: UserId, reference: string): void {
-    let done = false;
-    for (const transport of written) {
-      void transport.proveDelivery().then((proved) => {
-        if (proved && !done) {
-          done = true;
-          this.#confirm(sender, reference);
-        }
-      });
-    }
+    void firstProof(written).then((proved) => {
+      if (proved) this.#track(this.#confirm(sender, reference), 'store');
+    });
   }
 
-  /** What to run once a referenced message is proven received: its sender's confirmation. */
-  #confirmer(from: UserId, reference: string | undefined): (() => void) | undefined {
+  /**
+   * What to run once a referenced message is proven received: its sender's confirmation. The
+   * tracker marks the message DELIVERED only once that has settled, so a crash in between leaves
+   * the message pending (served again, then confirmed) rather than confirmed to no one.
+   */
+  #confirmer(from: UserId, reference: string | undefined): (() => Promise<void>) | undefined {
     return reference === undefined ? undefined : () => this.#confirm(from, reference);
   }
 
-  /** MESSAGE_CONFIRMATION to the original sender: stored first (confirmations are always reliable), then published. */
-  #confirm(sender: UserId, reference: string): void {
+  /**
+   * MESSAGE_CONFIRMATION to the original sender. Confirmations are always reliable: this resolves
+   * once one of the sender's connections has proven it received the frame, or once it is stored
+   * for the sender's next fetch. On an isolated bus a sender connected here gets it written
+   * straight to its connections, and it is stored only if none of them proves receipt: a store
+   * insert and a status update fewer per confirmed message. Otherwise (a sender offline, or
+   * connections possibly on other nodes) it is stored first, then published.
+   */
+  #confirm(sender: UserId, reference: string): Promise<void> {
+    const frame = encodeConfirmation(reference);
+    const sessions = this.#isolated ? this.#local.get(sender) : undefined;
+    if (sessions !== undefined) {
+      const written: Transport[] = [];
+      for (const s of sessions) if (s.send(frame, 'MESSAGE_CONFIRMATION', 'RELIABLE', true)) written.push(s.transport);
+      if (written.length > 0) return firstProof(written).then((proved) => (proved ? undefined : this.#storeConfirmation(sender, reference, frame)));
+    }
+    return this.#storeConfirmation(sender, reference, frame);
+  }
+
+  /** Stores a confirmation, then publishes it to the sender's connections (tracked there like a message). */
+  #storeConfirmation(sender: UserId, reference: string, frame: string): Promise<void> {
     const id = asMessageId(this.#nextId());
     const entry: StoredEntry = { kind: 'confirmation', id, to: sender, reference, storedAt: this.clock() };
-    this.#track(
-      this.#store.append([entry]).then(() => this.#bus.publish({ kind: 'confirmation', to: sender, id, frame: encodeConfirmation(reference), reliable: true })),
-      'store',
-    );
+    return this.#store.append([entry]).then(() => {
+      this.#publish({ kind: 'confirmation', to: sender, id, frame, reliable: true });
+    });
   }
 
   // ------------------------------------------------------------ fetch
@@ -365,6 +399,20 @@ export class Hub {
     this.metrics.backendError(backend);
     this.logger.error({ backend, err }, 'backend operation failed');
   }
+}
+
+/** True once one of `transports` proves receipt of what was written to it; false when none does. */
+function firstProof(transports: readonly Transport[]): Promise<boolean> {
+  if (transports.length === 1) return transports[0]!.proveDelivery();
+  return new Promise((resolve) => {
+    let unproven = transports.length;
+    for (const transport of transports) {
+      void transport.proveDelivery().then((proved) => {
+        if (proved) resolve(true);
+        else if (--unproven === 0) resolve(false);
+      });
+    }
+  });
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });

@@ -110,6 +110,12 @@ export type Delivery =
  * Order: deliveries published by one node for one user arrive in publish order.
  */
 export interface Bus extends Backend {
+  /**
+   * True when this bus reaches no other node: every connection of every user is on this one, so
+   * the hub may answer a local user directly instead of through the store and the bus.
+   * @default false
+   */
+  readonly isolated?: boolean;
   /** Called once, before the first subscribe. Inbound deliveries for subscribed users arrive here. */
   onDelivery(handler: (delivery: Delivery) => void): void;
   /** Called on a user's first local connection. Idempotent. Resolves once deliveries will arrive. */

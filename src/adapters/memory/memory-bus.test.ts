@@ -9,6 +9,11 @@ describeBusContract('memory', () => {
 });
 
 describe('MemoryBus', () => {
+  it('is isolated with its own network, and not on a shared one', () => {
+    expect(new MemoryBus().isolated).toBe(true);
+    expect(new MemoryBus({ network: new MemoryBusNetwork() }).isolated).toBe(false);
+  });
+
   it('keeps buses without a shared network apart', async () => {
     const [a, b] = [new MemoryBus(), new MemoryBus()];
     const received: unknown[] = [];

@@ -45,6 +45,8 @@ export interface MemoryBusOptions {
  */
 export class MemoryBus implements Bus {
   readonly name = 'memory';
+  /** True with a private network (the default): no other node can hold a connection. */
+  readonly isolated: boolean;
   readonly #network: MemoryBusNetwork;
   readonly #subscribed = new Set<UserId>();
   #handler: ((delivery: Delivery) => void) | undefined;
@@ -63,6 +65,7 @@ export class MemoryBus implements Bus {
   #closed = false;
 
   constructor(options: MemoryBusOptions = {}) {
+    this.isolated = options.network === undefined;
     this.#network = options.network ?? new MemoryBusNetwork();
   }
 
