@@ -55,6 +55,7 @@ export const serveOptions = {
   maxPayload: opt(int(64, 16 * 1024 * 1024), 65_536, 'largest accepted frame, bytes (larger: close 1009)', 'an integer 64–16777216'),
   maxBufferedBytes: opt(int(1024), 1_048_576, 'per-connection send buffer bound, bytes (past it: close 1013)', 'an integer ≥ 1024'),
   heapGrowingPercent: opt(int(0, 1000), 200, 'how far the JavaScript heap may grow past its live size before a full collection, percent (0: the runtime decides); room spares the back-to-back full collections a busy gateway otherwise pays', 'an integer 0–1000'),
+  gcPretenuring: opt(bool(), false, "V8's allocation-site pretenuring: objects from sites it judges long-lived are made straight in the old generation; off by default, because a gateway's per-message objects then hold young ones alive until a full collection", 'true or false', { kind: 'boolean' }),
   logLevel: opt(logLevel, 'info', 'fatal, error, warn, info, debug, trace or silent', 'one of fatal, error, warn, info, debug, trace, silent'),
   authTimeoutMs: opt(int(1, 60_000), 5_000, 'auth webhook timeout, ms (then: not authenticated)', 'an integer 1–60000'),
   authDeadlineMs: opt(int(0, 3_600_000), 10_000, 'close a socket that has not authenticated within this many ms (0: never)', 'an integer 0–3600000'),
