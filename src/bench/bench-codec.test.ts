@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../protocol/decode-frame.js';
-import { encodeAccepted, encodeAuthReply, encodeError, encodeMessage } from '../protocol/frames.js';
+import { encodeAccepted, encodeAuthReply, encodeConfirmation, encodeError, encodeMessage } from '../protocol/frames.js';
 import { FrameBuilder, FrameScanner, Received } from './bench-codec.js';
 
 describe('FrameBuilder', () => {
@@ -43,6 +43,15 @@ describe('FrameScanner', () => {
     const s = new FrameScanner();
     expect(s.scan(encodeAccepted('11.22', 'id'))).toBe(Received.Accepted);
     expect([s.seq, s.sentUs]).toEqual([11, 22]);
+  });
+
+  it('reads MESSAGE_CONFIRMATION by its reference', () => {
+    const s = new FrameScanner();
+    expect(s.scan(encodeConfirmation('33.44'))).toBe(Received.Confirmed);
+    expect([s.seq, s.sentUs]).toEqual([33, 44]);
+    expect(s.scanBytes(Buffer.from(encodeConfirmation('5.6')))).toBe(Received.Confirmed);
+    expect([s.seq, s.sentUs]).toEqual([5, 6]);
+    expect(s.scan(encodeConfirmation('not-a-header'))).toBe(Received.Other);
   });
 
   it('falls back to a full parse for other frames and other layouts', () => {

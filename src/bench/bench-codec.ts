@@ -15,8 +15,10 @@ export const Received = {
   AuthReply: 3,
   /** ERROR: `errorCode` is set. */
   Error: 4,
-  /** Anything else (confirmations, presence, unknown). */
+  /** Anything else (presence, unknown). */
   Other: 5,
+  /** A MESSAGE_CONFIRMATION whose reference is a bench header: `seq` and `sentUs` are set. */
+  Confirmed: 6,
 } as const;
 export type Received = (typeof Received)[keyof typeof Received];
 
@@ -181,6 +183,8 @@ export class FrameScanner {
         return typeof d.content === 'string' && this.readHeader(d.content, 0) ? Received.Message : Received.Other;
       case 'MESSAGE_ACCEPTED':
         return typeof d.reference === 'string' && this.readHeader(d.reference, 0) ? Received.Accepted : Received.Other;
+      case 'MESSAGE_CONFIRMATION':
+        return typeof d.reference === 'string' && this.readHeader(d.reference, 0) ? Received.Confirmed : Received.Other;
       default:
         return Received.Other;
     }

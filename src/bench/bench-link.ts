@@ -12,6 +12,8 @@ export interface LinkSink {
   delivered(link: number, seq: number, sentUs: number): void;
   /** The server accepted the sender's message (MESSAGE_ACCEPTED) with the given header. */
   accepted(link: number, seq: number, sentUs: number): void;
+  /** The server confirmed the sender's message (MESSAGE_CONFIRMATION) with the given header. */
+  confirmed(link: number, seq: number, sentUs: number): void;
   /** The server answered with an ERROR frame. */
   error(link: number, code: string): void;
   /** The connection closed after it was open (not during `open`). */

@@ -56,6 +56,9 @@ export interface BenchResult {
   readonly timeline: readonly TimelinePoint[];
   readonly buckets: readonly HistogramBucket[];
   readonly idleMemory?: IdleMemory;
+  /** With --references (not offline): MESSAGE_ACCEPTED and MESSAGE_CONFIRMATION received for measured messages. */
+  readonly accepted?: number;
+  readonly confirmed?: number;
   /** ISO time the measurement started. */
   readonly startedAt: string;
 }
@@ -103,6 +106,7 @@ export function toBenchJson(r: BenchResult): BenchJson {
     generatorElu: r.generatorElu,
     warnings: r.warnings,
     ...(r.idleMemory === undefined ? {} : { idleMemory: r.idleMemory }),
+    ...(r.accepted === undefined ? {} : { accepted: r.accepted, confirmed: r.confirmed }),
   };
 }
 
@@ -122,6 +126,7 @@ export function formatBenchResult(r: BenchResult): string {
   const errorCodes = Object.entries(r.errors);
   if (errorCodes.length > 0) lines.push(`  errors      ${errorCodes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
   if (r.disconnects > 0) lines.push(`  disconnects ${r.disconnects}`);
+  if (r.accepted !== undefined) lines.push(`  answers     MESSAGE_ACCEPTED ${r.accepted}, MESSAGE_CONFIRMATION ${r.confirmed ?? 0}`);
   if (r.idleMemory !== undefined) {
     const m = r.idleMemory;
     lines.push(`  memory      ${fmt(m.bytesPerConnection / 1024, 1)} KiB per connection (${m.source}: ${fmt(m.rssBeforeBytes / 1048576, 1)} → ${fmt(m.rssAfterBytes / 1048576, 1)} MiB)`);

@@ -49,6 +49,9 @@ class FakeLink implements BenchLink {
   accept(seq: number, sentUs: number): void {
     this.sink.accepted(this.index, seq, sentUs);
   }
+  confirm(seq: number, sentUs: number): void {
+    this.sink.confirmed(this.index, seq, sentUs);
+  }
   fail(code: string): void {
     this.sink.error(this.index, code);
   }
@@ -130,6 +133,21 @@ describe('runBench', () => {
     expect(r.feature).toBe('RELIABLE');
     expect(r.received).toBe(r.sent);
     expect(r.sent).toBeGreaterThan(0);
+  });
+
+  it('counts MESSAGE_ACCEPTED and MESSAGE_CONFIRMATION with references, and waits for late confirmations', async () => {
+    const fake = withLinks((link, seq, us) => {
+      link.accept(seq, us);
+      link.deliver(seq, us);
+      if (seq % 10 !== 7) setTimeout(() => link.confirm(seq, us), 30); // one in ten never confirmed
+    });
+    const r = await runBench({ ...options, references: true }, { createLink: fake.createLink, drainTimeoutMs: 300 });
+    expect(r.sent).toBe(40);
+    expect(r.received).toBe(40);
+    expect(r.accepted).toBe(40);
+    expect(r.confirmed).toBe(36);
+    const plain = await runBench(options, { createLink: withLinks((link, seq, us) => link.deliver(seq, us)).createLink, drainTimeoutMs: 50 });
+    expect(plain.accepted).toBeUndefined();
   });
 
   it('rejects with BenchError when no connection opens', async () => {

@@ -29,6 +29,8 @@ export interface BenchRunOptions {
   readonly groupSize: number;
   /** Messages in flight per connection (max and offline scenarios). */
   readonly window: number;
+  /** Every MESSAGE carries a reference: MESSAGE_ACCEPTED and MESSAGE_CONFIRMATION are counted (offline: always sent, not counted). */
+  readonly references?: boolean;
   readonly concurrency: number;
   readonly appId: string;
   readonly appName: string;
@@ -117,6 +119,9 @@ class BenchRun implements LinkSink {
   #messagesSent = 0;
   #received = 0;
   #duplicates = 0;
+  /** MESSAGE_ACCEPTED and MESSAGE_CONFIRMATION for measured sends, with --references. */
+  #acceptedCount = 0;
+  #confirmedCount = 0;
   #skipped = 0;
   #late = 0;
   #scheduledMeasured = 0;
@@ -209,7 +214,7 @@ class BenchRun implements LinkSink {
           ...(o.protocol === 'switchboard' ? { auth: { appId: o.appId, userId: user(i), token: o.token } } : {}),
           prefix,
           builder,
-          withReference: o.scenario === 'offline',
+          withReference: o.scenario === 'offline' || o.references === true,
           sink: this,
         }),
       );
@@ -362,8 +367,15 @@ class BenchRun implements LinkSink {
   }
 
   accepted(link: number, seq: number, sentUs: number): void {
-    if (this.#o.scenario !== 'offline') return;
+    if (this.#o.scenario !== 'offline') {
+      if (sentUs >= this.#warmupEndUs) this.#acceptedCount++;
+      return;
+    }
     this.#arrived(link, seq, sentUs);
+  }
+
+  confirmed(_link: number, _seq: number, sentUs: number): void {
+    if (sentUs >= this.#warmupEndUs) this.#confirmedCount++;
   }
 
   #arrived(link: number, seq: number, sentUs: number): void {
@@ -395,7 +407,9 @@ class BenchRun implements LinkSink {
     const expected = this.#messagesSent * this.#expectedPerMessage;
     const limitMs = this.#hooks.drainTimeoutMs ?? 2_000 + Math.min(8_000, this.#recorder.summary().max);
     const deadline = performance.now() + limitMs;
-    while (this.#received < expected && performance.now() < deadline) await this.#sleep(20);
+    // With references, the confirmations (which follow the proof of receipt) are waited for too.
+    const confirmations = this.#o.references === true && this.#o.scenario !== 'offline' ? this.#messagesSent : 0;
+    while ((this.#received < expected || this.#confirmedCount < confirmations) && performance.now() < deadline) await this.#sleep(20);
   }
 
   #result(startedAt: string, elu: number, idleMemory: IdleMemory | undefined): BenchResult {
@@ -429,6 +443,7 @@ class BenchRun implements LinkSink {
       timeline: this.#recorder.timeline(),
       buckets: this.#recorder.buckets(),
       ...(idleMemory === undefined ? {} : { idleMemory }),
+      ...(o.references === true && o.scenario !== 'offline' ? { accepted: this.#acceptedCount, confirmed: this.#confirmedCount } : {}),
       startedAt,
     };
   }

@@ -115,6 +115,9 @@ export class WsLink implements BenchLink {
       case Received.Accepted:
         sink.accepted(this.index, s.seq, s.sentUs);
         break;
+      case Received.Confirmed:
+        sink.confirmed(this.index, s.seq, s.sentUs);
+        break;
       case Received.Error:
         sink.error(this.index, s.errorCode);
         break;

@@ -71,6 +71,7 @@ function toRunOptions(c: BenchConfig): BenchRunOptions {
     appName: c.appName,
     token: c.token,
     userOffset: c.userOffset,
+    ...(c.references ? { references: true } : {}),
     ...(c.serverPid === undefined ? {} : { serverPid: c.serverPid }),
     ...(c.metricsUrl === undefined ? {} : { metricsUrl: c.metricsUrl }),
   };

@@ -107,6 +107,7 @@ export const benchOptions = {
   warmup: opt(int(0, 3_600), 0, 'seconds of sending before measurement starts', 'an integer ≥ 0'),
   feature: opt(z.enum(['FAST', 'RELIABLE']), 'FAST', 'FAST or RELIABLE', 'FAST or RELIABLE'),
   groupSize: opt(int(1, 100_000), 10, 'recipients per GROUP_MESSAGE (fanout scenario)', 'an integer ≥ 1'),
+  references: opt(bool(), false, 'every MESSAGE carries a reference, so the server also answers MESSAGE_ACCEPTED and MESSAGE_CONFIRMATION; both are counted (the offline scenario always sends references)', 'true or false', { kind: 'boolean' }),
   window: opt(int(1, 10_000), 16, 'messages in flight per connection (max and offline scenarios)', 'an integer 1–10000'),
   concurrency: opt(int(1, 10_000), 50, 'connections opened at once', 'an integer 1–10000'),
   appId: opt(str(), 'demo', 'appId to authenticate with', 'a string'),

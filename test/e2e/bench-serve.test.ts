@@ -27,6 +27,17 @@ describe('switchboard bench against switchboard serve', () => {
     expect(r.p99!).toBeLessThanOrEqual(r.max!);
   }, 20_000);
 
+  it('with --references, counts a MESSAGE_ACCEPTED and a MESSAGE_CONFIRMATION for every RELIABLE message', async () => {
+    const run = await runCli(['bench', '--url', url(), '--scenario', 'rate', '--rate', '200', '--connections', '10', '--payload', '200', '--duration', '2', '--feature', 'RELIABLE', '--references', '--user-offset', '200000', '--json'], 15_000);
+    expect(run.code).toBe(0);
+    const r = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(r.sent).toBe(400);
+    expect(r.lost).toBe(0);
+    expect(r.accepted).toBe(400);
+    expect(r.confirmed).toBe(400);
+    expect(r.errors).toEqual({});
+  }, 20_000);
+
   it('measures RELIABLE to offline users by MESSAGE_ACCEPTED', async () => {
     const run = await runCli(['bench', '--url', url(), '--scenario', 'offline', '--connections', '5', '--window', '4', '--payload', '100', '--duration', '1', '--user-offset', '300000', '--json'], 15_000);
     expect(run.code).toBe(0);
