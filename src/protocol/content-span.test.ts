@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentSpan } from './content-span.js';
+import { contentSpan } from './decode-message-utf8.js';
 import { mulberry32 } from '../../test/support/seeded-random.js';
 
 const utf8 = new TextEncoder();
@@ -45,6 +45,13 @@ describe('contentSpan', () => {
     expect(spanText('[{"data":{"content":1}}]')).toBeUndefined();
     expect(spanText('{}')).toBeUndefined();
     expect(spanText('')).toBeUndefined();
+  });
+
+  it('gives up, without throwing, on nesting deeper than it reads (a depth bomb beside the content)', () => {
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+    expect(spanText(`{"data":{"content":1,"x":${deep}}}`)).toBeUndefined();
+    expect(spanText(`{"pad":${deep},"data":{"content":1}}`)).toBeUndefined();
+    expect(spanText(`{"data":{"content":${'['.repeat(10)}${']'.repeat(10)}}}`)).toBe('[[[[[[[[[[]]]]]]]]]]');
   });
 
   it('agrees with JSON.parse on 3,000 generated frames', () => {

@@ -3,7 +3,7 @@
  * Hand-written checks rather than a schema library: this runs once per inbound frame on the hot
  * path, and the checks are few and flat (see docs/architecture.md, "validation").
  */
-import { contentSpan } from './content-span.js';
+import { contentSpan } from './decode-message-utf8.js';
 import { ErrorCode } from './error-codes.js';
 import { defaultDecodeLimits, type ClientFrame, type DecodeLimits, type Feature } from './frames.js';
 

@@ -9,6 +9,9 @@
  * The bytes must be well-formed UTF-8 (the WebSocket layer checks text frames). What this accepts,
  * JSON.parse + decodeFrame accept with the same result (the differential test holds it to that):
  * the full JSON grammar of RFC 8259 is checked, including inside the content.
+ *
+ * contentSpan, on the same reader: where `data.content` lies in a frame the text path decoded, so
+ * that its bytes can be forwarded as they came there too.
  */
 import type { DecodeLimits, Feature, MessageFrame } from './frames.js';
 
@@ -357,4 +360,74 @@ class LazyContent {
     const value: unknown = JSON.parse(utf8.decode(this.contentBytes));
     return value;
   }
+}
+
+/** Half-open byte range `[start, end)` of a JSON value. */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Deepest nesting contentSpan reads through (the message path's bound for non-content members). */
+const SPAN_DEPTH = 64;
+
+/**
+ * Where `data.content` lies in `frame`, the UTF-8 of a frame `JSON.parse` accepted (a MESSAGE or
+ * GROUP_MESSAGE on the text path), so its bytes can be forwarded as the sender wrote them. Follows
+ * `JSON.parse` where keys repeat (the last one wins). `undefined` — the caller serializes the
+ * parsed value again — when there is no content, when a key on the path is written with escapes
+ * (matching it would mean decoding it), or past SPAN_DEPTH levels of nesting. Never throws.
+ */
+export function contentSpan(frame: Uint8Array): Span | undefined {
+  b = frame;
+  at = 0;
+  try {
+    return readContentSpan();
+  } finally {
+    b = EMPTY;
+  }
+}
+
+function readContentSpan(): Span | undefined {
+  let start = -1;
+  let end = -1;
+  skipSpace();
+  if (b[at] !== OPEN_OBJECT) return undefined;
+  at++;
+  skipSpace();
+  if (b[at] === CLOSE_OBJECT) return undefined;
+  for (;;) {
+    const keyStart = readKey();
+    if (keyStart < 0) return undefined;
+    if (spanIs(keyStart, lastKeyEnd, DATA) && b[at] === OPEN_OBJECT) {
+      // A later "data" replaces an earlier one, content and all.
+      start = end = -1;
+      at++;
+      skipSpace();
+      if (b[at] !== CLOSE_OBJECT) {
+        for (;;) {
+          const innerStart = readKey();
+          if (innerStart < 0) return undefined;
+          const isContent = spanIs(innerStart, lastKeyEnd, CONTENT);
+          const valueStart = at;
+          if (!readValue(1, SPAN_DEPTH)) return undefined;
+          if (isContent) {
+            start = valueStart;
+            end = at;
+          }
+          const next = afterMember();
+          if (next === BAD) return undefined;
+          if (next === CLOSED) break;
+        }
+      }
+      at++;
+    } else {
+      if (spanIs(keyStart, lastKeyEnd, DATA)) start = end = -1;
+      if (!readValue(0, SPAN_DEPTH)) return undefined;
+    }
+    const next = afterMember();
+    if (next === BAD) return undefined;
+    if (next === CLOSED) break;
+  }
+  return start >= 0 ? { start, end } : undefined;
 }
