@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../protocol/decode-frame.js';
-import { encodeAccepted, encodeAuthReply, encodeConfirmation, encodeError, encodeMessage } from '../protocol/frames.js';
+import { encodeAccepted, encodeAuthReply, encodeConfirmation, encodeError, encodeMessageRaw } from '../protocol/frames.js';
 import { FrameBuilder, FrameScanner, Received } from './bench-codec.js';
 
 describe('FrameBuilder', () => {
@@ -28,7 +28,7 @@ describe('FrameBuilder', () => {
 describe('FrameScanner', () => {
   it('reads the header of a delivered message without a full parse', () => {
     const s = new FrameScanner();
-    expect(s.scan(encodeMessage('demo-1', '5.900.xxxx', 'id-1', undefined))).toBe(Received.Message);
+    expect(s.scan(encodeMessageRaw('demo-1', '"5.900.xxxx"', 'id-1', undefined))).toBe(Received.Message);
     expect([s.seq, s.sentUs]).toEqual([5, 900]);
   });
 
@@ -71,7 +71,7 @@ describe('FrameScanner#scanBytes', () => {
     const b = new FrameBuilder(50, 'FAST');
     const s = new FrameScanner();
     const cases: Array<[string, number]> = [
-      [encodeMessage('demo-1', '5.900.xxxx', 'id-1', undefined), Received.Message],
+      [encodeMessageRaw('demo-1', '"5.900.xxxx"', 'id-1', undefined), Received.Message],
       [b.frame(b.messagePrefix('demo-2'), 9, 10), Received.Message],
       [encodeAccepted('11.22', 'id'), Received.Accepted],
       [encodeAuthReply('demo', 'demo-1', false), Received.AuthReply],

@@ -70,15 +70,11 @@ export function encodeAuthReply(appId: string, userId: string, isAuthenticated: 
 }
 
 /**
- * A delivered message. `content` is the sender's JSON value; the frame is serialized once and the
- * same string is written to every connection of the recipient. The sender's reference, if any,
- * is repeated at the top level (as in the seed) and inside `data`.
+ * A delivered message, with `contentJson` the sender's content as JSON text (as the store keeps
+ * it). The frame is serialized once and the same text is written to every connection of the
+ * recipient. The sender's reference, if any, is repeated at the top level (as in the seed) and
+ * inside `data`.
  */
-export function encodeMessage(from: string, content: unknown, id: string, reference: string | undefined): string {
-  return encodeMessageRaw(from, JSON.stringify(content), id, reference);
-}
-
-/** Same as encodeMessage, with `content` already JSON text (as the store keeps it). */
 export function encodeMessageRaw(from: string, contentJson: string, id: string, reference: string | undefined): string {
   return `${messageHead(from)}${contentJson}${messageTail(id, reference)}`;
 }
