@@ -55,23 +55,27 @@ describe('WsConnection', () => {
     expect(raw.writableCorked).toBe(0);
   });
 
-  it('writes frames without a following proof together at the end of the microtask batch', async () => {
+  it('writes the first frame without a following proof at once and holds the rest of the microtask batch until its end', async () => {
     const { connection, raw, client, close } = await pair();
     cleanup = close;
     const seen: string[] = [];
-    const both = new Promise<void>((resolve) => {
+    const all = new Promise<void>((resolve) => {
       client.on('message', (data: Buffer) => {
         seen.push(data.toString());
-        if (seen.length === 2) resolve();
+        if (seen.length === 3) resolve();
       });
     });
     expect(connection.send('a')).toBe(true);
-    expect(connection.send('b')).toBe(true);
+    // 'a' went to the kernel at once (nothing held); the socket is corked for the rest of the batch.
+    expect(raw.writableLength).toBe(0);
     expect(raw.writableCorked).toBe(1);
+    expect(connection.send('b')).toBe(true);
+    expect(connection.send('c')).toBe(true);
+    expect(raw.writableLength).toBe(6); // 'b' and 'c', each a 2-byte header and 1 byte, held for one write
     await Promise.resolve();
     expect(raw.writableCorked).toBe(0);
-    await both;
-    expect(seen).toEqual(['a', 'b']);
+    await all;
+    expect(seen).toEqual(['a', 'b', 'c']);
   });
 
   it('writes held frames at once when they pass 64 KiB (a large fetch page is not held whole)', async () => {

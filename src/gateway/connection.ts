@@ -25,8 +25,6 @@ const OWNER = Symbol('switchboard.wsConnection');
 /** Frames held in a corked socket are written at once past this many bytes (a large fetch page). */
 const CORK_FLUSH_BYTES = 64 * 1024;
 
-const SETTLED: Promise<void> = Promise.resolve();
-
 /**
  * `frame` as one unmasked, final WebSocket text frame (RFC 6455 §5.2): header and payload in one
  * buffer, so it leaves in one write. Written to the TCP socket directly rather than through
@@ -96,10 +94,19 @@ export class WsConnection implements Transport {
     if (this.#closed || this.socket.readyState !== 1) return false;
     // Frames leave in one write per batch rather than one each: with the ping at the end of the
     // turn when their receipt is to be proven (one syscall instead of two per message), else at
-    // the end of this microtask batch (several deliveries to one connection share a write).
-    if (proofFollows) this.#proofPending();
-    else if (!this.#corked) this.#corkForBatch();
-    this.raw.write(encodeTextFrame(frame));
+    // the end of this microtask batch (several deliveries to one connection share a write). The
+    // first frame of a batch without a proof leaves at once, and only those after it are held:
+    // the usual lone delivery then costs one write and no buffering in the stream, and a batch
+    // two writes instead of one.
+    const bytes = encodeTextFrame(frame);
+    if (proofFollows) {
+      this.#proofPending();
+      this.raw.write(bytes);
+    } else if (this.#corked) this.raw.write(bytes);
+    else {
+      this.raw.write(bytes);
+      this.#corkForBatch();
+    }
     if (this.#corked && this.raw.writableLength >= CORK_FLUSH_BYTES) this.#uncork();
     // bufferedAmount counts what the kernel has not taken yet: a reader that stopped reading.
     if (this.socket.bufferedAmount > this.maxBufferedBytes) {
@@ -116,7 +123,7 @@ export class WsConnection implements Transport {
 
   #corkForBatch(): void {
     this.#cork();
-    if (WsConnection.#toUncork.push(this) === 1) void SETTLED.then(WsConnection.#uncorkAll);
+    if (WsConnection.#toUncork.push(this) === 1) queueMicrotask(WsConnection.#uncorkAll);
   }
 
   #cork(): void {

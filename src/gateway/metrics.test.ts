@@ -24,13 +24,17 @@ describe('createGatewayMetrics', () => {
 
   it('counts frames and routed messages by their labels', async () => {
     const metrics = createGatewayMetrics();
+    // Runs of one pair and switches between pairs (the counter keeps the last pair's slot).
     metrics.frameOut('MESSAGE', 'FAST');
     metrics.frameOut('MESSAGE', 'FAST');
     metrics.frameOut('ERROR', '');
+    metrics.frameOut('MESSAGE', 'RELIABLE');
+    metrics.frameOut('MESSAGE', 'FAST');
     metrics.frameIn('MESSAGE');
     metrics.messageRouted('GROUP_MESSAGE', 'RELIABLE');
     const text = await metrics.registry.metrics();
-    expect(text).toContain('switchboard_frames_out_total{type="MESSAGE",feature="FAST"} 2');
+    expect(text).toContain('switchboard_frames_out_total{type="MESSAGE",feature="FAST"} 3');
+    expect(text).toContain('switchboard_frames_out_total{type="MESSAGE",feature="RELIABLE"} 1');
     expect(text).toContain('switchboard_frames_out_total{type="ERROR",feature=""} 1');
     expect(text).toContain('switchboard_frames_in_total{type="MESSAGE"} 1');
     expect(text).toContain('switchboard_messages_routed_total{type="GROUP_MESSAGE",feature="RELIABLE"} 1');

@@ -186,10 +186,21 @@ function spanIs(start: number, end: number, word: Uint8Array): boolean {
   return true;
 }
 
-/** An escape-free string's characters (the bytes between its quotes). */
+/**
+ * An escape-free string's characters (the bytes between its quotes). ASCII is copied into a small
+ * array of codes and made one string from it: about half the time of `fromCharCode.apply` on a
+ * byte view (its generic array-like path was the larger cost for a 10-character userId).
+ */
 function text(start: number, end: number): string {
-  for (let k = start; k < end; k++) if (b[k]! >= 0x80) return utf8.decode(b.subarray(start, end));
-  return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+  const length = end - start;
+  if (length > 256) return utf8.decode(b.subarray(start, end));
+  const codes = new Array<number>(length);
+  for (let k = 0; k < length; k++) {
+    const c = b[start + k]!;
+    if (c >= 0x80) return utf8.decode(b.subarray(start, end));
+    codes[k] = c;
+  }
+  return String.fromCharCode.apply(null, codes);
 }
 
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });

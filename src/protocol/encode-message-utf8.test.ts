@@ -8,6 +8,12 @@ describe('encodeMessageUtf8', () => {
     ['with a reference', 'demo-1', '{"a":[1,2]}', 'm-2', 'ref "quoted" ✓'],
     ['non-ASCII everywhere', 'démo-1', '"ünï 😀"', 'm-3', 'ü'],
     ['a content of 70,000 bytes', 'demo-1', JSON.stringify('x'.repeat(70_000)), 'm-4', undefined],
+    // Ids of other nodes carry their node id, which an operator chose: the byte path must not take these.
+    ['an id with a quote', 'demo-1', '1', 'k-"node"-5', undefined],
+    ['an id with a backslash', 'demo-1', '1', 'k-a\\b-5', undefined],
+    ['an id with a control character', 'demo-1', '1', 'k-\u0001-5', undefined],
+    ['an id with DEL and non-ASCII', 'demo-1', '1', 'k-\u007f-ü-5', undefined],
+    ['an empty id', 'demo-1', '1', '', undefined],
   ])('writes the same bytes as the text encoder (%s)', (_name, from, contentJson, id, reference) => {
     const bytes = encodeMessageUtf8(encodeMessageHead(from), Buffer.from(contentJson), id, reference);
     expect(bytes.equals(Buffer.from(encodeMessageRaw(from, contentJson, id, reference)))).toBe(true);

@@ -10,17 +10,44 @@ export function encodeMessageHead(from: string): Uint8Array {
   return Buffer.from(messageHead(from));
 }
 
+/** `,"id":"` — the tail of a frame whose id needs no escaping starts with these bytes. */
+const ID_OPEN = Buffer.from(',"id":"');
+/** `"}}` — and ends with these (no reference). */
+const ID_CLOSE = Buffer.from('"}}');
+
 /**
  * Byte for byte the UTF-8 of `encodeMessageRaw(from, content as text, id, reference)`, given
  * `head = encodeMessageHead(from)`. `content` must be the UTF-8 of one JSON value; it is copied, so
  * the caller may reuse its memory.
  */
 export function encodeMessageUtf8(head: Uint8Array, content: Uint8Array, id: string, reference: string | undefined): Buffer {
+  const body = head.length + content.length;
+  if (reference === undefined && isPlainAscii(id)) {
+    // The usual frame (the server's own ids, no reference): its tail written as bytes, without
+    // building the tail's text, measuring it and encoding it again.
+    const frame = Buffer.allocUnsafe(body + ID_OPEN.length + id.length + ID_CLOSE.length);
+    frame.set(head, 0);
+    frame.set(content, head.length);
+    frame.set(ID_OPEN, body);
+    let at = body + ID_OPEN.length;
+    for (let i = 0; i < id.length; i++) frame[at++] = id.charCodeAt(i);
+    frame.set(ID_CLOSE, at);
+    return frame;
+  }
   const tail = messageTail(id, reference);
   const tailLength = Buffer.byteLength(tail);
-  const frame = Buffer.allocUnsafe(head.length + content.length + tailLength);
+  const frame = Buffer.allocUnsafe(body + tailLength);
   frame.set(head, 0);
   frame.set(content, head.length);
-  frame.write(tail, head.length + content.length, tailLength, 'utf8');
+  frame.write(tail, body, tailLength, 'utf8');
   return frame;
+}
+
+/** True when every character of `s` is printable ASCII other than `"` and `\`: JSON quotes it as is. */
+function isPlainAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
 }
