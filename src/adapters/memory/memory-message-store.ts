@@ -16,7 +16,8 @@ export interface MemoryMessageStoreOptions {
 }
 
 interface Row {
-  readonly entry: StoredEntry;
+  /** Dropped once DELIVERED: only the id is kept (for idempotency), not the content. */
+  entry: StoredEntry | undefined;
   status: EntryStatus;
   deliveredAt: number;
 }
@@ -94,7 +95,7 @@ export class MemoryMessageStore implements MessageStore {
     let remaining = 0;
     for (const [id, row] of this.#mailboxes.get(recipient)?.pending ?? []) {
       if (exclude?.has(id) === true) continue;
-      if (entries.length < limit) entries.push(row.entry);
+      if (entries.length < limit) entries.push(row.entry!);
       else remaining++;
     }
     return Promise.resolve({ entries, remaining });
@@ -120,6 +121,8 @@ export class MemoryMessageStore implements MessageStore {
       if (row === undefined || row.status === 'DELIVERED') continue;
       row.status = 'DELIVERED';
       row.deliveredAt = now;
+      // Kept for the retention only so that a repeated id is ignored: its content is not needed.
+      row.entry = undefined;
       box.pending.delete(id);
     }
     return Promise.resolve();
