@@ -124,6 +124,25 @@ describe('DeliveryTracker', () => {
     expect(failures).toHaveLength(1);
   });
 
+  it('records nothing for an entry whose onDelivered says it was never stored, and forgets it on that first proof', async () => {
+    const { tracker, store } = make();
+    const a = fakeTransport();
+    const b = fakeTransport();
+    let calls = 0;
+    tracker.track(alice, m1, [a, b], () => {
+      calls++;
+      return false;
+    });
+    a.settle(true);
+    await tick(1);
+    expect(tracker.has(alice, m1)).toBe(false);
+    b.settle(false);
+    await tick(STATUS_FLUSH_MS * 3);
+    expect(calls).toBe(1);
+    expect(store.delivered).toEqual([]);
+    expect(store.sent).toEqual([]); // proven received: not an orphan to mark SENT
+  });
+
   it('forgets an entry whose connections all closed unproven, leaving it pending, and marks it SENT', async () => {
     vi.useFakeTimers();
     const { tracker, store } = make();

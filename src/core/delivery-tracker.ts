@@ -85,9 +85,10 @@ export class DeliveryTracker {
    * Tracks entry `id` written to `written` connections of `to`. `onDelivered` runs once, on the
    * first proof of receipt (the hub confirms to the sender there). When it returns a promise,
    * DELIVERED waits for it: if it rejects, the entry is forgotten unmarked and stays pending in
-   * the store, so the next fetch serves it (and runs `onDelivered`) again.
+   * the store, so the next fetch serves it (and runs `onDelivered`) again. When it returns false,
+   * the entry was never stored: it is forgotten with nothing to record.
    */
-  track(to: UserId, id: MessageId, written: readonly Transport[], onDelivered?: () => Promise<void> | void): void {
+  track(to: UserId, id: MessageId, written: readonly Transport[], onDelivered?: () => Promise<void> | void | false): void {
     let perUser = this.#inFlight.get(to);
     if (perUser === undefined) this.#inFlight.set(to, (perUser = new Map<MessageId, InFlight>()));
     const existing = perUser.get(id);
@@ -105,6 +106,7 @@ export class DeliveryTracker {
           // Stays excluded from fetches until DELIVERED is recorded, so no page serves it again.
           const settled = onDelivered?.();
           if (settled === undefined) this.#delivered.add(to, id, state);
+          else if (settled === false) this.#forget(to, id, state);
           else this.#afterSettled(settled, to, id, state);
         } else if (state.pending === 0 && !state.done) this.#forget(to, id, state);
       });

@@ -27,6 +27,21 @@ export interface HubLimits {
   /** Frames held while the auth webhook answers. */
   readonly maxBacklogFrames: number;
   readonly decode: DecodeLimits;
+  /**
+   * How long a RELIABLE message without a reference, written at once to its online recipient,
+   * may wait for proof of receipt before it is stored, ms (0: every RELIABLE message is stored
+   * before it is delivered). See {@link Hub.routeMessage}.
+   */
+  readonly reliableHoldMs: number;
+}
+
+/** Most RELIABLE messages held unstored at once; past it, messages are stored before delivery. */
+export const MAX_HELD = 10_000;
+
+/** An unreferenced RELIABLE message written live and not yet stored, and the session that sent it. */
+interface Held {
+  readonly entry: StoredMessage;
+  readonly sender: Session;
 }
 
 export interface HubOptions {
@@ -70,6 +85,11 @@ export class Hub {
   readonly #deliveries: DeliveryTracker;
   /** Background store/bus work (confirmations, status updates) awaited on close. */
   readonly #background = new Set<Promise<unknown>>();
+  /** Unreferenced RELIABLE messages written live and not yet stored, per recipient, in send order. */
+  readonly #held = new Map<UserId, Map<MessageId, Held>>();
+  #heldCount = 0;
+  /** Stores the messages held past reliableHoldMs; armed while any are held. */
+  #holdTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: HubOptions) {
     this.apps = options.apps;
@@ -208,7 +228,17 @@ export class Hub {
 
   readonly #onBusError = (err: unknown): void => this.#backendFailed('bus', err);
 
-  /** MESSAGE: RELIABLE is committed before it is accepted and published; FAST is published at once. */
+  /**
+   * MESSAGE: RELIABLE is committed before it is accepted and published; FAST is published at once.
+   *
+   * A RELIABLE message without a reference (no MESSAGE_ACCEPTED, no confirmation to owe) to a
+   * recipient connected to this node, on an isolated bus, is written to the recipient at once
+   * and held unstored for up to reliableHoldMs: proven received within that time, it is never
+   * stored (no insert, no status update); otherwise it is stored then, or sooner when anything
+   * else is stored for that recipient (so the store keeps send order), when the recipient
+   * fetches, or on shutdown. A crash loses only what a crash before the commit would have lost
+   * anyway: a message not yet proven received and not yet stored.
+   */
   routeMessage(session: Session, to: UserId, message: MessageFrame): OrderedWork {
     const id = asMessageId(this.#nextId());
     const reference = message.reference;
@@ -216,16 +246,22 @@ export class Hub {
     if (message.feature === 'FAST') return { ready: undefined, after: () => this.sendFast(session, to, message, id) };
     const from = session.userId!;
     const contentJson = contentText(message);
-    const entry: StoredMessage = { kind: 'message', id, to, from, contentJson, ...(reference === undefined ? {} : { reference }), storedAt: this.clock() };
-    const ready = this.#store.append([entry]);
+    const entry: StoredMessage =
+      reference === undefined ? { kind: 'message', id, to, from, contentJson, storedAt: this.clock() } : { kind: 'message', id, to, from, contentJson, reference, storedAt: this.clock() };
     // Made now, while the sender's content bytes are at hand: the same bytes as the stored entry's frame.
     const frame = encodeDelivery(session, message, id, contentJson);
+    if (reference === undefined && this.#mayHold(to)) return { ready: undefined, after: () => this.#deliverHeld(session, entry, frame) };
+    const ready = this.#append([entry]);
     return {
       ready,
       after: (ok) => {
         if (!ok) return this.#storeFailed(session, reference);
         if (reference !== undefined) session.send(encodeAccepted(reference, id), 'MESSAGE_ACCEPTED', 'RELIABLE');
-        this.#publish({ kind: 'message', to, id, from, frame, ...(reference === undefined ? {} : { reference }), reliable: true, acceptedAt: this.clock() });
+        this.#publish(
+          reference === undefined
+            ? { kind: 'message', to, id, from, frame, reliable: true, acceptedAt: this.clock() }
+            : { kind: 'message', to, id, from, frame, reference, reliable: true, acceptedAt: this.clock() },
+        );
       },
     };
   }
@@ -249,7 +285,7 @@ export class Hub {
     }
     const contentJson = contentText(message);
     const entries: StoredMessage[] = to.map((user) => ({ kind: 'message', id: asMessageId(this.#nextId()), to: user, from, contentJson, storedAt: now }));
-    const ready = this.#store.append(entries);
+    const ready = this.#append(entries);
     return {
       ready,
       after: (ok) => {
@@ -263,6 +299,107 @@ export class Hub {
 
   #storeFailed(session: Session, reference: string | undefined): void {
     session.sendError(ErrorCode.Internal, 'message could not be stored; not accepted', reference);
+  }
+
+  // ------------------------------------------------------------ held RELIABLE messages
+
+  #mayHold(to: UserId): boolean {
+    return this.#isolated && this.limits.reliableHoldMs > 0 && this.#heldCount < MAX_HELD && this.#local.has(to);
+  }
+
+  /**
+   * Writes an unreferenced RELIABLE message to its recipient's connections at once and holds it
+   * unstored until the first proof of receipt (then it is dropped: nothing to store) or until it
+   * is stored (see routeMessage). Stored at once when no connection took it.
+   */
+  #deliverHeld(sender: Session, entry: StoredMessage, frame: string | Uint8Array): void {
+    const to = entry.to;
+    const sessions = this.#local.get(to);
+    const written: Transport[] = [];
+    if (sessions !== undefined) for (const s of sessions) if (s.send(frame, 'MESSAGE', 'RELIABLE', true)) written.push(s.transport);
+    if (written.length === 0) {
+      // Behind whatever is still held for the recipient, so that the store keeps send order.
+      const held: Held[] = [];
+      this.#takeHeld(to, held);
+      held.push({ entry, sender });
+      void this.#storeHeld(held);
+      return;
+    }
+    this.metrics.deliveryLatency(this.clock() - entry.storedAt);
+    let perUser = this.#held.get(to);
+    if (perUser === undefined) this.#held.set(to, (perUser = new Map<MessageId, Held>()));
+    perUser.set(entry.id, { entry, sender });
+    this.#heldCount++;
+    this.#holdTimer ??= setTimeout(this.#storeHeldDue, this.limits.reliableHoldMs);
+    this.#deliveries.track(to, entry.id, written, () => this.#release(to, entry.id));
+  }
+
+  /** First proof of receipt of a held message: false (nothing stored, nothing to mark) if it was still held. */
+  #release(to: UserId, id: MessageId): false | undefined {
+    const perUser = this.#held.get(to);
+    if (perUser === undefined || !perUser.delete(id)) return undefined;
+    this.#heldCount--;
+    if (perUser.size === 0) this.#held.delete(to);
+    return false;
+  }
+
+  /** Takes every message held for `to`, oldest first. */
+  #takeHeld(to: UserId, into: Held[]): void {
+    const perUser = this.#held.get(to);
+    if (perUser === undefined) return;
+    this.#held.delete(to);
+    this.#heldCount -= perUser.size;
+    for (const held of perUser.values()) into.push(held);
+  }
+
+  /** Stores the held messages of every recipient whose oldest one has waited reliableHoldMs; re-arms while any are held. */
+  readonly #storeHeldDue = (): void => {
+    this.#holdTimer = undefined;
+    const cutoff = this.clock() - this.limits.reliableHoldMs;
+    const due: Held[] = [];
+    for (const [to, perUser] of this.#held) {
+      const oldest = perUser.values().next().value;
+      if (oldest !== undefined && oldest.entry.storedAt <= cutoff) this.#takeHeld(to, due);
+    }
+    if (due.length > 0) void this.#storeHeld(due);
+    if (this.#heldCount > 0) this.#holdTimer = setTimeout(this.#storeHeldDue, this.limits.reliableHoldMs);
+  };
+
+  /** Stores every held message now (shutdown). */
+  #storeAllHeld(): void {
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    const all: Held[] = [];
+    for (const to of [...this.#held.keys()]) this.#takeHeld(to, all);
+    if (all.length > 0) void this.#storeHeld(all);
+  }
+
+  /**
+   * Stores held messages (and `more` after them) in one append. Its failure is logged and answered
+   * to each held message's sender still connected; callers that need not wait may ignore the
+   * returned promise.
+   */
+  #storeHeld(held: readonly Held[], more: readonly StoredEntry[] = []): Promise<void> {
+    const done = this.#store.append(more.length === 0 ? held.map((h) => h.entry) : [...held.map((h) => h.entry), ...more]);
+    this.#track(
+      done.catch((err: unknown) => {
+        for (const h of held) if (!h.sender.isClosed) this.#storeFailed(h.sender, undefined);
+        throw err;
+      }),
+      'store',
+    );
+    return done;
+  }
+
+  /**
+   * The store's append, with the messages still held for the same recipients stored first, in
+   * the same commit: a recipient's stored messages keep their send order.
+   */
+  #append(entries: readonly StoredEntry[]): Promise<void> {
+    if (this.#heldCount === 0) return this.#store.append(entries);
+    const held: Held[] = [];
+    for (const entry of entries) this.#takeHeld(entry.to, held);
+    return held.length === 0 ? this.#store.append(entries) : this.#storeHeld(held, entries);
   }
 
   // ------------------------------------------------------------ delivery
@@ -343,7 +480,7 @@ export class Hub {
   #storeConfirmation(sender: UserId, reference: string, frame: string): Promise<void> {
     const id = asMessageId(this.#nextId());
     const entry: StoredEntry = { kind: 'confirmation', id, to: sender, reference, storedAt: this.clock() };
-    return this.#store.append([entry]).then(() => {
+    return this.#append([entry]).then(() => {
       this.#publish({ kind: 'confirmation', to: sender, id, frame, reliable: true });
     });
   }
@@ -353,10 +490,13 @@ export class Hub {
   /** FETCH_MISSING_MESSAGES_REQUEST: one page, oldest first, then COMPLETE with what is left. */
   async fetchMissing(session: Session, count: number, reference: string | undefined): Promise<void> {
     const userId = session.userId!;
-    const exclude = this.#deliveries.inFlightIds(userId);
     let page;
     try {
-      page = await this.#store.pending(userId, count, exclude);
+      // Messages held unstored for this user are stored first, so that the page can hold them.
+      const held: Held[] = [];
+      this.#takeHeld(userId, held);
+      if (held.length > 0) await this.#storeHeld(held);
+      page = await this.#store.pending(userId, count, this.#deliveries.inFlightIds(userId));
     } catch (err) {
       this.#backendFailed('store', err);
       session.sendError(ErrorCode.Internal, 'missing messages could not be read; try again', reference);
@@ -383,6 +523,7 @@ export class Hub {
   /** Waits until background store/bus work issued so far has settled. */
   async settle(): Promise<void> {
     for (;;) {
+      this.#storeAllHeld();
       this.#deliveries.flush();
       if (this.#background.size === 0) return;
       await Promise.allSettled([...this.#background]);

@@ -36,6 +36,7 @@ export interface GatewayOptions {
   readonly maxConnections: number;
   readonly maxConnectionsPerUser: number;
   readonly rateLimit: number;
+  readonly reliableHoldMs: number;
   readonly allowedOrigins: readonly string[];
   readonly headersTimeoutMs: number;
   readonly drainTimeoutMs: number;
@@ -85,6 +86,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
       maxErrorsBeforeAuth: options.maxErrorsBeforeAuth,
       maxBacklogFrames: 100,
       decode: { ...defaultDecodeLimits, maxGroupSize: options.maxGroupSize },
+      reliableHoldMs: options.reliableHoldMs,
     },
   });
   metrics.gauge('switchboard_inflight_entries', 'RELIABLE entries written and awaiting proof of receipt', () => hub.inFlightCount);

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { killAll, spawnCli, startCli } from '../support/cli.js';
 import { TestClient } from '../support/test-client.js';
 
@@ -127,6 +128,33 @@ describe('switchboard serve', () => {
       const mineAccepted = [...accepted.values()].flat().filter((r) => r.startsWith(`${i}:`));
       for (const r of mineAccepted) expect(confirmations).toContain(r);
     }
+  });
+
+  it('stores a RELIABLE message without a reference only when its online recipient does not prove receipt (--reliable-hold-ms)', async () => {
+    const dataDir = tempDir();
+    const s = await startCli(['serve', '--port', '0', '--data-dir', dataDir, '--reliable-hold-ms', '100']);
+    const sender = await connect(s.wsUrl, 'demo-1');
+    const proving = await connect(s.wsUrl, 'demo-2');
+    // Its WebSocket stack answers no pings: nothing written to it is ever proven received.
+    const deaf = new TestClient(new WebSocket(s.wsUrl, { autoPong: false }));
+    clients.push(deaf);
+    await deaf.opened;
+    await deaf.auth('demo-3');
+    for (let k = 0; k < 10; k++) {
+      sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: `p${k}` } });
+      sender.send({ type: 'MESSAGE', data: { to: 'demo-3', content: `d${k}` } });
+    }
+    for (let k = 0; k < 10; k++) expect((await proving.next('MESSAGE')).data.content).toBe(`p${k}`);
+    for (let k = 0; k < 10; k++) expect((await deaf.next('MESSAGE')).data.content).toBe(`d${k}`);
+    // Past the hold: the deaf recipient's messages are stored; the others were proven and never were.
+    await new Promise((r) => setTimeout(r, 400));
+    s.proc.kill('SIGKILL');
+    await s.exited();
+    const again = await startCli(['serve', '--port', '0', '--data-dir', dataDir]);
+    const proving2 = await connect(again.wsUrl, 'demo-2');
+    const deaf2 = await connect(again.wsUrl, 'demo-3');
+    expect((await proving2.fetchAll()).filter((f) => f.type === 'MESSAGE')).toEqual([]);
+    expect((await deaf2.fetchAll()).map((f) => f.data.content)).toEqual([...Array(10).keys()].map((k) => `d${k}`));
   });
 
   it('on SIGTERM closes clients with 1001, keeps accepted messages and exits 0 within 10 s', async () => {

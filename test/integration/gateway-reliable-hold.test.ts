@@ -1,0 +1,130 @@
+// RELIABLE messages without a reference to a recipient connected here: written at once and held
+// unstored for --reliable-hold-ms; stored only when not proven received in that time, and then in
+// send order, before a fetch, and on shutdown.
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { MemoryBus } from '../../src/adapters/memory/memory-bus.js';
+import { MemoryMessageStore } from '../../src/adapters/memory/memory-message-store.js';
+import { MemoryPresence } from '../../src/adapters/memory/memory-presence.js';
+import type { StoredEntry } from '../../src/core/ports.js';
+import type { ServeConfig } from '../../src/config/options.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+import { TestClient, type Frame } from '../support/test-client.js';
+
+/** A memory store that records the messages appended to it, in order. */
+class RecordingStore extends MemoryMessageStore {
+  readonly appended: string[] = [];
+  override append(entries: readonly StoredEntry[]): Promise<void> {
+    for (const e of entries) if (e.kind === 'message') this.appended.push(JSON.parse(e.contentJson) as string);
+    return super.append(entries);
+  }
+}
+
+let gw: TestGateway | undefined;
+const clients: TestClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.ws.terminate();
+  await gw?.stop();
+  gw = undefined;
+});
+
+async function start(overrides: Partial<ServeConfig> = {}): Promise<RecordingStore> {
+  const store = new RecordingStore();
+  gw = await startGateway({ rateLimit: 0, ...overrides }, { bus: new MemoryBus(), presence: new MemoryPresence(), store });
+  return store;
+}
+
+async function connect(userId: string, options?: { autoPong: boolean }): Promise<TestClient> {
+  const client = new TestClient(new WebSocket(gw!.url, options));
+  clients.push(client);
+  await client.opened;
+  await client.auth(userId);
+  return client;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const contents = (frames: Frame[]): unknown[] => frames.filter((f) => f.type === 'MESSAGE').map((f) => f.data.content);
+
+describe('RELIABLE without a reference to a recipient connected here', () => {
+  it('is delivered at once and never stored when the recipient proves receipt within the hold', async () => {
+    const store = await start({ reliableHoldMs: 200 });
+    const sender = await connect('demo-1');
+    const receiver = await connect('demo-2');
+    for (let n = 0; n < 20; n++) sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: `m${n}` } });
+    for (let n = 0; n < 20; n++) expect((await receiver.next('MESSAGE')).data.content).toBe(`m${n}`);
+    await sleep(400);
+    expect(store.appended).toEqual([]);
+    expect(contents(await receiver.fetchAll())).toEqual([]);
+  });
+
+  it('is stored once the hold passes unproven, and the recipient fetches it later', async () => {
+    const store = await start({ reliableHoldMs: 50 });
+    const sender = await connect('demo-1');
+    // Its WebSocket stack answers no pings: nothing written to it is ever proven.
+    const deaf = await connect('demo-2', { autoPong: false });
+    sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'unproven' } });
+    expect((await deaf.next('MESSAGE')).data.content).toBe('unproven');
+    await sleep(300);
+    expect(store.appended).toEqual(['unproven']);
+    deaf.ws.terminate();
+    const back = await connect('demo-2');
+    expect(contents(await back.fetchAll())).toEqual(['unproven']);
+  });
+
+  it('is stored before a later message to the same recipient, so a fetch keeps send order', async () => {
+    const store = await start({ reliableHoldMs: 60_000 });
+    const sender = await connect('demo-1');
+    const deaf = await connect('demo-2', { autoPong: false });
+    sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'first' } });
+    sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'second' }, reference: 'r2' });
+    sender.send({ type: 'GROUP_MESSAGE', data: { to: ['demo-2'], content: 'third' } });
+    expect((await sender.next('MESSAGE_ACCEPTED')).data.reference).toBe('r2');
+    expect(contents([await deaf.next('MESSAGE'), await deaf.next('MESSAGE'), await deaf.next('MESSAGE')])).toEqual(['first', 'second', 'third']);
+    expect(store.appended).toEqual(['first', 'second', 'third']);
+    deaf.ws.terminate();
+    const back = await connect('demo-2');
+    expect(contents(await back.fetchAll())).toEqual(['first', 'second', 'third']);
+  });
+
+  it('is stored before the recipient fetches, so a reconnect within the hold finds it', async () => {
+    const store = await start({ reliableHoldMs: 60_000 });
+    const sender = await connect('demo-1');
+    const deaf = await connect('demo-2', { autoPong: false });
+    sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'held' } });
+    await deaf.next('MESSAGE');
+    deaf.ws.terminate();
+    await sleep(50);
+    expect(store.appended).toEqual([]);
+    const back = await connect('demo-2');
+    expect(contents(await back.fetchAll())).toEqual(['held']);
+  });
+
+  it('is stored on shutdown when still unproven', async () => {
+    const store = await start({ reliableHoldMs: 60_000 });
+    const sender = await connect('demo-1');
+    const deaf = await connect('demo-2', { autoPong: false });
+    sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'at stop' } });
+    await deaf.next('MESSAGE');
+    await gw!.stop();
+    gw = undefined;
+    // Appended before the store was closed (the gateway closes its backends last).
+    expect(store.appended).toEqual(['at stop']);
+  });
+
+  it('is stored before delivery with --reliable-hold-ms 0, and with a reference', async () => {
+    const store = await start({ reliableHoldMs: 0 });
+    const sender = await connect('demo-1');
+    const receiver = await connect('demo-2');
+    sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'stored' } });
+    expect((await receiver.next('MESSAGE')).data.content).toBe('stored');
+    expect(store.appended).toEqual(['stored']);
+    await gw!.stop();
+    const held = await start({ reliableHoldMs: 60_000 });
+    const sender2 = await connect('demo-1');
+    const receiver2 = await connect('demo-2');
+    sender2.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'referenced' }, reference: 'r' });
+    expect((await receiver2.next('MESSAGE')).data.content).toBe('referenced');
+    expect(held.appended).toEqual(['referenced']);
+  });
+});
