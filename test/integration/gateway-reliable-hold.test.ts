@@ -14,7 +14,10 @@ import { TestClient, type Frame } from '../support/test-client.js';
 /** A memory store that records the messages appended to it, in order. */
 class RecordingStore extends MemoryMessageStore {
   readonly appended: string[] = [];
+  /** Set: every append rejects (a full disk). */
+  failing = false;
   override append(entries: readonly StoredEntry[]): Promise<void> {
+    if (this.failing) return Promise.reject(new Error('disk full'));
     for (const e of entries) if (e.kind === 'message') this.appended.push(JSON.parse(e.contentJson) as string);
     return super.append(entries);
   }
@@ -43,6 +46,19 @@ async function connect(userId: string, options?: { autoPong: boolean }): Promise
   return client;
 }
 
+/**
+ * A gateway holding for `holdMs`, a sender demo-1, and a recipient demo-2 whose WebSocket stack
+ * answers no pings (nothing written to it is ever proven), after `first` was sent and received.
+ */
+async function deafRecipient(holdMs: number, first: string): Promise<{ store: RecordingStore; sender: TestClient; deaf: TestClient }> {
+  const store = await start({ reliableHoldMs: holdMs });
+  const sender = await connect('demo-1');
+  const deaf = await connect('demo-2', { autoPong: false });
+  sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: first } });
+  expect((await deaf.next('MESSAGE')).data.content).toBe(first);
+  return { store, sender, deaf };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const contents = (frames: Frame[]): unknown[] => frames.filter((f) => f.type === 'MESSAGE').map((f) => f.data.content);
 
@@ -59,12 +75,7 @@ describe('RELIABLE without a reference to a recipient connected here', () => {
   });
 
   it('is stored once the hold passes unproven, and the recipient fetches it later', async () => {
-    const store = await start({ reliableHoldMs: 50 });
-    const sender = await connect('demo-1');
-    // Its WebSocket stack answers no pings: nothing written to it is ever proven.
-    const deaf = await connect('demo-2', { autoPong: false });
-    sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'unproven' } });
-    expect((await deaf.next('MESSAGE')).data.content).toBe('unproven');
+    const { store, deaf } = await deafRecipient(50, 'unproven');
     await sleep(300);
     expect(store.appended).toEqual(['unproven']);
     deaf.ws.terminate();
@@ -73,14 +84,11 @@ describe('RELIABLE without a reference to a recipient connected here', () => {
   });
 
   it('is stored before a later message to the same recipient, so a fetch keeps send order', async () => {
-    const store = await start({ reliableHoldMs: 60_000 });
-    const sender = await connect('demo-1');
-    const deaf = await connect('demo-2', { autoPong: false });
-    sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'first' } });
+    const { store, sender, deaf } = await deafRecipient(60_000, 'first');
     sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'second' }, reference: 'r2' });
     sender.send({ type: 'GROUP_MESSAGE', data: { to: ['demo-2'], content: 'third' } });
     expect((await sender.next('MESSAGE_ACCEPTED')).data.reference).toBe('r2');
-    expect(contents([await deaf.next('MESSAGE'), await deaf.next('MESSAGE'), await deaf.next('MESSAGE')])).toEqual(['first', 'second', 'third']);
+    expect(contents([await deaf.next('MESSAGE'), await deaf.next('MESSAGE')])).toEqual(['second', 'third']);
     expect(store.appended).toEqual(['first', 'second', 'third']);
     deaf.ws.terminate();
     const back = await connect('demo-2');
@@ -88,11 +96,7 @@ describe('RELIABLE without a reference to a recipient connected here', () => {
   });
 
   it('is stored before the recipient fetches, so a reconnect within the hold finds it', async () => {
-    const store = await start({ reliableHoldMs: 60_000 });
-    const sender = await connect('demo-1');
-    const deaf = await connect('demo-2', { autoPong: false });
-    sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'held' } });
-    await deaf.next('MESSAGE');
+    const { store, deaf } = await deafRecipient(60_000, 'held');
     deaf.ws.terminate();
     await sleep(50);
     expect(store.appended).toEqual([]);
@@ -100,12 +104,16 @@ describe('RELIABLE without a reference to a recipient connected here', () => {
     expect(contents(await back.fetchAll())).toEqual(['held']);
   });
 
+  it('answers its sender with ERROR INTERNAL when storing it after the hold fails', async () => {
+    const { store, sender } = await deafRecipient(50, 'doomed');
+    store.failing = true;
+    const error = await sender.next('ERROR');
+    expect(error.data.code).toBe('INTERNAL');
+    expect(store.appended).toEqual([]);
+  });
+
   it('is stored on shutdown when still unproven', async () => {
-    const store = await start({ reliableHoldMs: 60_000 });
-    const sender = await connect('demo-1');
-    const deaf = await connect('demo-2', { autoPong: false });
-    sender.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'at stop' } });
-    await deaf.next('MESSAGE');
+    const { store } = await deafRecipient(60_000, 'at stop');
     await gw!.stop();
     gw = undefined;
     // Appended before the store was closed (the gateway closes its backends last).
