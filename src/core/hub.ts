@@ -236,8 +236,8 @@ export class Hub {
    * and held unstored for up to reliableHoldMs: proven received within that time, it is never
    * stored (no insert, no status update); otherwise it is stored then, or sooner when anything
    * else is stored for that recipient (so the store keeps send order), when the recipient
-   * fetches, or on shutdown. A crash loses only what a crash before the commit would have lost
-   * anyway: a message not yet proven received and not yet stored.
+   * fetches, or on shutdown. A crash within the hold loses such a message only if its recipient
+   * had not read it (the store-first path has that exposure only until its commit).
    */
   routeMessage(session: Session, to: UserId, message: MessageFrame): OrderedWork {
     const id = asMessageId(this.#nextId());
