@@ -383,7 +383,9 @@ export class Hub {
     const done = this.#store.append(more.length === 0 ? held.map((h) => h.entry) : [...held.map((h) => h.entry), ...more]);
     this.#track(
       done.catch((err: unknown) => {
-        for (const h of held) if (!h.sender.isClosed) this.#storeFailed(h.sender, undefined);
+        for (const h of held) {
+          if (!h.sender.isClosed) h.sender.sendError(ErrorCode.Internal, 'message written to its recipient but not proven received, and it could not be stored', undefined);
+        }
         throw err;
       }),
       'store',
