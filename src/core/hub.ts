@@ -284,15 +284,22 @@ export class Hub {
       };
     }
     const contentJson = contentText(message);
-    const entries: StoredMessage[] = to.map((user) => ({ kind: 'message', id: asMessageId(this.#nextId()), to: user, from, contentJson, storedAt: now }));
-    const ready = this.#append(entries);
+    // A group message owes its sender nothing (no MESSAGE_ACCEPTED, no confirmation): its copies
+    // to recipients connected here are held like an unreferenced MESSAGE (see routeMessage).
+    const stored: StoredMessage[] = [];
+    const held: StoredMessage[] = [];
+    for (const user of to) {
+      const entry: StoredMessage = { kind: 'message', id: asMessageId(this.#nextId()), to: user, from, contentJson, storedAt: now };
+      (this.#mayHold(user) ? held : stored).push(entry);
+    }
     return {
-      ready,
+      ready: stored.length === 0 ? undefined : this.#append(stored),
       after: (ok) => {
         if (!ok) return this.#storeFailed(session, reference);
-        for (const e of entries) {
+        for (const e of stored) {
           this.#publish({ kind: 'message', to: e.to, id: e.id, from, frame: encodeDelivery(session, message, e.id, contentJson), reliable: true, acceptedAt: now });
         }
+        for (const e of held) this.#deliverHeld(session, e, encodeDelivery(session, message, e.id, contentJson));
       },
     };
   }

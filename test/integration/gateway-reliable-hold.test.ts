@@ -89,10 +89,27 @@ describe('RELIABLE without a reference to a recipient connected here', () => {
     sender.send({ type: 'GROUP_MESSAGE', data: { to: ['demo-2'], content: 'third' } });
     expect((await sender.next('MESSAGE_ACCEPTED')).data.reference).toBe('r2');
     expect(contents([await deaf.next('MESSAGE'), await deaf.next('MESSAGE')])).toEqual(['second', 'third']);
-    expect(store.appended).toEqual(['first', 'second', 'third']);
+    // 'first' went into the referenced message's commit, ahead of it; the group copy is held.
+    expect(store.appended).toEqual(['first', 'second']);
     deaf.ws.terminate();
     const back = await connect('demo-2');
     expect(contents(await back.fetchAll())).toEqual(['first', 'second', 'third']);
+    expect(store.appended).toEqual(['first', 'second', 'third']);
+  });
+
+  it('holds the copies of a GROUP_MESSAGE to members connected here, and stores those to offline members at once', async () => {
+    const { store, sender, deaf } = await deafRecipient(100, 'warm-up');
+    const proving = await connect('demo-3');
+    sender.send({ type: 'GROUP_MESSAGE', data: { to: ['demo-2', 'demo-3', 'demo-4'], content: 'to all' } });
+    expect((await deaf.next('MESSAGE')).data.content).toBe('to all');
+    expect((await proving.next('MESSAGE')).data.content).toBe('to all');
+    expect(store.appended).toEqual(['to all']); // demo-4's copy: offline
+    await sleep(400);
+    // demo-2 never proved receipt: its two messages were stored after the hold; demo-3's copy never was.
+    expect(store.appended).toEqual(['to all', 'warm-up', 'to all']);
+    expect(contents(await proving.fetchAll())).toEqual([]);
+    const offline = await connect('demo-4');
+    expect(contents(await offline.fetchAll())).toEqual(['to all']);
   });
 
   it('is stored before the recipient fetches, so a reconnect within the hold finds it', async () => {
