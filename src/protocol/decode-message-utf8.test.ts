@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from './decode-frame.js';
-import { decodeMessageUtf8 } from './decode-message-utf8.js';
+import { decodeMessageUtf8, skipPlain } from './decode-message-utf8.js';
 import { defaultDecodeLimits, type MessageFrame } from './frames.js';
 import { mulberry32 } from '../../test/support/seeded-random.js';
 
@@ -63,6 +63,31 @@ describe('decodeMessageUtf8', () => {
         const quick = fast(frame);
         if (expected === undefined) expect(quick, JSON.stringify(frame)).toBeUndefined();
         else expect(quick?.data.content, JSON.stringify(frame)).toBe(expected);
+      }
+    }
+  });
+
+  it('skipPlain stops where a byte-by-byte scan stops, at every length, offset and memory alignment (the long-run word scan)', () => {
+    const reference = (buf: Uint8Array, i: number, end: number): number => {
+      while (i < end && buf[i]! >= 0x20 && buf[i] !== 0x22 && buf[i] !== 0x5c) i++;
+      return i;
+    };
+    // Plain bytes of every kind a word can hold: ASCII, UTF-8 lead and continuation bytes, 0x7f, 0xff.
+    const plain = [0x78, 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xff, 0x80];
+    const stoppers = [0x22, 0x5c, 0x00, 0x01, 0x0a, 0x1f];
+    const memory = new Uint8Array(400);
+    for (let shift = 0; shift < 4; shift++) {
+      for (const length of [0, 1, 3, 4, 31, 32, 33, 35, 36, 64, 100, 131, 200]) {
+        for (let at = 0; at <= length; at += at < 40 ? 1 : 7) {
+          for (const stopper of at === length ? [-1] : stoppers) {
+            const buf = memory.subarray(shift, shift + length + 8);
+            for (let k = 0; k < buf.length; k++) buf[k] = plain[(k * 7 + at) % plain.length]!;
+            if (stopper >= 0) buf[at] = stopper;
+            const end = at === length ? length : buf.length;
+            expect(skipPlain(buf, 0, end), `shift ${shift} length ${length} at ${at} byte ${stopper}`).toBe(reference(buf, 0, end));
+            expect(skipPlain(buf, 1, end), `from 1: shift ${shift} length ${length} at ${at} byte ${stopper}`).toBe(reference(buf, 1, end));
+          }
+        }
       }
     }
   });
