@@ -322,14 +322,10 @@ export class Hub {
   #deliverHeld(sender: Session, entry: StoredMessage, frame: string | Uint8Array): void {
     const to = entry.to;
     const sessions = this.#local.get(to);
-    const written: Transport[] = [];
-    if (sessions !== undefined) for (const s of sessions) if (s.send(frame, 'MESSAGE', 'RELIABLE', true)) written.push(s.transport);
+    const written = sessions === undefined ? [] : writeTo(sessions, frame, 'MESSAGE', 'RELIABLE', true);
     if (written.length === 0) {
       // Behind whatever is still held for the recipient, so that the store keeps send order.
-      const held: Held[] = [];
-      this.#takeHeld(to, held);
-      held.push({ entry, sender });
-      void this.#storeHeld(held);
+      void this.#storeHeldOf(to, { entry, sender });
       return;
     }
     this.metrics.deliveryLatency(this.clock() - entry.storedAt);
@@ -359,6 +355,14 @@ export class Hub {
     for (const held of perUser.values()) into.push(held);
   }
 
+  /** Stores now what is held for `to`, with `also` behind it; undefined when there is nothing to store. */
+  #storeHeldOf(to: UserId, also?: Held): Promise<void> | undefined {
+    const held: Held[] = [];
+    this.#takeHeld(to, held);
+    if (also !== undefined) held.push(also);
+    return held.length === 0 ? undefined : this.#storeHeld(held);
+  }
+
   /** Stores the held messages of every recipient whose oldest one has waited reliableHoldMs; re-arms while any are held. */
   readonly #storeHeldDue = (): void => {
     this.#holdTimer = undefined;
@@ -377,7 +381,7 @@ export class Hub {
     clearTimeout(this.#holdTimer);
     this.#holdTimer = undefined;
     const all: Held[] = [];
-    for (const to of [...this.#held.keys()]) this.#takeHeld(to, all);
+    for (const to of this.#held.keys()) this.#takeHeld(to, all);
     if (all.length > 0) void this.#storeHeld(all);
   }
 
@@ -436,11 +440,10 @@ export class Hub {
       if (written) this.metrics.deliveryLatency(this.clock() - d.acceptedAt);
       return;
     }
-    const written: Transport[] = [];
     const type = d.kind === 'message' ? 'MESSAGE' : d.kind === 'confirmation' ? 'MESSAGE_CONFIRMATION' : 'PRESENCE';
     const fast = d.kind === 'message' && !d.reliable;
     const proofFollows = d.kind !== 'presence' && (d.reliable || d.reference !== undefined);
-    for (const s of sessions) if (s.send(d.frame, type, fast ? 'FAST' : 'RELIABLE', proofFollows)) written.push(s.transport);
+    const written = writeTo(sessions, d.frame, type, fast ? 'FAST' : 'RELIABLE', proofFollows);
     if (written.length === 0 || d.kind === 'presence') return;
     if (d.kind === 'message') this.metrics.deliveryLatency(this.clock() - d.acceptedAt);
     if (!d.reliable) {
@@ -478,8 +481,7 @@ export class Hub {
     const frame = encodeConfirmation(reference);
     const sessions = this.#isolated ? this.#local.get(sender) : undefined;
     if (sessions !== undefined) {
-      const written: Transport[] = [];
-      for (const s of sessions) if (s.send(frame, 'MESSAGE_CONFIRMATION', 'RELIABLE', true)) written.push(s.transport);
+      const written = writeTo(sessions, frame, 'MESSAGE_CONFIRMATION', 'RELIABLE', true);
       if (written.length > 0) return firstProof(written).then((proved) => (proved ? undefined : this.#storeConfirmation(sender, reference, frame)));
     }
     return this.#storeConfirmation(sender, reference, frame);
@@ -502,9 +504,7 @@ export class Hub {
     let page;
     try {
       // Messages held unstored for this user are stored first, so that the page can hold them.
-      const held: Held[] = [];
-      this.#takeHeld(userId, held);
-      if (held.length > 0) await this.#storeHeld(held);
+      await this.#storeHeldOf(userId);
       page = await this.#store.pending(userId, count, this.#deliveries.inFlightIds(userId));
     } catch (err) {
       this.#backendFailed('store', err);
@@ -549,6 +549,13 @@ export class Hub {
     this.metrics.backendError(backend);
     this.logger.error({ backend, err }, 'backend operation failed');
   }
+}
+
+/** Writes `frame` to each of `sessions`; returns the transports that took it. */
+function writeTo(sessions: Iterable<Session>, frame: string | Uint8Array, type: string, feature: string, proofFollows: boolean): Transport[] {
+  const written: Transport[] = [];
+  for (const s of sessions) if (s.send(frame, type, feature, proofFollows)) written.push(s.transport);
+  return written;
 }
 
 /** True once one of `transports` proves receipt of what was written to it; false when none does. */

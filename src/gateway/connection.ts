@@ -98,15 +98,9 @@ export class WsConnection implements Transport {
     // first frame of a batch without a proof leaves at once, and only those after it are held:
     // the usual lone delivery then costs one write and no buffering in the stream, and a batch
     // two writes instead of one.
-    const bytes = encodeTextFrame(frame);
-    if (proofFollows) {
-      this.#proofPending();
-      this.raw.write(bytes);
-    } else if (this.#corked) this.raw.write(bytes);
-    else {
-      this.raw.write(bytes);
-      this.#corkForBatch();
-    }
+    if (proofFollows) this.#proofPending(); // corks until the proving ping
+    this.raw.write(encodeTextFrame(frame));
+    if (!this.#corked) this.#corkForBatch();
     if (this.#corked && this.raw.writableLength >= CORK_FLUSH_BYTES) this.#uncork();
     // bufferedAmount counts what the kernel has not taken yet: a reader that stopped reading.
     if (this.socket.bufferedAmount > this.maxBufferedBytes) {

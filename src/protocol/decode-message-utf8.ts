@@ -265,6 +265,15 @@ function readKey(): number {
   return start;
 }
 
+/** At the start of a frame: past its opening brace to its first member's key. False unless the frame is a non-empty object. */
+function openFrameObject(): boolean {
+  skipSpace();
+  if (b[at] !== OPEN_OBJECT) return false;
+  at++;
+  skipSpace();
+  return b[at] !== CLOSE_OBJECT;
+}
+
 const NEXT = 0;
 const CLOSED = 1;
 const BAD = 2;
@@ -295,11 +304,7 @@ function readMessage(limits: DecodeLimits): MessageFrame | undefined {
   let contentDepth = 0;
   const contentLimit = limits.maxContentDepth;
 
-  skipSpace();
-  if (b[at] !== OPEN_OBJECT) return undefined;
-  at++;
-  skipSpace();
-  if (b[at] === CLOSE_OBJECT) return undefined;
+  if (!openFrameObject()) return undefined;
   for (;;) {
     const keyStart = readKey();
     if (keyStart < 0) return undefined;
@@ -424,11 +429,7 @@ export function contentSpan(frame: Uint8Array): Span | undefined {
 function readContentSpan(): Span | undefined {
   let start = -1;
   let end = -1;
-  skipSpace();
-  if (b[at] !== OPEN_OBJECT) return undefined;
-  at++;
-  skipSpace();
-  if (b[at] === CLOSE_OBJECT) return undefined;
+  if (!openFrameObject()) return undefined;
   for (;;) {
     const keyStart = readKey();
     if (keyStart < 0) return undefined;
