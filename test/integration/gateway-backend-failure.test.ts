@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../src/adapters/memory/memory-bus.js';
 import { MemoryMessageStore } from '../../src/adapters/memory/memory-message-store.js';
 import { MemoryPresence } from '../../src/adapters/memory/memory-presence.js';
 import type { ConnectionId, NodeId, UserId } from '../../src/core/ids.js';
-import { startGateway, type TestGateway } from '../support/gateway.js';
+import { gatewayScope, type TestGateway } from '../support/gateway.js';
 import { TestClient } from '../support/test-client.js';
 
 /** Presence whose next addConnection fails, as a cluster backend might. */
@@ -18,18 +18,14 @@ class FlakyPresence extends MemoryPresence {
   }
 }
 
+const scope = gatewayScope();
+const clients = scope.clients;
 let gw: TestGateway | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.ws.terminate();
-  await gw?.stop();
-  gw = undefined;
-});
 
 describe('a backend failing while a user is admitted', () => {
   it('answers isAuthenticated false, delivers nothing to that connection, and lets it try again', async () => {
     const presence = new FlakyPresence();
-    gw = await startGateway({}, { bus: new MemoryBus(), presence, store: new MemoryMessageStore() });
+    gw = await scope.start({}, { bus: new MemoryBus(), presence, store: new MemoryMessageStore() });
     const victim = await TestClient.connect(gw.url);
     clients.push(victim);
     presence.failNext = true;

@@ -1,13 +1,13 @@
 // MESSAGE_CONFIRMATION to a sender connected to this node: written straight to its connections and
 // stored only when none of them proves receipt; the message is marked DELIVERED only after that.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MemoryBus, MemoryBusNetwork } from '../../src/adapters/memory/memory-bus.js';
 import { MemoryMessageStore } from '../../src/adapters/memory/memory-message-store.js';
 import { MemoryPresence } from '../../src/adapters/memory/memory-presence.js';
 import { asMessageId, asUserId } from '../../src/core/ids.js';
 import type { EntryStatus, StoredEntry } from '../../src/core/ports.js';
-import { startGateway, type TestGateway } from '../support/gateway.js';
+import { gatewayScope, type TestGateway } from '../support/gateway.js';
 import { TestClient } from '../support/test-client.js';
 
 /** A memory store that counts the confirmations appended to it. */
@@ -19,20 +19,14 @@ class CountingStore extends MemoryMessageStore {
   }
 }
 
+const scope = gatewayScope();
+const clients = scope.clients;
 let gw: TestGateway | undefined;
 let other: TestGateway | undefined;
-const clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.ws.terminate();
-  await other?.stop();
-  await gw?.stop();
-  gw = other = undefined;
-});
 
 async function start(): Promise<CountingStore> {
   const store = new CountingStore();
-  gw = await startGateway({ rateLimit: 0 }, { bus: new MemoryBus(), presence: new MemoryPresence(), store });
+  gw = await scope.start({ rateLimit: 0 }, { bus: new MemoryBus(), presence: new MemoryPresence(), store });
   return store;
 }
 
@@ -94,8 +88,8 @@ describe('two nodes on one bus network (the bus is not isolated)', () => {
     const network = new MemoryBusNetwork();
     const presence = new MemoryPresence();
     const store = new CountingStore();
-    gw = await startGateway({ rateLimit: 0 }, { bus: new MemoryBus({ network }), presence, store });
-    other = await startGateway({ rateLimit: 0 }, { bus: new MemoryBus({ network }), presence, store });
+    gw = await scope.start({ rateLimit: 0 }, { bus: new MemoryBus({ network }), presence, store });
+    other = await scope.start({ rateLimit: 0 }, { bus: new MemoryBus({ network }), presence, store });
     const master = await connect('demo-0');
     const sender = await connect('demo-1');
     const receiver = await connect('demo-2', undefined, other.url);

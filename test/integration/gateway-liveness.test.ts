@@ -1,20 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startGateway, type TestGateway } from '../support/gateway.js';
+import { gatewayScope, type TestGateway } from '../support/gateway.js';
 import { TestClient } from '../support/test-client.js';
 
+const scope = gatewayScope();
+const clients = scope.clients;
 let gw: TestGateway | undefined;
-const clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.ws.terminate();
-  await gw?.stop();
-  gw = undefined;
-});
 
 describe('a client that vanishes without a FIN (F4)', () => {
   it('is detected by ping within ping + pong timeout, and RELIABLE sent meanwhile stays fetchable, unconfirmed', async () => {
-    gw = await startGateway({ pingIntervalMs: 300, pongTimeoutMs: 400 });
+    gw = await scope.start({ pingIntervalMs: 300, pongTimeoutMs: 400 });
     const master = await TestClient.connect(gw.url);
     clients.push(master);
     await master.auth('demo-0');
@@ -44,7 +39,7 @@ describe('a client that vanishes without a FIN (F4)', () => {
   });
 
   it('keeps a healthy idle connection open across many ping intervals', async () => {
-    gw = await startGateway({ pingIntervalMs: 100, pongTimeoutMs: 200 });
+    gw = await scope.start({ pingIntervalMs: 100, pongTimeoutMs: 200 });
     const c = await TestClient.connect(gw.url);
     clients.push(c);
     await c.auth('demo-1');
@@ -57,7 +52,7 @@ describe('a client that vanishes without a FIN (F4)', () => {
 
 describe('/readyz', () => {
   it('says 503 once the gateway is stopping', async () => {
-    gw = await startGateway();
+    gw = await scope.start();
     expect((await fetch(`${gw.httpUrl}/readyz`)).status).toBe(200);
     const c = await TestClient.connect(gw.url);
     clients.push(c);

@@ -1,14 +1,14 @@
 // RELIABLE messages without a reference to a recipient connected here: written at once and held
 // unstored for --reliable-hold-ms; stored only when not proven received in that time, and then in
 // send order, before a fetch, and on shutdown.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MemoryBus } from '../../src/adapters/memory/memory-bus.js';
 import { MemoryMessageStore } from '../../src/adapters/memory/memory-message-store.js';
 import { MemoryPresence } from '../../src/adapters/memory/memory-presence.js';
 import type { StoredEntry } from '../../src/core/ports.js';
 import type { ServeConfig } from '../../src/config/options.js';
-import { startGateway, type TestGateway } from '../support/gateway.js';
+import { gatewayScope, type TestGateway } from '../support/gateway.js';
 import { TestClient, type Frame } from '../support/test-client.js';
 
 /** A memory store that records the messages appended to it, in order. */
@@ -23,18 +23,13 @@ class RecordingStore extends MemoryMessageStore {
   }
 }
 
+const scope = gatewayScope();
+const clients = scope.clients;
 let gw: TestGateway | undefined;
-const clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.ws.terminate();
-  await gw?.stop();
-  gw = undefined;
-});
 
 async function start(overrides: Partial<ServeConfig> = {}): Promise<RecordingStore> {
   const store = new RecordingStore();
-  gw = await startGateway({ rateLimit: 0, ...overrides }, { bus: new MemoryBus(), presence: new MemoryPresence(), store });
+  gw = await scope.start({ rateLimit: 0, ...overrides }, { bus: new MemoryBus(), presence: new MemoryPresence(), store });
   return store;
 }
 

@@ -2,6 +2,7 @@
  * startGateway: an in-process gateway on port 0 with memory backends (or given ones), for
  * integration tests. Always stop() it in afterEach.
  */
+import { afterEach } from 'vitest';
 import { MemoryBus } from '../../src/adapters/memory/memory-bus.js';
 import { MemoryMessageStore } from '../../src/adapters/memory/memory-message-store.js';
 import { MemoryPresence } from '../../src/adapters/memory/memory-presence.js';
@@ -9,6 +10,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { serveOptions, type ServeConfig } from '../../src/config/options.js';
 import { silentLogger } from '../../src/core/ports.js';
 import { createGateway, type Gateway, type GatewayBackends } from '../../src/gateway/gateway.js';
+import type { TestClient } from './test-client.js';
 
 export interface TestGateway {
   readonly gateway: Gateway;
@@ -25,4 +27,30 @@ export async function startGateway(overrides: Partial<ServeConfig> = {}, backend
   const gateway = createGateway(config, b, silentLogger);
   const { port } = await gateway.start();
   return { gateway, url: `ws://127.0.0.1:${port}/ws`, httpUrl: `http://127.0.0.1:${port}`, backends: b, stop: () => gateway.stop() };
+}
+
+/** A test file's gateways and clients: what a test starts or pushes here is gone after it. */
+export interface GatewayScope {
+  /** startGateway, stopped after the test (last started, first stopped). */
+  start(overrides?: Partial<ServeConfig>, backends?: GatewayBackends): Promise<TestGateway>;
+  /** Clients terminated after the test, before the gateways stop. */
+  readonly clients: TestClient[];
+}
+
+/** Registers the afterEach that terminates the scope's clients and stops its gateways. Call once per file. */
+export function gatewayScope(): GatewayScope {
+  const gateways: TestGateway[] = [];
+  const clients: TestClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.ws.terminate();
+    for (const g of gateways.splice(0).reverse()) await g.stop();
+  });
+  return {
+    clients,
+    start: async (overrides, backends) => {
+      const g = await startGateway(overrides, backends);
+      gateways.push(g);
+      return g;
+    },
+  };
 }
