@@ -201,6 +201,15 @@ export class Hub {
       id = asMessageId(this.#nextId());
       this.metrics.messageRouted('MESSAGE', 'FAST');
     }
+    if (this.#isolated && reference === undefined) {
+      // The usual FAST message on one node: nothing to answer, prove or confirm, and the write is
+      // this call (accept to write takes no measurable time). A recipient without a connection
+      // here has none anywhere: FAST to an offline user is dropped before it is serialized.
+      const sessions = this.#local.get(to);
+      if (sessions === undefined) return;
+      this.#writeFast(sessions, encodeDelivery(session, message, id), 0);
+      return;
+    }
     const frame = encodeDelivery(session, message, id);
     const delivery: Delivery =
       reference === undefined
@@ -435,9 +444,7 @@ export class Hub {
     if (d.kind !== 'presence' && d.reliable && this.#deliveries.has(d.to, d.id)) return;
     if (d.kind === 'message' && !d.reliable && d.reference === undefined) {
       // FAST without a reference (the common case): nothing to prove or confirm, so nothing to collect.
-      let written = false;
-      for (const s of sessions) if (s.send(d.frame, 'MESSAGE', 'FAST')) written = true;
-      if (written) this.metrics.deliveryLatency(this.clock() - d.acceptedAt);
+      this.#writeFast(sessions, d.frame, this.clock() - d.acceptedAt);
       return;
     }
     const type = d.kind === 'message' ? 'MESSAGE' : d.kind === 'confirmation' ? 'MESSAGE_CONFIRMATION' : 'PRESENCE';
@@ -452,6 +459,13 @@ export class Hub {
       return;
     }
     this.#deliveries.track(d.to, d.id, written, d.kind === 'message' ? this.#confirmer(d.from, d.reference) : undefined);
+  }
+
+  /** Writes a FAST message that owes nothing to every connection of its recipient; `latencyMs` from accept to now. */
+  #writeFast(sessions: Set<Session>, frame: string | Uint8Array, latencyMs: number): void {
+    let written = false;
+    for (const s of sessions) if (s.send(frame, 'MESSAGE', 'FAST')) written = true;
+    if (written) this.metrics.deliveryLatency(latencyMs);
   }
 
   #confirmOnProof(written: readonly Transport[], sender: UserId, reference: string): void {

@@ -39,7 +39,8 @@ export class Session {
   #messageHead: Uint8Array | undefined;
   /** Child logger with this connection's ids, made on first use (most connections never log). */
   #log: Logger | undefined;
-  readonly #limiter: RateLimiter;
+  /** Undefined when frames are not limited (rate 0): no bucket, and no clock read per frame. */
+  readonly #limiter: RateLimiter | undefined;
   readonly openedAt: number;
 
   constructor(
@@ -47,7 +48,7 @@ export class Session {
     readonly hub: Hub,
   ) {
     this.openedAt = hub.clock();
-    this.#limiter = new RateLimiter(hub.limits.rateLimitPerSec, this.openedAt);
+    this.#limiter = hub.limits.rateLimitPerSec > 0 ? new RateLimiter(hub.limits.rateLimitPerSec, this.openedAt) : undefined;
   }
 
   get isAuthenticated(): boolean {
@@ -139,7 +140,7 @@ export class Session {
 
   /** A decoded frame of an authenticated connection: rate limit, then act on it. */
   #accept(frame: ClientFrame): void {
-    if (!this.#limiter.take(this.hub.clock())) {
+    if (this.#limiter !== undefined && !this.#limiter.take(this.hub.clock())) {
       this.sendError(ErrorCode.RateLimited, `more than ${this.hub.limits.rateLimitPerSec} frames/s; frame not processed`, frame.reference);
       return;
     }
