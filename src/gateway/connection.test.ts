@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { asConnectionId } from '../core/ids.js';
+import { allocFrame } from '../protocol/frame-slab.js';
 import { WsConnection } from './connection.js';
 
 /** A real ws pair on loopback: the server side wrapped in a WsConnection, the client side raw. */
@@ -66,16 +67,69 @@ describe('WsConnection', () => {
       });
     });
     expect(connection.send('a')).toBe(true);
-    // 'a' went to the kernel at once (nothing held); the socket is corked for the rest of the batch.
+    // 'a' went to the kernel at once (nothing held, no cork).
     expect(raw.writableLength).toBe(0);
-    expect(raw.writableCorked).toBe(1);
+    expect(raw.writableCorked).toBe(0);
+    // A second frame in the same batch corks the socket for the rest of the batch.
     expect(connection.send('b')).toBe(true);
+    expect(raw.writableCorked).toBe(1);
     expect(connection.send('c')).toBe(true);
     expect(raw.writableLength).toBe(6); // 'b' and 'c', each a 2-byte header and 1 byte, held for one write
     await Promise.resolve();
     expect(raw.writableCorked).toBe(0);
     await all;
     expect(seen).toEqual(['a', 'b', 'c']);
+  });
+
+  it('starts a new batch after each microtask batch: its first frame again leaves at once', async () => {
+    const { connection, raw, client, close } = await pair();
+    cleanup = close;
+    const seen: string[] = [];
+    client.on('message', (data: Buffer) => seen.push(data.toString()));
+    connection.send('a');
+    connection.send('b');
+    expect(raw.writableCorked).toBe(1);
+    await Promise.resolve();
+    expect(raw.writableCorked).toBe(0);
+    connection.send('c');
+    expect(raw.writableCorked).toBe(0);
+    expect(raw.writableLength).toBe(0);
+    await vi.waitFor(() => expect(seen).toEqual(['a', 'b', 'c']));
+  });
+
+  it('sends a frame from frame-slab memory with its header written in front of it, and a frame that must wait as a copy', async () => {
+    const { connection, raw, client, close } = await pair();
+    cleanup = close;
+    const seen: string[] = [];
+    client.on('message', (data: Buffer) => seen.push(data.toString()));
+    const frameOf = (text: string): Buffer => {
+      const frame = allocFrame(Buffer.byteLength(text));
+      frame.write(text);
+      return frame;
+    };
+    // Payload lengths that take each header size: 2 bytes (< 126), 4 bytes (< 65,536).
+    const small = frameOf('s'.repeat(125));
+    const medium = frameOf('m'.repeat(1000));
+    connection.send(small);
+    await Promise.resolve(); // a new batch: medium also leaves at once, in place
+    connection.send(medium);
+    // This one waits behind the cork (second frame of the batch): it is sent as a copy, so
+    // overwriting its memory now does not change what the client gets.
+    const waiting = frameOf('w'.repeat(300));
+    connection.send(waiting);
+    expect(raw.writableLength).toBe(4 + 300);
+    waiting.fill(0x21);
+    await Promise.resolve();
+    // 10-byte header (≥ 65,536): such a frame has memory of its own, with the same headroom.
+    const large = frameOf('l'.repeat(70_000));
+    connection.send(large);
+    await vi.waitFor(() => expect(seen).toHaveLength(4));
+    expect(seen).toEqual(['s'.repeat(125), 'm'.repeat(1000), 'w'.repeat(300), 'l'.repeat(70_000)]);
+    // The headers that went out were written in front of the frames themselves.
+    const before = (frame: Buffer, n: number): number[] => [...new Uint8Array(frame.buffer, frame.byteOffset - n, n)];
+    expect(before(small, 2)).toEqual([0x81, 125]);
+    expect(before(medium, 4)).toEqual([0x81, 126, 1000 >> 8, 1000 & 0xff]);
+    expect(before(large, 10)).toEqual([0x81, 127, 0, 0, 0, 0, 0, 70_000 >> 16, (70_000 >> 8) & 0xff, 70_000 & 0xff]);
   });
 
   it('writes held frames at once when they pass 64 KiB (a large fetch page is not held whole)', async () => {

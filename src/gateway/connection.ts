@@ -5,6 +5,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { Disconnect } from '../protocol/close-codes.js';
+import { hasHeadroom } from '../protocol/frame-slab.js';
 import type { ConnectionId } from '../core/ids.js';
 import type { Transport } from '../core/transport.js';
 
@@ -25,28 +26,61 @@ const OWNER = Symbol('switchboard.wsConnection');
 /** Frames held in a corked socket are written at once past this many bytes (a large fetch page). */
 const CORK_FLUSH_BYTES = 64 * 1024;
 
-/**
- * `frame` as one unmasked, final WebSocket text frame (RFC 6455 §5.2): header and payload in one
- * buffer, so it leaves in one write. Written to the TCP socket directly rather than through
- * `ws.send`, which would take its own copy of the length, a header buffer and a second write per
- * frame; `ws` keeps writing its own control frames (ping, close) to the same socket, in order.
- */
-function encodeTextFrame(frame: string | Uint8Array): Buffer {
-  const length = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
-  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(header + length);
-  out[0] = 0x81; // FIN + text
-  if (header === 2) out[1] = length;
+/** Bytes of the header of an unmasked WebSocket frame with a payload of `length` bytes (RFC 6455 §5.2). */
+function headerLength(length: number): number {
+  return length < 126 ? 2 : length < 65_536 ? 4 : 10;
+}
+
+/** Writes the header of an unmasked, final text frame of `length` payload bytes into `out` at `at`. */
+function writeTextHeader(out: Uint8Array, at: number, length: number, header: number): void {
+  out[at] = 0x81; // FIN + text
+  if (header === 2) out[at + 1] = length;
   else if (header === 4) {
-    out[1] = 126;
-    out.writeUInt16BE(length, 2);
+    out[at + 1] = 126;
+    out[at + 2] = length >>> 8;
+    out[at + 3] = length & 0xff;
   } else {
-    out[1] = 127;
-    out.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-    out.writeUInt32BE(length >>> 0, 6);
+    out[at + 1] = 127;
+    const high = Math.floor(length / 2 ** 32);
+    const low = length >>> 0;
+    for (let k = 0; k < 4; k++) {
+      out[at + 2 + k] = (high >>> (24 - 8 * k)) & 0xff;
+      out[at + 6 + k] = (low >>> (24 - 8 * k)) & 0xff;
+    }
   }
-  if (typeof frame === 'string') out.write(frame, header, length, 'utf8');
-  else out.set(frame, header);
+}
+
+/**
+ * `frame` as one unmasked, final WebSocket text frame: header and payload in one buffer, so it
+ * leaves in one write. Written to the TCP socket directly rather than through `ws.send`, which
+ * would take its own copy of the length, a header buffer and a second write per frame; `ws` keeps
+ * writing its own control frames (ping, close) to the same socket, in order.
+ *
+ * `inPlace`: a frame from frame-slab.ts gets its header in the free bytes in front of it, and the
+ * result is a view of the frame's own memory (no new buffer, no copy). Only for a write that
+ * leaves at once: a frame that would wait in the socket's queue is copied, so that a slow reader
+ * never keeps a shared slab alive for each frame it has not read.
+ */
+function encodeTextFrame(frame: string | Uint8Array, inPlace: boolean): Buffer {
+  if (typeof frame === 'string') {
+    const length = Buffer.byteLength(frame);
+    const header = headerLength(length);
+    const out = Buffer.allocUnsafe(header + length);
+    writeTextHeader(out, 0, length, header);
+    out.write(frame, header, length, 'utf8');
+    return out;
+  }
+  const length = frame.length;
+  const header = headerLength(length);
+  if (inPlace && hasHeadroom(frame)) {
+    // header ≤ HEADROOM: the view starts inside this frame's own headroom.
+    const wire = Buffer.from(frame.buffer, frame.byteOffset - header, header + length);
+    writeTextHeader(wire, 0, length, header);
+    return wire;
+  }
+  const out = Buffer.allocUnsafe(header + length);
+  writeTextHeader(out, 0, length, header);
+  out.set(frame, header);
   return out;
 }
 
@@ -68,14 +102,25 @@ export class WsConnection implements Transport {
     if (owner !== undefined) owner.#onPong();
   };
   static readonly #pingLater = (connection: WsConnection): void => connection.#ping();
-  /** Connections corked in this microtask batch, uncorked together by one microtask. */
+  /**
+   * Microtask batches, numbered: one microtask at the end of each batch in which a frame was
+   * written moves the number on and uncorks the connections corked in that batch.
+   */
+  static #batch = 0;
+  static #batchEndQueued = false;
+  /** Connections corked in this batch (they wrote a second frame in it). */
   static #toUncork: WsConnection[] = [];
-  static readonly #uncorkAll = (): void => {
+  static readonly #endBatch = (): void => {
+    WsConnection.#batch++;
+    WsConnection.#batchEndQueued = false;
     const corked = WsConnection.#toUncork;
+    if (corked.length === 0) return;
     WsConnection.#toUncork = [];
     // A connection with a proof pending stays corked until its ping (end of the turn).
     for (const connection of corked) if (connection.#nextProof === null) connection.#uncork();
   };
+  /** The batch of this connection's last frame written uncorked. */
+  #lastBatch = -1;
 
   /** `raw` is the TCP socket under `socket`, corked while frames wait for their proving ping. */
   constructor(
@@ -96,12 +141,12 @@ export class WsConnection implements Transport {
     // turn when their receipt is to be proven (one syscall instead of two per message), else at
     // the end of this microtask batch (several deliveries to one connection share a write). The
     // first frame of a batch without a proof leaves at once, and only those after it are held:
-    // the usual lone delivery then costs one write and no buffering in the stream, and a batch
-    // two writes instead of one.
+    // the usual lone delivery then costs one write, no cork and no buffering in the stream.
     if (proofFollows) this.#proofPending(); // corks until the proving ping
-    this.raw.write(encodeTextFrame(frame));
-    if (!this.#corked) this.#corkForBatch();
-    if (this.#corked && this.raw.writableLength >= CORK_FLUSH_BYTES) this.#uncork();
+    else if (!this.#corked) this.#joinBatch();
+    const raw = this.raw;
+    raw.write(encodeTextFrame(frame, !this.#corked && raw.writableLength === 0));
+    if (this.#corked && raw.writableLength >= CORK_FLUSH_BYTES) this.#uncork();
     // bufferedAmount counts what the kernel has not taken yet: a reader that stopped reading.
     if (this.socket.bufferedAmount > this.maxBufferedBytes) {
       this.close(Disconnect.SlowConsumer);
@@ -115,9 +160,16 @@ export class WsConnection implements Transport {
     return this.#proofPending().promise;
   }
 
-  #corkForBatch(): void {
-    this.#cork();
-    if (WsConnection.#toUncork.push(this) === 1) queueMicrotask(WsConnection.#uncorkAll);
+  /** An uncorked frame without a proof: the first of this batch goes at once; a later one corks the socket until the batch ends. */
+  #joinBatch(): void {
+    if (this.#lastBatch === WsConnection.#batch) {
+      this.#cork();
+      WsConnection.#toUncork.push(this);
+    } else this.#lastBatch = WsConnection.#batch;
+    if (!WsConnection.#batchEndQueued) {
+      WsConnection.#batchEndQueued = true;
+      queueMicrotask(WsConnection.#endBatch);
+    }
   }
 
   #cork(): void {

@@ -1,13 +1,20 @@
 /**
  * The MESSAGE frame as UTF-8 bytes around content bytes taken as the sender wrote them (see
- * decode-message-utf8.ts). Server side: the bytes come from Node's Buffer pool, so a frame costs
- * no allocation of its own on the JavaScript heap.
+ * decode-message-utf8.ts). Server side: a frame's memory comes from frame-slab.ts, with room for
+ * the WebSocket header in front of it.
  */
+import { allocFrame } from './frame-slab.js';
 import { messageHead, messageTail } from './frames.js';
 
-/** The bytes of a MESSAGE frame from `from` up to its content: the same for every message of a sender, so kept per connection. */
+const encoder = new TextEncoder();
+
+/**
+ * The bytes of a MESSAGE frame from `from` up to its content: the same for every message of a
+ * sender, so kept per connection. In memory of their own (a view of Node's Buffer pool would keep
+ * the whole 8 KB pool alive as long as the connection).
+ */
 export function encodeMessageHead(from: string): Uint8Array {
-  return Buffer.from(messageHead(from));
+  return encoder.encode(messageHead(from));
 }
 
 /** `,"id":"` — the tail of a frame whose id needs no escaping starts with these bytes. */
@@ -25,7 +32,7 @@ export function encodeMessageUtf8(head: Uint8Array, content: Uint8Array, id: str
   if (reference === undefined && isPlainAscii(id)) {
     // The usual frame (the server's own ids, no reference): its tail written as bytes, without
     // building the tail's text, measuring it and encoding it again.
-    const frame = Buffer.allocUnsafe(body + ID_OPEN.length + id.length + ID_CLOSE.length);
+    const frame = allocFrame(body + ID_OPEN.length + id.length + ID_CLOSE.length);
     frame.set(head, 0);
     frame.set(content, head.length);
     frame.set(ID_OPEN, body);
@@ -36,7 +43,7 @@ export function encodeMessageUtf8(head: Uint8Array, content: Uint8Array, id: str
   }
   const tail = messageTail(id, reference);
   const tailLength = Buffer.byteLength(tail);
-  const frame = Buffer.allocUnsafe(body + tailLength);
+  const frame = allocFrame(body + tailLength);
   frame.set(head, 0);
   frame.set(content, head.length);
   frame.write(tail, body, tailLength, 'utf8');
