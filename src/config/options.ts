@@ -61,7 +61,7 @@ export const serveOptions = {
   authTimeoutMs: opt(int(1, 60_000), 5_000, 'auth webhook timeout, ms (then: not authenticated)', 'an integer 1–60000'),
   authDeadlineMs: opt(int(0, 3_600_000), 10_000, 'close a socket that has not authenticated within this many ms (0: never)', 'an integer 0–3600000'),
   maxErrorsBeforeAuth: opt(int(1, 10_000), 20, 'frames refused before authentication before the socket is closed with 1008', 'an integer 1–10000'),
-  pingIntervalMs: opt(int(0, 3_600_000), 25_000, 'server ping interval, ms (0: off)', 'an integer 0–3600000'),
+  pingIntervalMs: opt(int(0, 3_600_000), 25_000, 'ping a connection that has sent nothing for this many ms (any frame from the peer proves it alive, as a pong does; 0: off)', 'an integer 0–3600000'),
   pongTimeoutMs: opt(int(1, 3_600_000), 10_000, 'a connection that has not answered a ping within this many ms is closed', 'an integer ≥ 1'),
   maxFetchCount: opt(int(1, 10_000), 1_000, 'largest page of FETCH_MISSING_MESSAGES_REQUEST (larger counts are capped)', 'an integer 1–10000'),
   maxGroupSize: opt(int(1, 100_000), 1_000, 'most recipients of one GROUP_MESSAGE', 'an integer 1–100000'),

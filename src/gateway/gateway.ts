@@ -157,8 +157,10 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
 
   // The socket listeners are shared by all connections (`this` is the socket): no closures per connection.
   function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-    if (isBinary) (this as SessionSocket)[SESSION].handleBinary();
-    else (this as SessionSocket)[SESSION].handleUtf8(data);
+    const session = (this as SessionSocket)[SESSION];
+    (session.transport as WsConnection).heard();
+    if (isBinary) session.handleBinary();
+    else session.handleUtf8(data);
   }
 
   function onError(this: WebSocket, err: Error): void {

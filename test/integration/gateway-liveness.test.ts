@@ -50,6 +50,32 @@ describe('a client that vanishes without a FIN (F4)', () => {
   });
 });
 
+describe('heartbeat pings', () => {
+  it('go only to connections that have fallen silent: a peer that keeps sending proves itself alive', async () => {
+    gw = await scope.start({ pingIntervalMs: 300, pongTimeoutMs: 1_000 });
+    const busy = await TestClient.connect(gw.url);
+    const quiet = await TestClient.connect(gw.url);
+    clients.push(busy, quiet);
+    await busy.auth('demo-1');
+    await quiet.auth('demo-2');
+    const pings = { busy: 0, quiet: 0 };
+    busy.ws.on('ping', () => pings.busy++);
+    quiet.ws.on('ping', () => pings.quiet++);
+    const sending = setInterval(() => busy.send({ type: 'MESSAGE', data: { to: 'demo-1', content: 'tick' }, feature: 'FAST' }), 20);
+    try {
+      await new Promise((r) => setTimeout(r, 1_500));
+    } finally {
+      clearInterval(sending);
+    }
+    expect(pings.busy).toBe(0);
+    expect(pings.quiet).toBeGreaterThanOrEqual(2);
+    // Once it falls silent, the busy one is pinged too (and answers, so it stays open).
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(pings.busy).toBeGreaterThanOrEqual(1);
+    expect(busy.ws.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
 describe('/readyz', () => {
   it('says 503 once the gateway is stopping', async () => {
     gw = await scope.start();
