@@ -137,6 +137,29 @@ describe('MESSAGE', () => {
     expect(seen).toEqual([...Array(200).keys()]);
   });
 
+  it('sends FAST to whichever connections the recipient has at the time, as they come and go', async () => {
+    const a = await client('demo-1');
+    const b1 = await client('demo-2');
+    const c = await client('demo-3');
+    const fast = (to: string, content: string): void => a.send({ type: 'MESSAGE', data: { to, content }, feature: 'FAST' });
+    fast('demo-2', 'one');
+    expect((await b1.next('MESSAGE')).data.content).toBe('one');
+    fast('demo-3', 'to c');
+    expect((await c.next('MESSAGE')).data.content).toBe('to c');
+    expect(await b1.none('MESSAGE', 100)).toBe(true);
+    const b2 = await client('demo-2'); // a second tab joins
+    fast('demo-2', 'two');
+    fast('demo-2', 'three');
+    for (const tab of [b1, b2]) expect([(await tab.next('MESSAGE')).data.content, (await tab.next('MESSAGE')).data.content]).toEqual(['two', 'three']);
+    await b1.close();
+    await b2.close();
+    await new Promise((r) => setTimeout(r, 100)); // the server has seen both closes
+    fast('demo-2', 'while away'); // FAST to an offline user: dropped
+    const b3 = await client('demo-2');
+    fast('demo-2', 'back');
+    expect((await b3.next('MESSAGE')).data.content).toBe('back');
+  });
+
   it('drops FAST to an offline user', async () => {
     const a = await client('demo-1');
     a.send({ type: 'MESSAGE', data: { to: 'demo-2', content: 'gone' }, feature: 'FAST', reference: 'x' });
