@@ -31,21 +31,21 @@ function headerLength(length: number): number {
   return length < 126 ? 2 : length < 65_536 ? 4 : 10;
 }
 
-/** Writes the header of an unmasked, final text frame of `length` payload bytes into `out` at `at`. */
-function writeTextHeader(out: Uint8Array, at: number, length: number, header: number): void {
-  out[at] = 0x81; // FIN + text
-  if (header === 2) out[at + 1] = length;
+/** Writes the header of an unmasked, final text frame of `length` payload bytes at the start of `out`. */
+function writeTextHeader(out: Uint8Array, length: number, header: number): void {
+  out[0] = 0x81; // FIN + text
+  if (header === 2) out[1] = length;
   else if (header === 4) {
-    out[at + 1] = 126;
-    out[at + 2] = length >>> 8;
-    out[at + 3] = length & 0xff;
+    out[1] = 126;
+    out[2] = length >>> 8;
+    out[3] = length & 0xff;
   } else {
-    out[at + 1] = 127;
+    out[1] = 127;
     const high = Math.floor(length / 2 ** 32);
     const low = length >>> 0;
     for (let k = 0; k < 4; k++) {
-      out[at + 2 + k] = (high >>> (24 - 8 * k)) & 0xff;
-      out[at + 6 + k] = (low >>> (24 - 8 * k)) & 0xff;
+      out[2 + k] = (high >>> (24 - 8 * k)) & 0xff;
+      out[6 + k] = (low >>> (24 - 8 * k)) & 0xff;
     }
   }
 }
@@ -62,25 +62,18 @@ function writeTextHeader(out: Uint8Array, at: number, length: number, header: nu
  * never keeps a shared slab alive for each frame it has not read.
  */
 function encodeTextFrame(frame: string | Uint8Array, inPlace: boolean): Buffer {
-  if (typeof frame === 'string') {
-    const length = Buffer.byteLength(frame);
-    const header = headerLength(length);
-    const out = Buffer.allocUnsafe(header + length);
-    writeTextHeader(out, 0, length, header);
-    out.write(frame, header, length, 'utf8');
-    return out;
-  }
-  const length = frame.length;
+  const length = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
   const header = headerLength(length);
-  if (inPlace && hasHeadroom(frame)) {
+  if (inPlace && typeof frame !== 'string' && hasHeadroom(frame)) {
     // header ≤ HEADROOM: the view starts inside this frame's own headroom.
     const wire = Buffer.from(frame.buffer, frame.byteOffset - header, header + length);
-    writeTextHeader(wire, 0, length, header);
+    writeTextHeader(wire, length, header);
     return wire;
   }
   const out = Buffer.allocUnsafe(header + length);
-  writeTextHeader(out, 0, length, header);
-  out.set(frame, header);
+  writeTextHeader(out, length, header);
+  if (typeof frame === 'string') out.write(frame, header, length, 'utf8');
+  else out.set(frame, header);
   return out;
 }
 

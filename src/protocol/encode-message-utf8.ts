@@ -29,24 +29,21 @@ const ID_CLOSE = Buffer.from('"}}');
  */
 export function encodeMessageUtf8(head: Uint8Array, content: Uint8Array, id: string, reference: string | undefined): Buffer {
   const body = head.length + content.length;
-  if (reference === undefined && isPlainAscii(id)) {
-    // The usual frame (the server's own ids, no reference): its tail written as bytes, without
-    // building the tail's text, measuring it and encoding it again.
-    const frame = allocFrame(body + ID_OPEN.length + id.length + ID_CLOSE.length);
-    frame.set(head, 0);
-    frame.set(content, head.length);
-    frame.set(ID_OPEN, body);
-    let at = body + ID_OPEN.length;
-    for (let i = 0; i < id.length; i++) frame[at++] = id.charCodeAt(i);
-    frame.set(ID_CLOSE, at);
-    return frame;
-  }
-  const tail = messageTail(id, reference);
-  const tailLength = Buffer.byteLength(tail);
+  // The usual frame (the server's own ids, no reference) gets its tail written as bytes, without
+  // building the tail's text, measuring it and encoding it again.
+  const tail = reference === undefined && isPlainAscii(id) ? undefined : messageTail(id, reference);
+  const tailLength = tail === undefined ? ID_OPEN.length + id.length + ID_CLOSE.length : Buffer.byteLength(tail);
   const frame = allocFrame(body + tailLength);
   frame.set(head, 0);
   frame.set(content, head.length);
-  frame.write(tail, body, tailLength, 'utf8');
+  if (tail !== undefined) {
+    frame.write(tail, body, tailLength, 'utf8');
+    return frame;
+  }
+  frame.set(ID_OPEN, body);
+  let at = body + ID_OPEN.length;
+  for (let i = 0; i < id.length; i++) frame[at++] = id.charCodeAt(i);
+  frame.set(ID_CLOSE, at);
   return frame;
 }
 
