@@ -49,6 +49,7 @@ export const serveOptions = {
   store: opt(z.enum(['sqlite', 'memory']), 'sqlite', 'message store when --postgres is not set (memory keeps nothing across restarts)', 'sqlite or memory'),
   sqliteSync: opt(z.enum(['full', 'normal']), 'full', 'SQLite synchronous mode: full survives power loss, normal survives process crashes', 'full or normal'),
   reliableHoldMs: opt(int(0, 10_000), 250, 'how long a RELIABLE message without a reference (or a RELIABLE group message\'s copy), written at once to a recipient connected to this node, may wait for proof of receipt before it is stored, ms; proven in time, it is never stored (single node only; 0: store every RELIABLE message before delivering it)', 'an integer 0–10000'),
+  presenceTtlMs: opt(int(1_000, 600_000), 10_000, 'how long this node\'s presence entries live without a refresh, ms: it refreshes them every third of it, and the users of a node that stopped refreshing are reported gone at most this plus a quarter of it later (cluster mode)', 'an integer 1000–600000'),
   commitDelayMs: opt(int(0, 1000), 5, 'group-commit window, ms: at most one durable commit per window; a write after a quiet spell commits at once (0: every event-loop turn commits)', 'an integer 0–1000'),
   redis: opt(url(['redis:', 'rediss:']).optional(), undefined, 'Redis URL; turns on cluster mode (bus and presence)', 'a redis:// URL'),
   postgres: opt(url(['postgres:', 'postgresql:']).optional(), undefined, 'PostgreSQL URL for the message store', 'a postgres:// URL'),

@@ -53,6 +53,17 @@ export class ClientApps {
     return this.#byId.get(appId);
   }
 
+  /** The app whose user `userId` is (`<appName>-<digits>`), or undefined. */
+  appOfUser(userId: string): ClientApp | undefined {
+    const m = USER_ID.exec(userId);
+    return m === null ? undefined : this.#byName.get(m[1]!);
+  }
+
+  /** Every app, in config order. */
+  all(): IterableIterator<ClientApp> {
+    return this.#byId.values();
+  }
+
   /** True when `userId` is `<app.appName>-<digits>`. */
   isUserOf(app: ClientApp, userId: string): boolean {
     if (this.#plainNames.has(app.appName)) return isNumberedUser(userId, app.appName);

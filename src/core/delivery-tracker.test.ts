@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { timerScheduler } from '../gateway/scheduler.js';
 import { DeliveryTracker, SENT_AFTER_MS, STATUS_FLUSH_MS } from './delivery-tracker.js';
 import { asConnectionId, asMessageId, asUserId, type MessageId, type UserId } from './ids.js';
 import type { MessageStore } from './ports.js';
@@ -37,7 +38,7 @@ const m1 = asMessageId('m1');
 
 function make(): { tracker: DeliveryTracker; store: ReturnType<typeof recordingStore> } {
   const store = recordingStore();
-  const tracker = new DeliveryTracker({ store, track: (work) => void work.catch(() => undefined) });
+  const tracker = new DeliveryTracker({ store, scheduler: timerScheduler, track: (work) => void work.catch(() => undefined) });
   return { tracker, store };
 }
 
@@ -113,7 +114,7 @@ describe('DeliveryTracker', () => {
   it('leaves an entry unmarked and forgotten when the promise onDelivered returns rejects, so a fetch serves it again', async () => {
     const failures: unknown[] = [];
     const store = recordingStore();
-    const tracker = new DeliveryTracker({ store, track: (work) => void work.catch((err: unknown) => failures.push(err)) });
+    const tracker = new DeliveryTracker({ store, scheduler: timerScheduler, track: (work) => void work.catch((err: unknown) => failures.push(err)) });
     const a = fakeTransport();
     tracker.track(alice, m1, [a], () => Promise.reject(new Error('store down')));
     a.settle(true);

@@ -8,7 +8,7 @@
  * write-then-proof costs one status update, not two. No I/O of its own.
  */
 import type { MessageId, UserId } from './ids.js';
-import type { MessageStore } from './ports.js';
+import type { MessageStore, Scheduler } from './ports.js';
 import type { Transport } from './transport.js';
 
 /** How often gathered DELIVERED updates go to the store, ms. */
@@ -40,6 +40,7 @@ export interface DeliveryTrackerOptions {
   readonly track: (work: Promise<unknown>, backend: string) => void;
   /** @default Date.now */
   readonly clock?: () => number;
+  readonly scheduler: Scheduler;
 }
 
 export class DeliveryTracker {
@@ -47,14 +48,15 @@ export class DeliveryTracker {
   readonly #track: DeliveryTrackerOptions['track'];
   readonly #clock: () => number;
   readonly #inFlight = new Map<UserId, Map<MessageId, InFlight>>();
-  readonly #delivered = new StatusBatch(STATUS_FLUSH_MS, (queue) => this.#writeDelivered(queue));
+  readonly #delivered: StatusBatch;
   /**
    * Finds entries due for SENT every SENT_AFTER_MS while any are in flight. A sweep of the
    * in-flight map rather than a queue of every write: under load nearly every entry is proven
    * within milliseconds, and queueing each for a second kept it alive long enough to be promoted
    * to the old generation, only to be dropped there.
    */
-  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  #cancelSweep: (() => void) | undefined;
+  readonly #scheduler: Scheduler;
   /** Entries forgotten unproven (their connections closed) before their SENT was written. */
   #orphans: Array<[UserId, MessageId]> = [];
 
@@ -62,6 +64,8 @@ export class DeliveryTracker {
     this.#store = options.store;
     this.#track = options.track;
     this.#clock = options.clock ?? Date.now;
+    this.#scheduler = options.scheduler;
+    this.#delivered = new StatusBatch(STATUS_FLUSH_MS, options.scheduler, (queue) => this.#writeDelivered(queue));
   }
 
   /** True while `id` is on its way to `to` (a fetch must not serve it, a live copy must not repeat it). */
@@ -138,8 +142,8 @@ export class DeliveryTracker {
    * orphans; re-arms itself while entries are in flight. Returns whether it wrote anything.
    */
   #sweep(all: boolean): boolean {
-    clearTimeout(this.#sweepTimer);
-    this.#sweepTimer = undefined;
+    this.#cancelSweep?.();
+    this.#cancelSweep = undefined;
     const due = this.#clock() - SENT_AFTER_MS;
     const queue = new Map<UserId, MessageId[]>();
     const add = (to: UserId, id: MessageId): void => {
@@ -175,7 +179,10 @@ export class DeliveryTracker {
 
   /** SENT is best effort: the sweep's timer does not hold the process open. */
   #armSweep(): void {
-    this.#sweepTimer ??= setTimeout(() => this.#sweep(false), SENT_AFTER_MS).unref();
+    this.#cancelSweep ??= this.#scheduler.after(SENT_AFTER_MS, () => {
+      this.#cancelSweep = undefined;
+      this.#sweep(false);
+    });
   }
 
   #forget(to: UserId, id: MessageId, state: InFlight): void {
@@ -195,28 +202,34 @@ export class DeliveryTracker {
 /** Entries gathered per user and handed to `write` together, `delayMs` after the first (or on flush). */
 class StatusBatch {
   #queue: StatusQueue = new Map();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #cancel: (() => void) | undefined;
 
   constructor(
     readonly delayMs: number,
+    readonly scheduler: Scheduler,
     readonly write: (queue: StatusQueue) => void,
   ) {}
 
   /** True while entries wait for their write. */
   get waiting(): boolean {
-    return this.#timer !== undefined;
+    return this.#cancel !== undefined;
   }
 
   add(to: UserId, id: MessageId, state: InFlight): void {
     let list = this.#queue.get(to);
     if (list === undefined) this.#queue.set(to, (list = []));
     list.push([id, state]);
-    this.#timer ??= setTimeout(() => this.flush(), this.delayMs);
+    this.#cancel ??= this.scheduler.after(this.delayMs, this.#flushNow);
   }
 
+  readonly #flushNow = (): void => {
+    this.#cancel = undefined;
+    this.flush();
+  };
+
   flush(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancel?.();
+    this.#cancel = undefined;
     const queue = this.#queue;
     this.#queue = new Map();
     this.write(queue);

@@ -3,7 +3,10 @@
  * `{"isAuthenticated": true}` (a real boolean). Timeouts, refusals, non-2xx and bad JSON all mean
  * "not authenticated" (fail closed). The token never reaches a log line.
  */
-import type { AuthRequest, AuthVerifier, Logger } from '../core/ports.js';
+import type { ClientApp } from '../core/client-apps.js';
+import type { AuthResult, AuthVerifier, Credentials, Logger } from '../core/ports.js';
+
+const OK: AuthResult = { ok: true };
 
 export class WebhookAuthVerifier implements AuthVerifier {
   constructor(
@@ -11,7 +14,13 @@ export class WebhookAuthVerifier implements AuthVerifier {
     readonly logger: Logger,
   ) {}
 
-  async verify(url: string, request: AuthRequest): Promise<boolean> {
+  /** Apps without `authEnabled` admit every user of theirs; the others ask their webhook. */
+  verify(app: ClientApp, credentials: Credentials): Promise<AuthResult> {
+    if (!app.authEnabled || app.authUrl === undefined) return Promise.resolve(OK);
+    return this.#ask(app.authUrl, credentials).then((ok) => (ok ? OK : { ok: false, reason: 'auth webhook said no or could not be reached' }));
+  }
+
+  async #ask(url: string, request: Credentials): Promise<boolean> {
     try {
       const response = await fetch(url, {
         method: 'POST',

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { asConnectionId } from '../core/ids.js';
-import { allocFrame } from '../protocol/frame-slab.js';
+import { allocFrame } from './wire/frame-slab.js';
 import { WsConnection } from './connection.js';
 
 /** A real ws pair on loopback: the server side wrapped in a WsConnection, the client side raw. */

@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { Disconnect } from '../protocol/close-codes.js';
-import { hasHeadroom } from '../protocol/frame-slab.js';
+import { hasHeadroom } from './wire/frame-slab.js';
 import type { ConnectionId } from '../core/ids.js';
 import type { Transport } from '../core/transport.js';
 

@@ -12,12 +12,15 @@ import { defaultDecodeLimits } from '../protocol/frames.js';
 import { ClientApps, type ClientAppConfig } from '../core/client-apps.js';
 import { Hub } from '../core/hub.js';
 import { asConnectionId, asNodeId } from '../core/ids.js';
-import type { Bus, Clock, Logger, MessageStore, Presence } from '../core/ports.js';
-import type { Session } from '../core/session.js';
+import type { AuthVerifier, Bus, Clock, Logger, MessageStore, Presence } from '../core/ports.js';
+import type { Connection } from '../core/connection.js';
+import type { FrameModule, ParsedFrame } from '../core/frames/frame-module.js';
 import { WebhookAuthVerifier } from './auth-webhook.js';
 import { WsConnection } from './connection.js';
 import { createHttpHandler } from './http-routes.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+import { timerScheduler } from './scheduler.js';
+import { encodeMessageUtf8 } from './wire/encode-message-utf8.js';
 
 /** The slice of `serve`'s configuration the gateway uses (ServeConfig satisfies it). */
 export interface GatewayOptions {
@@ -37,6 +40,7 @@ export interface GatewayOptions {
   readonly maxConnectionsPerUser: number;
   readonly rateLimit: number;
   readonly reliableHoldMs: number;
+  readonly presenceTtlMs: number;
   readonly allowedOrigins: readonly string[];
   readonly headersTimeoutMs: number;
   readonly drainTimeoutMs: number;
@@ -47,6 +51,13 @@ export interface GatewayBackends {
   readonly bus: Bus;
   readonly presence: Presence;
   readonly store: MessageStore;
+  /**
+   * Verifies AUTH_CLIENT credentials per app.
+   * @default the auth webhook of apps with `authEnabled` (others admit every user of theirs)
+   */
+  readonly auth?: AuthVerifier;
+  /** Frame types beyond contract §3, each one module (core/frames/). */
+  readonly frames?: readonly FrameModule<ParsedFrame>[];
 }
 
 export interface Gateway {
@@ -58,9 +69,9 @@ export interface Gateway {
   readonly hub: Hub;
 }
 
-/** A socket carries its session, so that its listeners can be shared rather than made per connection. */
-const SESSION = Symbol('switchboard.session');
-type SessionSocket = WebSocket & { [SESSION]: Session };
+/** A socket carries its core connection, so that its listeners can be shared rather than made per connection. */
+const SESSION = Symbol('switchboard.connection');
+type SessionSocket = WebSocket & { [SESSION]: Connection };
 
 export function createGateway(options: GatewayOptions, backends: GatewayBackends, logger: Logger, clock: Clock = Date.now): Gateway {
   const nodeId = asNodeId(options.nodeId ?? randomUUID().slice(0, 8));
@@ -74,8 +85,11 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     bus: backends.bus,
     presence: backends.presence,
     store: backends.store,
-    auth: new WebhookAuthVerifier(options.authTimeoutMs, log),
+    auth: backends.auth ?? new WebhookAuthVerifier(options.authTimeoutMs, log),
     clock,
+    scheduler: timerScheduler,
+    encodeMessage: encodeMessageUtf8,
+    ...(backends.frames === undefined ? {} : { frames: backends.frames }),
     logger: log,
     metrics,
     limits: {
@@ -87,6 +101,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
       maxBacklogFrames: 100,
       decode: { ...defaultDecodeLimits, maxGroupSize: options.maxGroupSize },
       reliableHoldMs: options.reliableHoldMs,
+      presenceTtlMs: options.presenceTtlMs,
     },
   });
   metrics.gauge('switchboard_inflight_entries', 'RELIABLE entries written and awaiting proof of receipt', () => hub.inFlightCount);
@@ -147,7 +162,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     const id = asConnectionId(randomUUID());
     const connection = new WsConnection(id, ws, socket, options.maxBufferedBytes, clock);
     connections.add(ws);
-    (ws as SessionSocket)[SESSION] = hub.openSession(connection);
+    (ws as SessionSocket)[SESSION] = hub.openConnection(connection);
     ws.on('message', onMessage);
     // Every socket has an error listener: a protocol error (oversize → 1009, bad UTF-8 → 1007,
     // bad framing → 1002) closes that socket and nothing else.
@@ -171,13 +186,13 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     const session = (this as SessionSocket)[SESSION];
     connections.delete(this);
     (session.transport as WsConnection).socketClosed();
-    hub.closeSession(session, code);
+    hub.closeConnection(session, code);
     if (debug) session.log.debug({ code }, 'connection closed');
   }
 
   function runSweep(): void {
     const now = clock();
-    for (const session of hub.sessions) {
+    for (const session of hub.connections) {
       const connection = session.transport as WsConnection;
       if (!session.isAuthenticated && options.authDeadlineMs > 0 && now - session.openedAt > options.authDeadlineMs) {
         connection.close(Disconnect.AuthDeadline);
@@ -189,6 +204,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
 
   async function start(): Promise<{ host: string; port: number }> {
     for (const backend of allBackends) await backend.start();
+    await hub.start();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port, options.host, () => {
@@ -219,6 +235,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     while (connections.size > 0 && clock() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const ws of connections) ws.terminate();
     await hub.settle();
+    await hub.leave();
     for (const backend of allBackends) {
       try {
         await backend.close();

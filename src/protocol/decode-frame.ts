@@ -5,7 +5,7 @@
  */
 import { contentSpan } from './decode-message-utf8.js';
 import { ErrorCode } from './error-codes.js';
-import { defaultDecodeLimits, type ClientFrame, type DecodeLimits, type Feature } from './frames.js';
+import { defaultDecodeLimits, type AuthClientFrame, type ClientFrame, type DecodeLimits, type Feature, type FetchMissingFrame, type GroupMessageFrame, type MessageFrame } from './frames.js';
 
 export interface ProtocolError {
   readonly code: ErrorCode;
@@ -16,13 +16,26 @@ export interface ProtocolError {
 
 export type DecodeResult = { readonly ok: true; readonly frame: ClientFrame } | { readonly ok: false; readonly error: ProtocolError };
 
+/** The result of parsing one frame type's fields. */
+export type ParseResult<F> = { readonly ok: true; readonly frame: F } | { readonly ok: false; readonly error: ProtocolError };
+
+/** A frame's envelope, checked: a known `type`, an object `data`, a usable `reference`. */
+export interface Envelope {
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+  readonly reference: string | undefined;
+  /** The whole parsed frame, for fields outside `data` (`feature`, …). */
+  readonly frame: Record<string, unknown>;
+}
+
 const KNOWN_TYPES = new Set(['AUTH_CLIENT', 'MESSAGE', 'GROUP_MESSAGE', 'FETCH_MISSING_MESSAGES_REQUEST']);
 
-function fail(code: ErrorCode, message: string, reference?: string): DecodeResult {
+/** A failed parse, as a value. */
+export function fail(code: ErrorCode, message: string, reference?: string): { readonly ok: false; readonly error: ProtocolError } {
   return { ok: false, error: reference === undefined ? { code, message } : { code, message, reference } };
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -45,10 +58,10 @@ export function exceedsDepth(value: unknown, limit: number): boolean {
 }
 
 /**
- * `utf8`, when given, is the same frame as UTF-8 bytes (as it came off the wire): a MESSAGE or
- * GROUP_MESSAGE then also carries its content's bytes (`contentUtf8`), to be forwarded as they are.
+ * The envelope of one text frame: JSON, an object, a usable reference, a string type that
+ * `isKnown` admits, an object `data`. Every error after the reference carries it back.
  */
-export function decodeFrame(text: string, limits: DecodeLimits = defaultDecodeLimits, utf8?: Uint8Array): DecodeResult {
+export function decodeEnvelope(text: string, limits: DecodeLimits, isKnown: (type: string) => boolean): ParseResult<Envelope> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -68,51 +81,88 @@ export function decodeFrame(text: string, limits: DecodeLimits = defaultDecodeLi
 
   const type = parsed.type;
   if (typeof type !== 'string') return fail(ErrorCode.BadRequest, 'type must be a string', reference);
-  if (!KNOWN_TYPES.has(type)) return fail(ErrorCode.UnknownType, `unknown type ${JSON.stringify(type.slice(0, 64))}`, reference);
+  if (!isKnown(type)) return fail(ErrorCode.UnknownType, `unknown type ${JSON.stringify(type.slice(0, 64))}`, reference);
 
   const data = parsed.data;
   if (!isRecord(data)) return fail(ErrorCode.BadRequest, 'data must be an object', reference);
+  return { ok: true, frame: { type, data, reference, frame: parsed } };
+}
 
-  switch (type) {
-    case 'AUTH_CLIENT': {
-      const { appId, userId, token } = data;
-      if (typeof appId !== 'string' || appId === '' || appId.length > limits.maxIdLength) return fail(ErrorCode.BadRequest, 'data.appId must be a non-empty string', reference);
-      if (typeof userId !== 'string' || userId === '' || userId.length > limits.maxIdLength) return fail(ErrorCode.BadRequest, 'data.userId must be a non-empty string', reference);
-      if (token !== undefined && token !== null && (typeof token !== 'string' || token.length > 16_384)) return fail(ErrorCode.BadRequest, 'data.token must be a string', reference);
-      return { ok: true, frame: { type, data: { appId, userId, token: typeof token === 'string' ? token : undefined }, reference } };
-    }
+/**
+ * `utf8`, when given, is the same frame as UTF-8 bytes (as it came off the wire): a MESSAGE or
+ * GROUP_MESSAGE then also carries its content's bytes (`contentUtf8`), to be forwarded as they are.
+ */
+export function decodeFrame(text: string, limits: DecodeLimits = defaultDecodeLimits, utf8?: Uint8Array): DecodeResult {
+  const envelope = decodeEnvelope(text, limits, (type) => KNOWN_TYPES.has(type));
+  if (!envelope.ok) return envelope;
+  const e = envelope.frame;
+  switch (e.type) {
+    case 'AUTH_CLIENT':
+      return parseAuthClient(e, limits);
     case 'MESSAGE':
-    case 'GROUP_MESSAGE': {
-      const feature = parseFeature(parsed.feature);
-      if (feature === undefined) return fail(ErrorCode.BadRequest, 'feature must be RELIABLE or FAST', reference);
-      const { to, content } = data;
-      if (content === undefined) return fail(ErrorCode.BadRequest, 'data.content is required', reference);
-      if (exceedsDepth(content, limits.maxContentDepth)) return fail(ErrorCode.BadRequest, `data.content nested deeper than ${limits.maxContentDepth}`, reference);
-      const span = utf8 === undefined ? undefined : contentSpan(utf8);
-      const contentUtf8 = span === undefined ? undefined : utf8!.subarray(span.start, span.end);
-      if (type === 'MESSAGE') {
-        if (typeof to !== 'string' || to === '' || to.length > limits.maxIdLength) return fail(ErrorCode.BadRequest, 'data.to must be a userId string', reference);
-        return { ok: true, frame: { type, data: { to, content }, feature, reference, contentUtf8 } };
-      }
-      if (!Array.isArray(to) || to.length === 0) return fail(ErrorCode.BadRequest, 'data.to must be a non-empty array of userIds', reference);
-      if (to.length > limits.maxGroupSize) return fail(ErrorCode.BadRequest, `data.to has more than ${limits.maxGroupSize} recipients`, reference);
-      const recipients = new Set<string>();
-      for (const r of to) {
-        if (typeof r !== 'string' || r === '' || r.length > limits.maxIdLength) return fail(ErrorCode.BadRequest, 'data.to must contain only userId strings', reference);
-        recipients.add(r);
-      }
-      return { ok: true, frame: { type, data: { to: [...recipients], content }, feature, reference, contentUtf8 } };
-    }
-    case 'FETCH_MISSING_MESSAGES_REQUEST': {
-      const count = data.count;
-      if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 1)) {
-        return fail(ErrorCode.BadRequest, 'data.count must be a positive integer', reference);
-      }
-      return { ok: true, frame: { type, data: { count }, reference } };
-    }
+      return parseMessage(e, limits, utf8);
+    case 'GROUP_MESSAGE':
+      return parseGroupMessage(e, limits, utf8);
+    case 'FETCH_MISSING_MESSAGES_REQUEST':
+      return parseFetchMissing(e);
     default:
-      return fail(ErrorCode.UnknownType, 'unknown type', reference);
+      return fail(ErrorCode.UnknownType, 'unknown type', e.reference);
   }
+}
+
+export function parseAuthClient(e: Envelope, limits: DecodeLimits): ParseResult<AuthClientFrame> {
+  const { appId, userId, token } = e.data;
+  const reference = e.reference;
+  if (typeof appId !== 'string' || appId === '' || appId.length > limits.maxIdLength) return fail(ErrorCode.BadRequest, 'data.appId must be a non-empty string', reference);
+  if (typeof userId !== 'string' || userId === '' || userId.length > limits.maxIdLength) return fail(ErrorCode.BadRequest, 'data.userId must be a non-empty string', reference);
+  if (token !== undefined && token !== null && (typeof token !== 'string' || token.length > 16_384)) return fail(ErrorCode.BadRequest, 'data.token must be a string', reference);
+  return { ok: true, frame: { type: 'AUTH_CLIENT', data: { appId, userId, token: typeof token === 'string' ? token : undefined }, reference } };
+}
+
+/** The content checks MESSAGE and GROUP_MESSAGE share; the content's bytes when `utf8` is given and they can be found. */
+function parseContent(e: Envelope, limits: DecodeLimits, utf8: Uint8Array | undefined): ParseResult<{ feature: Feature; content: unknown; contentUtf8: Uint8Array | undefined }> {
+  const feature = parseFeature(e.frame.feature);
+  if (feature === undefined) return fail(ErrorCode.BadRequest, 'feature must be RELIABLE or FAST', e.reference);
+  const content = e.data.content;
+  if (content === undefined) return fail(ErrorCode.BadRequest, 'data.content is required', e.reference);
+  if (exceedsDepth(content, limits.maxContentDepth)) return fail(ErrorCode.BadRequest, `data.content nested deeper than ${limits.maxContentDepth}`, e.reference);
+  const span = utf8 === undefined ? undefined : contentSpan(utf8);
+  const contentUtf8 = span === undefined ? undefined : utf8!.subarray(span.start, span.end);
+  return { ok: true, frame: { feature, content, contentUtf8 } };
+}
+
+export function parseMessage(e: Envelope, limits: DecodeLimits, utf8?: Uint8Array): ParseResult<MessageFrame> {
+  const parsed = parseContent(e, limits, utf8);
+  if (!parsed.ok) return parsed;
+  const { feature, content, contentUtf8 } = parsed.frame;
+  const to = e.data.to;
+  const reference = e.reference;
+  if (typeof to !== 'string' || to === '' || to.length > limits.maxIdLength) return fail(ErrorCode.BadRequest, 'data.to must be a userId string', reference);
+  return { ok: true, frame: { type: 'MESSAGE', data: { to, content }, feature, reference, contentUtf8 } };
+}
+
+export function parseGroupMessage(e: Envelope, limits: DecodeLimits, utf8?: Uint8Array): ParseResult<GroupMessageFrame> {
+  const parsed = parseContent(e, limits, utf8);
+  if (!parsed.ok) return parsed;
+  const { feature, content, contentUtf8 } = parsed.frame;
+  const to = e.data.to;
+  const reference = e.reference;
+  if (!Array.isArray(to) || to.length === 0) return fail(ErrorCode.BadRequest, 'data.to must be a non-empty array of userIds', reference);
+  if (to.length > limits.maxGroupSize) return fail(ErrorCode.BadRequest, `data.to has more than ${limits.maxGroupSize} recipients`, reference);
+  const recipients = new Set<string>();
+  for (const r of to) {
+    if (typeof r !== 'string' || r === '' || r.length > limits.maxIdLength) return fail(ErrorCode.BadRequest, 'data.to must contain only userId strings', reference);
+    recipients.add(r);
+  }
+  return { ok: true, frame: { type: 'GROUP_MESSAGE', data: { to: [...recipients], content }, feature, reference, contentUtf8 } };
+}
+
+export function parseFetchMissing(e: Envelope): ParseResult<FetchMissingFrame> {
+  const count = e.data.count;
+  if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 1)) {
+    return fail(ErrorCode.BadRequest, 'data.count must be a positive integer', e.reference);
+  }
+  return { ok: true, frame: { type: 'FETCH_MISSING_MESSAGES_REQUEST', data: { count }, reference: e.reference } };
 }
 
 function parseFeature(v: unknown): Feature | undefined {

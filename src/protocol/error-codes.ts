@@ -15,5 +15,7 @@ export const ErrorCode = {
   RateLimited: 'RATE_LIMITED',
   /** Extension: the server could not take responsibility (store unavailable, disk full); nothing was accepted. */
   Internal: 'INTERNAL',
+  /** Extension: a backend this request needs is down or timed out (the bus to other nodes, a command's handler); nothing was done. Retry later. */
+  Unavailable: 'UNAVAILABLE',
 } as const satisfies Record<string, string>;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -84,6 +84,17 @@ export function messageHead(from: string): string {
   return `{"type":"MESSAGE","data":{"from":${JSON.stringify(from)},"content":`;
 }
 
+const textEncoder = new TextEncoder();
+
+/**
+ * The bytes of a MESSAGE frame from `from` up to its content: the same for every message of a
+ * sender, so kept per connection. In memory of their own (a view of a shared pool would keep the
+ * whole pool alive as long as the connection).
+ */
+export function encodeMessageHead(from: string): Uint8Array {
+  return textEncoder.encode(messageHead(from));
+}
+
 /** A MESSAGE frame after its content's value. */
 export function messageTail(id: string, reference: string | undefined): string {
   const tail = `,"id":${JSON.stringify(id)}`;

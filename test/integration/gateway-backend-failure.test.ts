@@ -9,12 +9,12 @@ import { TestClient } from '../support/test-client.js';
 /** Presence whose next addConnection fails, as a cluster backend might. */
 class FlakyPresence extends MemoryPresence {
   failNext = false;
-  override addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId): Promise<{ firstForUser: boolean }> {
+  override addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId, epoch: number): Promise<{ firstForUser: boolean }> {
     if (this.failNext) {
       this.failNext = false;
       return Promise.reject(new Error('presence down'));
     }
-    return super.addConnection(userId, connectionId, nodeId);
+    return super.addConnection(userId, connectionId, nodeId, epoch);
   }
 }
 

@@ -3,7 +3,7 @@
  * integration tests. Always stop() it in afterEach.
  */
 import { afterEach } from 'vitest';
-import { MemoryBus } from '../../src/adapters/memory/memory-bus.js';
+import { MemoryBus, MemoryBusNetwork } from '../../src/adapters/memory/memory-bus.js';
 import { MemoryMessageStore } from '../../src/adapters/memory/memory-message-store.js';
 import { MemoryPresence } from '../../src/adapters/memory/memory-presence.js';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -51,6 +51,37 @@ export function gatewayScope(): GatewayScope {
       const g = await startGateway(overrides, backends);
       gateways.push(g);
       return g;
+    },
+  };
+}
+
+/**
+ * Two in-process gateway nodes sharing one in-memory bus network, presence and store: a cluster
+ * in one process. `url` alternates between the nodes on every read, so the clients of a test sit
+ * on both and every rule is exercised across nodes.
+ */
+export async function startTwoNodes(overrides: Partial<ServeConfig> = {}): Promise<TestGateway & { readonly nodes: readonly TestGateway[] }> {
+  const network = new MemoryBusNetwork();
+  const presence = new MemoryPresence();
+  const store = new MemoryMessageStore();
+  const nodes = [
+    await startGateway({ nodeId: 'node-a', ...overrides }, { bus: new MemoryBus({ network }), presence, store }),
+    await startGateway({ nodeId: 'node-b', ...overrides }, { bus: new MemoryBus({ network }), presence, store }),
+  ];
+  let reads = 0;
+  return {
+    nodes,
+    get gateway() {
+      return nodes[0]!.gateway;
+    },
+    get url() {
+      return nodes[reads++ % 2]!.url;
+    },
+    httpUrl: nodes[0]!.httpUrl,
+    backends: nodes[0]!.backends,
+    stop: async () => {
+      // Shared backends are closed by the first stop; the second node's stop closes them again (idempotent).
+      for (const node of nodes) await node.stop();
     },
   };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { describeBusContract } from '../contract/bus.contract.js';
 import { MemoryBus, MemoryBusNetwork } from './memory-bus.js';
-import { asUserId } from '../../core/ids.js';
+import { asNodeId, asUserId } from '../../core/ids.js';
+import { userChannel } from '../../core/ports.js';
 
 describeBusContract('memory', () => {
   const network = new MemoryBusNetwork();
@@ -19,8 +20,8 @@ describe('MemoryBus', () => {
     const received: unknown[] = [];
     b.onDelivery((d) => received.push(d));
     await Promise.all([a.start(), b.start()]);
-    await b.subscribe(asUserId('demo-1'));
-    await a.publish({ kind: 'presence', to: asUserId('demo-1'), frame: '{}' });
+    await b.subscribe(userChannel(asUserId('demo-1')));
+    await a.publish(userChannel(asUserId('demo-1')), { kind: 'presence', origin: asNodeId('a'), to: asUserId('demo-1'), frame: '{}' });
     await new Promise((resolve) => setImmediate(resolve));
     expect(received).toHaveLength(0);
     await Promise.all([a.close(), b.close()]);

@@ -1,21 +1,12 @@
 /**
  * The MESSAGE frame as UTF-8 bytes around content bytes taken as the sender wrote them (see
- * decode-message-utf8.ts). Server side: a frame's memory comes from frame-slab.ts, with room for
- * the WebSocket header in front of it.
+ * protocol/decode-message-utf8.ts). The gateway's write path: a frame's memory comes from
+ * frame-slab.ts, with room for the WebSocket header in front of it. Core gets it injected.
  */
 import { allocFrame } from './frame-slab.js';
-import { messageHead, messageTail } from './frames.js';
+import { messageTail } from '../../protocol/frames.js';
 
-const encoder = new TextEncoder();
-
-/**
- * The bytes of a MESSAGE frame from `from` up to its content: the same for every message of a
- * sender, so kept per connection. In memory of their own (a view of Node's Buffer pool would keep
- * the whole 8 KB pool alive as long as the connection).
- */
-export function encodeMessageHead(from: string): Uint8Array {
-  return encoder.encode(messageHead(from));
-}
+export { encodeMessageHead } from '../../protocol/frames.js';
 
 /** `,"id":"` — the tail of a frame whose id needs no escaping starts with these bytes. */
 const ID_OPEN = Buffer.from(',"id":"');

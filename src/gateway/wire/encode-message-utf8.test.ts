@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeMessageHead, encodeMessageUtf8 } from './encode-message-utf8.js';
-import { encodeMessageRaw } from './frames.js';
+import { encodeMessageRaw } from '../../protocol/frames.js';
 
 describe('encodeMessageUtf8', () => {
   it.each([

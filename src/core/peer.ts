@@ -1,0 +1,45 @@
+/**
+ * Peer: what delivery and routing need of one authenticated connection (core/connection.ts
+ * implements it). A small interface, so that the delivery modules never import the connection's
+ * frame handling.
+ */
+import type { Disconnect } from '../protocol/close-codes.js';
+import type { ErrorCode } from '../protocol/error-codes.js';
+import type { ClientApp } from './client-apps.js';
+import type { UserId } from './ids.js';
+import type { Transport } from './transport.js';
+
+export interface Peer {
+  readonly transport: Transport;
+  /** Set once authenticated. */
+  readonly userId: UserId | undefined;
+  readonly app: ClientApp | undefined;
+  readonly isClosed: boolean;
+  /** The start of every MESSAGE frame this connection's user sends, as bytes (after auth). */
+  readonly messageHead: Uint8Array;
+  /** Writes a frame and counts it; false when not written. `proofFollows`: see {@link Transport.send}. */
+  send(frame: string | Uint8Array, type: string, feature?: string, proofFollows?: boolean): boolean;
+  sendError(code: ErrorCode, message: string, reference?: string): void;
+  close(disconnect: Disconnect): void;
+}
+
+/** Writes `frame` to each of `peers`; returns the transports that took it. */
+export function writeTo(peers: Iterable<Peer>, frame: string | Uint8Array, type: string, feature: string, proofFollows: boolean): Transport[] {
+  const written: Transport[] = [];
+  for (const p of peers) if (p.send(frame, type, feature, proofFollows)) written.push(p.transport);
+  return written;
+}
+
+/** True once one of `transports` proves receipt of what was written to it; false when none does. */
+export function firstProof(transports: readonly Transport[]): Promise<boolean> {
+  if (transports.length === 1) return transports[0]!.proveDelivery();
+  return new Promise((resolve) => {
+    let unproven = transports.length;
+    for (const transport of transports) {
+      void transport.proveDelivery().then((proved) => {
+        if (proved) resolve(true);
+        else if (--unproven === 0) resolve(false);
+      });
+    }
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * Services: the node's parts as a connection and its frame handlers see them. Built once by the
+ * Hub; an interface so that frame modules never import the Hub.
+ */
+import type { DecodeLimits } from '../protocol/frames.js';
+import type { ClientApps } from './client-apps.js';
+import type { LocalDelivery } from './delivery/local-delivery.js';
+import type { Publisher } from './delivery/publisher.js';
+import type { NodeId } from './ids.js';
+import type { LocalConnections } from './local-connections.js';
+import type { Membership } from './membership.js';
+import type { MissingMessages } from './missing-messages.js';
+import type { AuthVerifier, Bus, Clock, Logger, MessageStore, Metrics, Presence, Scheduler } from './ports.js';
+import type { Router } from './routing/router.js';
+
+export interface HubLimits {
+  readonly maxFetchCount: number;
+  /** Page size when FETCH_MISSING_MESSAGES_REQUEST has no count. */
+  readonly defaultFetchCount: number;
+  readonly maxConnectionsPerUser: number;
+  /** Inbound frames per second per connection after auth (0: unlimited). */
+  readonly rateLimitPerSec: number;
+  readonly maxErrorsBeforeAuth: number;
+  /** Frames held while the auth verifier answers. */
+  readonly maxBacklogFrames: number;
+  readonly decode: DecodeLimits;
+  /**
+   * How long a RELIABLE message without a reference, written at once to its online recipient,
+   * may wait for proof of receipt before it is stored, ms (0: every RELIABLE message is stored
+   * before it is delivered). Single node only (delivery/held-messages.ts).
+   */
+  readonly reliableHoldMs: number;
+  /** How long a node's presence entries live without a refresh, ms (membership.ts). */
+  readonly presenceTtlMs: number;
+}
+
+export interface Services {
+  readonly nodeId: NodeId;
+  readonly apps: ClientApps;
+  readonly auth: AuthVerifier;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly limits: HubLimits;
+  readonly bus: Bus;
+  readonly presence: Presence;
+  readonly store: MessageStore;
+  readonly local: LocalConnections;
+  readonly delivery: LocalDelivery;
+  readonly publisher: Publisher;
+  readonly router: Router;
+  readonly missing: MissingMessages;
+  readonly membership: Membership;
+}
