@@ -3,20 +3,24 @@
  * your choice. The CLI (`switchboard serve`) is built from the same pieces.
  *
  * @example
- * import { createGateway, MemoryBus, MemoryPresence, SqliteMessageStore } from 'switchboard';
- * const gateway = createGateway(options, { bus: new MemoryBus(), presence: new MemoryPresence(), store: new SqliteMessageStore({ path: './data/switchboard.db' }) }, logger);
+ * import { createGateway, MemoryBus, MemoryLease, MemoryPresence, SqliteMessageStore } from 'switchboard';
+ * const gateway = createGateway(options, { bus: new MemoryBus(), presence: new MemoryPresence(), lease: new MemoryLease(), store: new SqliteMessageStore({ path: './data/switchboard.db' }) }, logger);
  * const { port } = await gateway.start();
  */
 export { createGateway, type Gateway, type GatewayBackends, type GatewayOptions } from './gateway/gateway.js';
 export { MemoryBus, MemoryBusNetwork } from './adapters/memory/memory-bus.js';
 export { MemoryPresence } from './adapters/memory/memory-presence.js';
+export { MemoryLease } from './adapters/memory/memory-lease.js';
 export { MemoryMessageStore } from './adapters/memory/memory-message-store.js';
 export { SqliteMessageStore, type SqliteMessageStoreOptions } from './adapters/sqlite/sqlite-message-store.js';
 export { serveOptions, proxyOptions, benchOptions, type ServeConfig, type ProxyConfig, type BenchConfig } from './config/options.js';
 export { loadConfig } from './config/load-config.js';
 export { ConfigError } from './config/config-error.js';
-export { BackendError, silentLogger, noopMetrics } from './core/ports.js';
-export type { Backend, Bus, Presence, MessageStore, Delivery, StoredEntry, EntryStatus, PendingPage, Logger, Metrics, AuthVerifier, Clock } from './core/ports.js';
+export { BackendError, StaleEpochError, silentLogger, noopMetrics, userChannel, nodeChannel, topicChannel, allChannel } from './core/ports.js';
+export type { Backend, Bus, Channel, Presence, Lease, MessageStore, Delivery, StoredEntry, EntryStatus, PendingPage, Logger, Metrics, AuthVerifier, AuthResult, Credentials, Clock, Scheduler } from './core/ports.js';
+export type { Plugin } from './core/plugin.js';
+export type { FrameModule, FrameContext, ParsedFrame } from './core/frames/frame-module.js';
+export type { Services } from './core/services.js';
 export { CloseCode, Disconnect } from './protocol/close-codes.js';
 export { ErrorCode } from './protocol/error-codes.js';
 export type { ClientFrame, ServerFrame, Feature } from './protocol/frames.js';

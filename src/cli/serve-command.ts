@@ -39,14 +39,16 @@ export async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv):
 async function createBackends(config: ServeConfig, logger: Logger): Promise<GatewayBackends> {
   const { MemoryBus } = await import('../adapters/memory/memory-bus.js');
   const { MemoryPresence } = await import('../adapters/memory/memory-presence.js');
+  const { MemoryLease } = await import('../adapters/memory/memory-lease.js');
   const bus = new MemoryBus();
   const presence = new MemoryPresence();
+  const lease = new MemoryLease();
   if (config.store === 'memory') {
     const { MemoryMessageStore } = await import('../adapters/memory/memory-message-store.js');
     logger.warn({}, 'memory store: RELIABLE messages do not survive a restart');
-    return { bus, presence, store: new MemoryMessageStore() };
+    return { bus, presence, lease, store: new MemoryMessageStore() };
   }
   const { SqliteMessageStore } = await import('../adapters/sqlite/sqlite-message-store.js');
   const store = new SqliteMessageStore({ path: join(config.dataDir, 'switchboard.db'), synchronous: config.sqliteSync, commitDelayMs: config.commitDelayMs });
-  return { bus, presence, store };
+  return { bus, presence, lease, store };
 }

@@ -69,8 +69,13 @@ export class Connection implements FrameContext {
   get app(): ClientApp | undefined {
     return this.#app;
   }
+  /** When this connection's credentials stop being valid (ms since the epoch), if ever. */
   get expiresAt(): number | undefined {
     return this.#expiresAt;
+  }
+  /** Replaces the credentials' expiry (REFRESH_TOKEN). */
+  set expiresAt(at: number | undefined) {
+    this.#expiresAt = at;
   }
   /** The start of every MESSAGE frame this connection's user sends, as bytes (made on first use, after auth). */
   get messageHead(): Uint8Array {
@@ -220,6 +225,7 @@ export class Connection implements FrameContext {
         this.#log = undefined; // the next use carries appId and userId
         this.#state = 'authenticated';
         this.send(encodeAuthReply(appId, userId, true), 'AUTH_CLIENT_REPLY');
+        for (const plugin of services.plugins) plugin.connectionAuthenticated?.(this);
         if (services.logger.isLevelEnabled('debug')) this.log.debug({}, 'authenticated');
       })
       .catch((err: unknown) => {

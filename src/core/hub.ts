@@ -18,7 +18,8 @@ import { createIdGenerator, type NodeId } from './ids.js';
 import { LocalConnections } from './local-connections.js';
 import { Membership } from './membership.js';
 import { MissingMessages } from './missing-messages.js';
-import type { AuthVerifier, Bus, Clock, Logger, MessageStore, Metrics, Presence, Scheduler } from './ports.js';
+import type { Plugin } from './plugin.js';
+import type { AuthVerifier, Bus, Clock, Lease, Logger, MessageStore, Metrics, Presence, Scheduler } from './ports.js';
 import { PresenceEvents } from './presence-events.js';
 import { Router, type MessageEncoder } from './routing/router.js';
 import type { HubLimits, Services } from './services.js';
@@ -33,6 +34,8 @@ export interface HubOptions {
   readonly bus: Bus;
   readonly presence: Presence;
   readonly store: MessageStore;
+  /** Elects one holder per name cluster-wide (SSE bridges, per-user jobs, the version poll). */
+  readonly lease: Lease;
   readonly auth: AuthVerifier;
   readonly clock: Clock;
   readonly scheduler: Scheduler;
@@ -42,6 +45,8 @@ export interface HubOptions {
   readonly encodeMessage: MessageEncoder;
   /** Frame types beyond contract §3 (topics, commands, …), each one module. */
   readonly frames?: readonly FrameModule<ParsedFrame>[];
+  /** Capabilities plugged into the core (core/plugin.ts). */
+  readonly plugins?: readonly Plugin[];
 }
 
 export class Hub {
@@ -75,6 +80,7 @@ export class Hub {
     const delivery = new LocalDelivery(local, tracker, confirmations, o.clock, o.metrics);
     const publisher = createPublisher(o.nodeId, o.bus, delivery, background);
     const events = new PresenceEvents(o.nodeId, publisher);
+    const plugins = o.plugins ?? [];
     const membership = new Membership({
       nodeId: o.nodeId,
       apps: o.apps,
@@ -89,6 +95,7 @@ export class Hub {
       logger: o.logger,
       maxConnectionsPerUser: o.limits.maxConnectionsPerUser,
       presenceTtlMs: o.limits.presenceTtlMs,
+      plugins,
     });
     const router = new Router({ nodeId: o.nodeId, nextId, clock: o.clock, metrics: o.metrics, bus: o.bus, local, delivery, held, publisher, background, encodeMessage: o.encodeMessage });
     const missing = new MissingMessages(o.store, held, tracker, confirmations, background);
@@ -104,15 +111,19 @@ export class Hub {
       bus: o.bus,
       presence: o.presence,
       store: o.store,
+      lease: o.lease,
       local,
       delivery,
       publisher,
       router,
       missing,
       membership,
+      plugins,
     };
     this.frames = createFrameRegistry();
     for (const module of o.frames ?? []) this.frames.register(module);
+    for (const plugin of plugins) for (const module of plugin.frames ?? []) this.frames.register(module);
+    for (const plugin of plugins) plugin.attach?.(this.services);
     this.#background = background;
     this.#tracker = tracker;
     this.#held = held;
@@ -133,8 +144,9 @@ export class Hub {
   }
 
   /** After the backends started: joins the cluster (presence registration, lease refresh, reaper). */
-  start(): Promise<void> {
-    return this.services.membership.start();
+  async start(): Promise<void> {
+    await this.services.membership.start();
+    for (const plugin of this.services.plugins) await plugin.start?.();
   }
 
   /** A new connection: core's handle for its frames. */
@@ -149,6 +161,7 @@ export class Hub {
   closeConnection(connection: Connection, code: number): void {
     if (!this.#connections.delete(connection)) return;
     connection.closed();
+    for (const plugin of this.services.plugins) plugin.connectionClosed?.(connection);
     this.services.metrics.connectionClosed(code);
   }
 
@@ -160,6 +173,13 @@ export class Hub {
 
   /** Leaves the cluster (after shutdown): this node's presence entries go. */
   async leave(): Promise<void> {
+    for (const plugin of this.services.plugins) {
+      try {
+        await plugin.stop?.();
+      } catch (err) {
+        this.#background.failed(plugin.name, err);
+      }
+    }
     await this.services.membership.stop();
     await this.settle();
   }

@@ -10,6 +10,7 @@ import type { ClientApp, ClientApps } from './client-apps.js';
 import type { NodeId, UserId } from './ids.js';
 import type { LocalConnections } from './local-connections.js';
 import type { Peer } from './peer.js';
+import type { Plugin } from './plugin.js';
 import type { PresenceEvents } from './presence-events.js';
 
 export interface MembershipOptions {
@@ -28,6 +29,8 @@ export interface MembershipOptions {
   readonly maxConnectionsPerUser: number;
   /** How long this node's presence entries live without a refresh; refreshed every third of it, reaped every quarter. */
   readonly presenceTtlMs: number;
+  /** Told when a user arrives on / leaves this node. */
+  readonly plugins: readonly Plugin[];
 }
 
 export class Membership {
@@ -68,6 +71,7 @@ export class Membership {
       if (first && !o.isolated) await o.bus.subscribe(userChannel(userId));
       const { firstForUser } = await o.presence.addConnection(userId, peer.transport.id, o.nodeId, this.#epoch);
       if (firstForUser) o.events.report(app, 'USER_CONNECTED', userId);
+      if (first) for (const plugin of o.plugins) plugin.userArrived?.(app, userId);
       return true;
     } catch (err) {
       // A backend failed half-way: undo, so that nothing is delivered to an unadmitted connection.
@@ -82,6 +86,7 @@ export class Membership {
     const last = o.local.remove(userId, peer);
     if (last === undefined) return;
     if (last && !o.isolated) o.background.track(o.bus.unsubscribe(userChannel(userId)), 'bus');
+    if (last) for (const plugin of o.plugins) plugin.userLeft?.(app, userId);
     o.background.track(
       o.presence.removeConnection(userId, peer.transport.id).then(({ lastForUser }) => {
         if (lastForUser) o.events.report(app, 'USER_DISCONNECTED', userId);

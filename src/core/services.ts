@@ -10,7 +10,8 @@ import type { NodeId } from './ids.js';
 import type { LocalConnections } from './local-connections.js';
 import type { Membership } from './membership.js';
 import type { MissingMessages } from './missing-messages.js';
-import type { AuthVerifier, Bus, Clock, Logger, MessageStore, Metrics, Presence, Scheduler } from './ports.js';
+import type { Plugin } from './plugin.js';
+import type { AuthVerifier, Bus, Clock, Lease, Logger, MessageStore, Metrics, Presence, Scheduler } from './ports.js';
 import type { Router } from './routing/router.js';
 
 export interface HubLimits {
@@ -46,10 +47,13 @@ export interface Services {
   readonly bus: Bus;
   readonly presence: Presence;
   readonly store: MessageStore;
+  readonly lease: Lease;
   readonly local: LocalConnections;
   readonly delivery: LocalDelivery;
   readonly publisher: Publisher;
   readonly router: Router;
   readonly missing: MissingMessages;
   readonly membership: Membership;
+  /** The plugins of this node, in registration order (their hooks are called in that order). */
+  readonly plugins: readonly Plugin[];
 }

@@ -12,7 +12,8 @@ import { defaultDecodeLimits } from '../protocol/frames.js';
 import { ClientApps, type ClientAppConfig } from '../core/client-apps.js';
 import { Hub } from '../core/hub.js';
 import { asConnectionId, asNodeId } from '../core/ids.js';
-import type { AuthVerifier, Bus, Clock, Logger, MessageStore, Presence } from '../core/ports.js';
+import type { AuthVerifier, Bus, Clock, Lease, Logger, MessageStore, Presence } from '../core/ports.js';
+import type { Plugin } from '../core/plugin.js';
 import type { Connection } from '../core/connection.js';
 import type { FrameModule, ParsedFrame } from '../core/frames/frame-module.js';
 import { WebhookAuthVerifier } from './auth-webhook.js';
@@ -51,6 +52,8 @@ export interface GatewayBackends {
   readonly bus: Bus;
   readonly presence: Presence;
   readonly store: MessageStore;
+  /** Elects one holder per name cluster-wide (SSE bridges, per-user jobs, the version poll). */
+  readonly lease: Lease;
   /**
    * Verifies AUTH_CLIENT credentials per app.
    * @default the auth webhook of apps with `authEnabled` (others admit every user of theirs)
@@ -58,6 +61,8 @@ export interface GatewayBackends {
   readonly auth?: AuthVerifier;
   /** Frame types beyond contract §3, each one module (core/frames/). */
   readonly frames?: readonly FrameModule<ParsedFrame>[];
+  /** Capabilities plugged into the core (core/plugin.ts): topics, commands and jobs, identity, … */
+  readonly plugins?: readonly Plugin[];
 }
 
 export interface Gateway {
@@ -85,11 +90,13 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     bus: backends.bus,
     presence: backends.presence,
     store: backends.store,
+    lease: backends.lease,
     auth: backends.auth ?? new WebhookAuthVerifier(options.authTimeoutMs, log),
     clock,
     scheduler: timerScheduler,
     encodeMessage: encodeMessageUtf8,
     ...(backends.frames === undefined ? {} : { frames: backends.frames }),
+    ...(backends.plugins === undefined ? {} : { plugins: backends.plugins }),
     logger: log,
     metrics,
     limits: {
@@ -107,8 +114,8 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   metrics.gauge('switchboard_inflight_entries', 'RELIABLE entries written and awaiting proof of receipt', () => hub.inFlightCount);
   metrics.gauge('switchboard_backend_pending_operations', 'Store and bus operations not yet settled', () => hub.backgroundCount);
 
-  const allBackends = [backends.store, backends.bus, backends.presence];
-  const roles = { store: backends.store, bus: backends.bus, presence: backends.presence };
+  const allBackends = [backends.store, backends.bus, backends.presence, backends.lease];
+  const roles = { store: backends.store, bus: backends.bus, presence: backends.presence, lease: backends.lease };
   /** Open sockets (for the connection cap and the drain on stop); each carries its session. */
   const connections = new Set<WebSocket>();
   let stopping = false;

@@ -1,3 +1,4 @@
+import { MemoryLease } from '../../src/adapters/memory/memory-lease.js';
 import { describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../src/adapters/memory/memory-bus.js';
 import { MemoryMessageStore } from '../../src/adapters/memory/memory-message-store.js';
@@ -25,7 +26,7 @@ let gw: TestGateway | undefined;
 describe('a backend failing while a user is admitted', () => {
   it('answers isAuthenticated false, delivers nothing to that connection, and lets it try again', async () => {
     const presence = new FlakyPresence();
-    gw = await scope.start({}, { bus: new MemoryBus(), presence, store: new MemoryMessageStore() });
+    gw = await scope.start({}, { bus: new MemoryBus(), presence, store: new MemoryMessageStore(), lease: new MemoryLease() });
     const victim = await TestClient.connect(gw.url);
     clients.push(victim);
     presence.failNext = true;

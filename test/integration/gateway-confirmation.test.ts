@@ -1,5 +1,6 @@
 // MESSAGE_CONFIRMATION to a sender connected to this node: written straight to its connections and
 // stored only when none of them proves receipt; the message is marked DELIVERED only after that.
+import { MemoryLease } from '../../src/adapters/memory/memory-lease.js';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MemoryBus, MemoryBusNetwork } from '../../src/adapters/memory/memory-bus.js';
@@ -26,7 +27,7 @@ let other: TestGateway | undefined;
 
 async function start(): Promise<CountingStore> {
   const store = new CountingStore();
-  gw = await scope.start({ rateLimit: 0 }, { bus: new MemoryBus(), presence: new MemoryPresence(), store });
+  gw = await scope.start({ rateLimit: 0 }, { bus: new MemoryBus(), presence: new MemoryPresence(), store, lease: new MemoryLease() });
   return store;
 }
 
@@ -87,9 +88,10 @@ describe('two nodes on one bus network (the bus is not isolated)', () => {
   it('route through the bus: FAST, RELIABLE, presence, and a confirmation stored before it is published', async () => {
     const network = new MemoryBusNetwork();
     const presence = new MemoryPresence();
+    const lease = new MemoryLease();
     const store = new CountingStore();
-    gw = await scope.start({ rateLimit: 0 }, { bus: new MemoryBus({ network }), presence, store });
-    other = await scope.start({ rateLimit: 0 }, { bus: new MemoryBus({ network }), presence, store });
+    gw = await scope.start({ rateLimit: 0 }, { bus: new MemoryBus({ network }), presence, store, lease });
+    other = await scope.start({ rateLimit: 0 }, { bus: new MemoryBus({ network }), presence, store, lease });
     const master = await connect('demo-0');
     const sender = await connect('demo-1');
     const receiver = await connect('demo-2', undefined, other.url);

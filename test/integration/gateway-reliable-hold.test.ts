@@ -1,6 +1,7 @@
 // RELIABLE messages without a reference to a recipient connected here: written at once and held
 // unstored for --reliable-hold-ms; stored only when not proven received in that time, and then in
 // send order, before a fetch, and on shutdown.
+import { MemoryLease } from '../../src/adapters/memory/memory-lease.js';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MemoryBus } from '../../src/adapters/memory/memory-bus.js';
@@ -29,7 +30,7 @@ let gw: TestGateway | undefined;
 
 async function start(overrides: Partial<ServeConfig> = {}): Promise<RecordingStore> {
   const store = new RecordingStore();
-  gw = await scope.start({ rateLimit: 0, ...overrides }, { bus: new MemoryBus(), presence: new MemoryPresence(), store });
+  gw = await scope.start({ rateLimit: 0, ...overrides }, { bus: new MemoryBus(), presence: new MemoryPresence(), store, lease: new MemoryLease() });
   return store;
 }
 

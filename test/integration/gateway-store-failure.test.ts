@@ -1,3 +1,4 @@
+import { MemoryLease } from '../../src/adapters/memory/memory-lease.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ describe('a full store (F16)', () => {
   it('answers RELIABLE with ERROR INTERNAL instead of MESSAGE_ACCEPTED, stays up, and FAST keeps working', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sb-full-'));
     const store = new SqliteMessageStore({ path: join(dir, 'db.sqlite'), maxSizeBytes: 256 * 1024 });
-    gw = await startGateway({ rateLimit: 0 }, { bus: new MemoryBus(), presence: new MemoryPresence(), store });
+    gw = await startGateway({ rateLimit: 0 }, { bus: new MemoryBus(), presence: new MemoryPresence(), store, lease: new MemoryLease() });
     const a = await TestClient.connect(gw.url);
     clients.push(a);
     await a.auth('demo-1');

@@ -5,7 +5,7 @@ describe('package exports', () => {
   it('"switchboard" embeds a working gateway', async () => {
     const sb = await import('switchboard');
     const config = sb.loadConfig('serve', sb.serveOptions, { argv: ['--port', '0'], env: {} });
-    const gateway = sb.createGateway(config, { bus: new sb.MemoryBus(), presence: new sb.MemoryPresence(), store: new sb.MemoryMessageStore() }, sb.silentLogger);
+    const gateway = sb.createGateway(config, { bus: new sb.MemoryBus(), presence: new sb.MemoryPresence(), lease: new sb.MemoryLease(), store: new sb.MemoryMessageStore() }, sb.silentLogger);
     const { port } = await gateway.start();
     const res = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(res.status).toBe(200);

@@ -2,6 +2,7 @@
  * startGateway: an in-process gateway on port 0 with memory backends (or given ones), for
  * integration tests. Always stop() it in afterEach.
  */
+import { MemoryLease } from '../../src/adapters/memory/memory-lease.js';
 import { afterEach } from 'vitest';
 import { MemoryBus, MemoryBusNetwork } from '../../src/adapters/memory/memory-bus.js';
 import { MemoryMessageStore } from '../../src/adapters/memory/memory-message-store.js';
@@ -23,7 +24,7 @@ export interface TestGateway {
 export async function startGateway(overrides: Partial<ServeConfig> = {}, backends?: GatewayBackends): Promise<TestGateway> {
   const base = loadConfig('serve', serveOptions, { argv: [], env: {} });
   const config = { ...base, port: 0, ...overrides };
-  const b = backends ?? { bus: new MemoryBus(), presence: new MemoryPresence(), store: new MemoryMessageStore() };
+  const b = backends ?? { bus: new MemoryBus(), presence: new MemoryPresence(), store: new MemoryMessageStore(), lease: new MemoryLease() };
   const gateway = createGateway(config, b, silentLogger);
   const { port } = await gateway.start();
   return { gateway, url: `ws://127.0.0.1:${port}/ws`, httpUrl: `http://127.0.0.1:${port}`, backends: b, stop: () => gateway.stop() };
@@ -63,10 +64,11 @@ export function gatewayScope(): GatewayScope {
 export async function startTwoNodes(overrides: Partial<ServeConfig> = {}): Promise<TestGateway & { readonly nodes: readonly TestGateway[] }> {
   const network = new MemoryBusNetwork();
   const presence = new MemoryPresence();
+  const lease = new MemoryLease();
   const store = new MemoryMessageStore();
   const nodes = [
-    await startGateway({ nodeId: 'node-a', ...overrides }, { bus: new MemoryBus({ network }), presence, store }),
-    await startGateway({ nodeId: 'node-b', ...overrides }, { bus: new MemoryBus({ network }), presence, store }),
+    await startGateway({ nodeId: 'node-a', ...overrides }, { bus: new MemoryBus({ network }), presence, store, lease }),
+    await startGateway({ nodeId: 'node-b', ...overrides }, { bus: new MemoryBus({ network }), presence, store, lease }),
   ];
   let reads = 0;
   return {

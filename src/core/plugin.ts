@@ -1,0 +1,31 @@
+/**
+ * Plugin: how a capability beyond contract §3 (topics, commands and jobs, identity, resume) plugs
+ * into the core without editing it: its frame modules, and the node and connection events it
+ * needs. Every hook is optional; hooks must not throw (a failure is theirs to log).
+ */
+import type { ClientApp } from './client-apps.js';
+import type { FrameModule, ParsedFrame } from './frames/frame-module.js';
+import type { UserId } from './ids.js';
+import type { Peer } from './peer.js';
+import type { Services } from './services.js';
+
+export interface Plugin {
+  /** For logs. */
+  readonly name: string;
+  /** Client frame types this plugin adds, one module each. */
+  readonly frames?: readonly FrameModule<ParsedFrame>[];
+  /** Called once, when the hub is built: the node's parts, to keep. */
+  attach?(services: Services): void;
+  /** After the backends started and the node joined the cluster. */
+  start?(): Promise<void>;
+  /** On shutdown, after the connections closed and before the backends close. */
+  stop?(): Promise<void>;
+  /** A connection authenticated (after it was admitted). */
+  connectionAuthenticated?(peer: Peer): void;
+  /** A connection closed (authenticated or not). */
+  connectionClosed?(peer: Peer): void;
+  /** A user's first connection on this node was admitted. */
+  userArrived?(app: ClientApp, userId: UserId): void;
+  /** A user's last connection on this node closed. */
+  userLeft?(app: ClientApp, userId: UserId): void;
+}
