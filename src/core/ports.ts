@@ -104,7 +104,9 @@ export const allChannel = 'all' as Channel;
 export type Delivery =
   | { readonly kind: 'message'; readonly origin: NodeId; readonly to: UserId; readonly id: MessageId; readonly from: UserId;
       /** The full MESSAGE frame (text, or its UTF-8 bytes), serialized once by the publisher. */
-      readonly frame: string | Uint8Array; readonly reference?: string; readonly reliable: boolean; readonly acceptedAt: number }
+      readonly frame: string | Uint8Array; readonly reference?: string; readonly reliable: boolean; readonly acceptedAt: number;
+      /** false: the sender asked for no MESSAGE_CONFIRMATION (`confirmationEnabled: false`). Absent: confirmed when it has a reference. */
+      readonly confirm?: false }
   | { readonly kind: 'confirmation'; readonly origin: NodeId; readonly to: UserId; readonly id: MessageId; readonly frame: string; readonly reliable: true }
   | { readonly kind: 'presence'; readonly origin: NodeId; readonly to: UserId; readonly frame: string }
   /** One GROUP_MESSAGE for every node (on `all`): each node writes the copies of the recipients it holds. */

@@ -76,7 +76,8 @@ export function decodeEnvelope(text: string, limits: DecodeLimits, isKnown: (typ
   if (rawReference !== undefined && rawReference !== null) {
     if (typeof rawReference !== 'string') return fail(ErrorCode.BadRequest, 'reference must be a string');
     if (rawReference.length > limits.maxReferenceLength) return fail(ErrorCode.BadRequest, `reference longer than ${limits.maxReferenceLength} characters`);
-    reference = rawReference;
+    // A blank reference is no reference (seed 002's implementation; contract §13).
+    reference = isBlank(rawReference) ? undefined : rawReference;
   }
 
   const type = parsed.type;
@@ -138,7 +139,16 @@ export function parseMessage(e: Envelope, limits: DecodeLimits, utf8?: Uint8Arra
   const to = e.data.to;
   const reference = e.reference;
   if (typeof to !== 'string' || to === '' || to.length > limits.maxIdLength) return fail(ErrorCode.BadRequest, 'data.to must be a userId string', reference);
-  return { ok: true, frame: { type: 'MESSAGE', data: { to, content }, feature, reference, contentUtf8 } };
+  // Seed 002 puts it beside `feature` and `reference`; inside `data` is taken too.
+  const confirmation = e.frame.confirmationEnabled ?? e.data.confirmationEnabled;
+  if (confirmation !== undefined && confirmation !== null && typeof confirmation !== 'boolean') return fail(ErrorCode.BadRequest, 'confirmationEnabled must be true or false', reference);
+  const frame: MessageFrame = { type: 'MESSAGE', data: { to, content }, feature, reference, contentUtf8 };
+  return { ok: true, frame: confirmation === false ? { ...frame, confirmationEnabled: false } : frame };
+}
+
+/** Empty or only whitespace. */
+export function isBlank(s: string): boolean {
+  return s.trim() === '';
 }
 
 export function parseGroupMessage(e: Envelope, limits: DecodeLimits, utf8?: Uint8Array): ParseResult<GroupMessageFrame> {

@@ -35,6 +35,7 @@ const REFERENCE = bytesOf('reference');
 const DATA = bytesOf('data');
 const TO = bytesOf('to');
 const CONTENT = bytesOf('content');
+const CONFIRMATION_ENABLED = bytesOf('confirmationEnabled');
 const MESSAGE = bytesOf('MESSAGE');
 const FAST = bytesOf('FAST');
 const RELIABLE = bytesOf('RELIABLE');
@@ -341,6 +342,8 @@ function readMessage(limits: DecodeLimits): MessageFrame | undefined {
                 toStart = escaped ? -1 : start + 1;
                 toEnd = at - 1;
               }
+            } else if (spanIs(innerStart, innerEnd, CONFIRMATION_ENABLED)) {
+              return undefined; // rare: the text path reads it
             } else if (!readValue(1, 64)) return undefined;
             const next = afterMember();
             if (next === BAD) return undefined;
@@ -362,6 +365,8 @@ function readMessage(limits: DecodeLimits): MessageFrame | undefined {
       } else if (spanIs(keyStart, keyEnd, REFERENCE)) {
         referenceStart = start;
         referenceEnd = at - 1;
+      } else if (spanIs(keyStart, keyEnd, CONFIRMATION_ENABLED)) {
+        return undefined; // rare: the text path reads it
       }
     }
     const next = afterMember();
@@ -379,8 +384,10 @@ function readMessage(limits: DecodeLimits): MessageFrame | undefined {
   else if (spanIs(featureStart, featureEnd, FAST)) feature = 'FAST';
   else return undefined;
   if (referenceStart === -1 || !hasData || toStart < 0 || contentStart < 0 || contentDepth > contentLimit) return undefined;
-  const reference = referenceStart === NONE ? undefined : text(referenceStart, referenceEnd);
+  let reference = referenceStart === NONE ? undefined : text(referenceStart, referenceEnd);
   if (reference !== undefined && reference.length > limits.maxReferenceLength) return undefined;
+  // A blank reference is no reference (contract §13).
+  if (reference !== undefined && reference.trim() === '') reference = undefined;
   const to = text(toStart, toEnd);
   if (to === '' || to.length > limits.maxIdLength) return undefined;
   const contentUtf8 = b.subarray(contentStart, contentEnd);

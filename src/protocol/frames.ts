@@ -34,6 +34,8 @@ export interface MessageFrame {
   readonly reference: string | undefined;
   /** `data.content` as the sender wrote it (UTF-8 JSON text), when the decoder was given the frame's bytes and could find it. */
   readonly contentUtf8?: Uint8Array | undefined;
+  /** `"confirmationEnabled": false` (seed 002): no MESSAGE_CONFIRMATION for this message. Absent: true. */
+  readonly confirmationEnabled?: false;
 }
 export interface GroupMessageFrame {
   readonly type: 'GROUP_MESSAGE';

@@ -93,10 +93,10 @@ export class LocalDelivery {
     if (d.kind === 'message') this.metrics.deliveryLatency(this.clock() - d.acceptedAt);
     if (!d.reliable) {
       // FAST: the confirmation still waits for proof of receipt, but nothing was stored.
-      if (d.kind === 'message' && d.reference !== undefined) this.confirmations.confirmOnProof(written, d.from, d.reference, d.id);
+      if (d.kind === 'message' && d.reference !== undefined && d.confirm !== false) this.confirmations.confirmOnProof(written, d.from, d.reference, d.id);
       return;
     }
-    this.tracker.track(d.to, d.id, written, d.kind === 'message' ? this.confirmations.confirmer(d.from, d.reference, d.id) : undefined);
+    this.tracker.track(d.to, d.id, written, d.kind === 'message' && d.confirm !== false ? this.confirmations.confirmer(d.from, d.reference, d.id) : undefined);
   }
 
   /** True when confirmation `id` was written here lately (two nodes confirmed one message); remembers it otherwise. */

@@ -82,7 +82,9 @@ export class Router {
     const delivery: Delivery =
       reference === undefined
         ? { kind: 'message', origin: o.nodeId, to, id, from, frame, reliable: false, acceptedAt: o.clock() }
-        : { kind: 'message', origin: o.nodeId, to, id, from, frame, reference, reliable: false, acceptedAt: o.clock() };
+        : message.confirmationEnabled === false
+          ? { kind: 'message', origin: o.nodeId, to, id, from, frame, reference, reliable: false, acceptedAt: o.clock(), confirm: false }
+          : { kind: 'message', origin: o.nodeId, to, id, from, frame, reference, reliable: false, acceptedAt: o.clock() };
     const handed = o.publisher.publishHanded(userChannel(to), delivery);
     if (reference === undefined) {
       // Nothing to answer and nothing to wait for on shutdown (FAST is best effort): just log failures.
@@ -126,7 +128,9 @@ export class Router {
           userChannel(to),
           reference === undefined
             ? { kind: 'message', origin: o.nodeId, to, id, from, frame, reliable: true, acceptedAt: o.clock() }
-            : { kind: 'message', origin: o.nodeId, to, id, from, frame, reference, reliable: true, acceptedAt: o.clock() },
+            : message.confirmationEnabled === false
+              ? { kind: 'message', origin: o.nodeId, to, id, from, frame, reference, reliable: true, acceptedAt: o.clock(), confirm: false }
+              : { kind: 'message', origin: o.nodeId, to, id, from, frame, reference, reliable: true, acceptedAt: o.clock() },
         );
       },
     };
