@@ -42,6 +42,7 @@ export class Connection implements FrameContext {
   #messageHead: Uint8Array | undefined;
   /** When the credentials stop being valid (a JWT's exp), ms since the epoch; undefined: never. */
   #expiresAt: number | undefined;
+  #claims: Readonly<Record<string, unknown>> | undefined;
   /** Child logger with this connection's ids, made on first use (most connections never log). */
   #log: Logger | undefined;
   /** Undefined when frames are not limited (rate 0): no bucket, and no clock read per frame. */
@@ -76,6 +77,9 @@ export class Connection implements FrameContext {
   /** Replaces the credentials' expiry (REFRESH_TOKEN). */
   set expiresAt(at: number | undefined) {
     this.#expiresAt = at;
+  }
+  get claims(): Readonly<Record<string, unknown>> | undefined {
+    return this.#claims;
   }
   /** The start of every MESSAGE frame this connection's user sends, as bytes (made on first use, after auth). */
   get messageHead(): Uint8Array {
@@ -222,6 +226,7 @@ export class Connection implements FrameContext {
         this.#app = app;
         this.#userId = userId as UserId;
         this.#expiresAt = verdict.expiresAt;
+        this.#claims = verdict.claims;
         this.#log = undefined; // the next use carries appId and userId
         this.#state = 'authenticated';
         this.send(encodeAuthReply(appId, userId, true), 'AUTH_CLIENT_REPLY');

@@ -15,6 +15,10 @@ export interface Peer {
   readonly userId: UserId | undefined;
   readonly app: ClientApp | undefined;
   readonly isClosed: boolean;
+  /** When the connection's credentials stop being valid (a JWT's exp), ms since the epoch; undefined: never. */
+  expiresAt: number | undefined;
+  /** The verified claims of its credentials (JWT), if any. Never logged. */
+  readonly claims: Readonly<Record<string, unknown>> | undefined;
   /** The start of every MESSAGE frame this connection's user sends, as bytes (after auth). */
   readonly messageHead: Uint8Array;
   /** Writes a frame and counts it; false when not written. `proofFollows`: see {@link Transport.send}. */

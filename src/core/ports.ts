@@ -119,7 +119,9 @@ export type Delivery =
   /** A PUBLICATION, on the topic's channel. */
   | { readonly kind: 'publication'; readonly origin: NodeId; readonly appId: AppId; readonly topic: string; readonly frame: string }
   /** Close every connection of a user (on `u:<userId>`): /api/disconnect, CLOSE_CONNECTION, back-channel logout. */
-  | { readonly kind: 'close'; readonly origin: NodeId; readonly to: UserId; readonly code: number; readonly reason: string };
+  | { readonly kind: 'close'; readonly origin: NodeId; readonly to: UserId; readonly code: number; readonly reason: string }
+  /** An identity provider logged a subject or a session out (back-channel logout), on `all`: every node closes the matching connections of the app. */
+  | { readonly kind: 'logout'; readonly origin: NodeId; readonly appId: AppId; readonly sub?: string; readonly sid?: string };
 
 /**
  * Bus carries deliveries between nodes.

@@ -18,7 +18,9 @@ import type { Connection } from '../core/connection.js';
 import type { FrameModule, ParsedFrame } from '../core/frames/frame-module.js';
 import { WebhookAuthVerifier } from './auth-webhook.js';
 import { WsConnection } from './connection.js';
-import { createHttpHandler } from './http-routes.js';
+import { createIdentityPlugin } from '../core/identity/identity-plugin.js';
+import { backchannelLogoutRoute, type LogoutTokenValidator } from './backchannel-logout.js';
+import { createHttpHandler, type HttpRoute } from './http-routes.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { timerScheduler } from './scheduler.js';
 import { encodeMessageUtf8 } from './wire/encode-message-utf8.js';
@@ -42,6 +44,7 @@ export interface GatewayOptions {
   readonly rateLimit: number;
   readonly reliableHoldMs: number;
   readonly presenceTtlMs: number;
+  readonly tokenGraceMs: number;
   readonly allowedOrigins: readonly string[];
   readonly headersTimeoutMs: number;
   readonly drainTimeoutMs: number;
@@ -61,8 +64,12 @@ export interface GatewayBackends {
   readonly auth?: AuthVerifier;
   /** Frame types beyond contract §3, each one module (core/frames/). */
   readonly frames?: readonly FrameModule<ParsedFrame>[];
-  /** Capabilities plugged into the core (core/plugin.ts): topics, commands and jobs, identity, … */
+  /** Capabilities plugged into the core (core/plugin.ts): topics, commands and jobs, … (identity is always on). */
   readonly plugins?: readonly Plugin[];
+  /** Validates back-channel logout tokens (apps with `auth: {type: jwt}`); without it the logout endpoint answers 400. */
+  readonly logoutTokens?: LogoutTokenValidator;
+  /** HTTP routes of capabilities, tried before the built-in ones. */
+  readonly routes?: readonly HttpRoute[];
 }
 
 export interface Gateway {
@@ -84,6 +91,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   // Per-connection child loggers are only built when their level is on (they cost memory per connection).
   const debug = logger.isLevelEnabled('debug');
   const metrics = createGatewayMetrics();
+  const identity = createIdentityPlugin({ tokenGraceMs: options.tokenGraceMs });
   const hub = new Hub({
     nodeId,
     apps: new ClientApps(options.clientApps),
@@ -96,7 +104,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     scheduler: timerScheduler,
     encodeMessage: encodeMessageUtf8,
     ...(backends.frames === undefined ? {} : { frames: backends.frames }),
-    ...(backends.plugins === undefined ? {} : { plugins: backends.plugins }),
+    plugins: [identity, ...(backends.plugins ?? [])],
     logger: log,
     metrics,
     limits: {
@@ -132,6 +140,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     },
     createHttpHandler({
       registry: metrics.registry,
+      routes: [backchannelLogoutRoute(backends.logoutTokens, (l) => identity.logout(l), log), ...(backends.routes ?? [])],
       readiness: () => {
         const states = Object.fromEntries(Object.entries(roles).map(([role, b]) => [`${role}:${b.name}`, b.isReady()]));
         return { ready: started && !stopping && allBackends.every((b) => b.isReady()), backends: states };

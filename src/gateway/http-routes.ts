@@ -5,13 +5,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 
+/** A route of a capability (server API, console, back-channel logout): true when it answered the request. */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
+
 export interface HttpRoutesOptions {
   readonly registry: Registry;
+  /** Tried in order before the built-in routes. */
+  readonly routes?: readonly HttpRoute[];
   /** Readiness: every backend connected and the gateway not stopping. */
   readonly readiness: () => { ready: boolean; backends: Record<string, boolean> };
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+export function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
@@ -20,6 +25,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 export function createHttpHandler(options: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    for (const route of options.routes ?? []) if (route(req, res, path)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 });
       res.end();

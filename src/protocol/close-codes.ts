@@ -17,6 +17,10 @@ export const CloseCode = {
   TryAgainLater: 1013,
   /** Closed on purpose by the app: its master user (CLOSE_CONNECTION) or its backend (POST /api/disconnect). Reconnect only if the app allows it. */
   ClosedByApp: 4000,
+  /** The connection's token expired and was not refreshed within --token-grace-ms. Reconnect with a fresh token. */
+  TokenExpired: 4001,
+  /** The identity provider logged the user (or the session) out. Do not reconnect without signing in again. */
+  LoggedOut: 4003,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -35,6 +39,8 @@ export const Disconnect = {
   TooManyConnections: { code: CloseCode.PolicyViolation, reason: 'too many connections for this user' },
   BacklogFull: { code: CloseCode.TryAgainLater, reason: 'too many frames waiting for authentication' },
   ClosedByMaster: { code: CloseCode.ClosedByApp, reason: "closed by the app's master user" },
+  TokenExpired: { code: CloseCode.TokenExpired, reason: 'token expired' },
+  LoggedOut: { code: CloseCode.LoggedOut, reason: 'logged out' },
 } as const satisfies Record<string, Disconnect>;
 
 /** Codes after which a client should reconnect (with backoff). */

@@ -64,6 +64,7 @@ export type ServerFrame =
   | { type: 'FETCH_MISSING_MESSAGES_COMPLETE'; data: { leftMissingCount: number } }
   | { type: 'USER_CONNECTED'; data: { userId: string } }
   | { type: 'USER_DISCONNECTED'; data: { userId: string } }
+  | { type: 'REFRESH_TOKEN_REPLY'; data: { ok: boolean; expiresAt: number | null } }
   | { type: 'ERROR'; data: { code: ErrorCode; message: string; reference?: string }; reference?: string };
 export type ServerFrameType = ServerFrame['type'];
 
@@ -103,6 +104,10 @@ export function messageTail(id: string, reference: string | undefined): string {
   if (reference === undefined) return `${tail}}}`;
   const quoted = JSON.stringify(reference);
   return `${tail},"reference":${quoted}},"reference":${quoted}}`;
+}
+
+export function encodeRefreshReply(ok: boolean, expiresAt: number | undefined): string {
+  return JSON.stringify({ type: 'REFRESH_TOKEN_REPLY', data: { ok, expiresAt: expiresAt ?? null } });
 }
 
 export function encodeAccepted(reference: string, id: string): string {

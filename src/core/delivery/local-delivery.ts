@@ -31,7 +31,7 @@ export class LocalDelivery {
   ) {}
 
   /** Lets a module take deliveries of a kind this one does not handle (one handler per kind). */
-  handle<K extends 'publication' | 'app-frame'>(kind: K, handler: Handler<K>): void {
+  handle<K extends 'publication' | 'app-frame' | 'logout'>(kind: K, handler: Handler<K>): void {
     this.#handlers.set(kind, handler as (delivery: Delivery) => void);
   }
 
@@ -58,6 +58,7 @@ export class LocalDelivery {
       }
       case 'publication':
       case 'app-frame':
+      case 'logout':
         this.#handlers.get(d.kind)?.(d);
         return;
       default: {
