@@ -57,6 +57,7 @@ export class Hub {
   readonly #held: HeldMessages;
   /** All open connections, authenticated or not (for shutdown and sweeps). */
   readonly #connections = new Set<Connection>();
+  readonly #plugins: readonly Plugin[];
 
   constructor(o: HubOptions) {
     const background = new Background(o.logger, o.metrics);
@@ -124,6 +125,7 @@ export class Hub {
     for (const module of o.frames ?? []) this.frames.register(module);
     for (const plugin of plugins) for (const module of plugin.frames ?? []) this.frames.register(module);
     for (const plugin of plugins) plugin.attach?.(this.services);
+    this.#plugins = plugins;
     this.#background = background;
     this.#tracker = tracker;
     this.#held = held;
@@ -146,7 +148,7 @@ export class Hub {
   /** After the backends started: joins the cluster (presence registration, lease refresh, reaper). */
   async start(): Promise<void> {
     await this.services.membership.start();
-    for (const plugin of this.services.plugins) await plugin.start?.();
+    for (const plugin of this.#plugins) await plugin.start?.();
   }
 
   /** A new connection: core's handle for its frames. */
@@ -161,7 +163,7 @@ export class Hub {
   closeConnection(connection: Connection, code: number): void {
     if (!this.#connections.delete(connection)) return;
     connection.closed();
-    for (const plugin of this.services.plugins) plugin.connectionClosed?.(connection);
+    for (const plugin of this.#plugins) plugin.connectionClosed?.(connection);
     this.services.metrics.connectionClosed(code);
   }
 
@@ -173,7 +175,7 @@ export class Hub {
 
   /** Leaves the cluster (after shutdown): this node's presence entries go. */
   async leave(): Promise<void> {
-    for (const plugin of this.services.plugins) {
+    for (const plugin of this.#plugins) {
       try {
         await plugin.stop?.();
       } catch (err) {

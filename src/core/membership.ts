@@ -10,8 +10,13 @@ import type { ClientApp, ClientApps } from './client-apps.js';
 import type { NodeId, UserId } from './ids.js';
 import type { LocalConnections } from './local-connections.js';
 import type { Peer } from './peer.js';
-import type { Plugin } from './plugin.js';
 import type { PresenceEvents } from './presence-events.js';
+
+/** Told when a user arrives on this node (first connection here) or leaves it (last one closed). Plugins are these. */
+export interface UserListener {
+  userArrived?(app: ClientApp, userId: UserId): void;
+  userLeft?(app: ClientApp, userId: UserId): void;
+}
 
 export interface MembershipOptions {
   readonly nodeId: NodeId;
@@ -30,7 +35,7 @@ export interface MembershipOptions {
   /** How long this node's presence entries live without a refresh; refreshed every third of it, reaped every quarter. */
   readonly presenceTtlMs: number;
   /** Told when a user arrives on / leaves this node. */
-  readonly plugins: readonly Plugin[];
+  readonly plugins: readonly UserListener[];
 }
 
 export class Membership {

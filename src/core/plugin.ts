@@ -3,13 +3,12 @@
  * into the core without editing it: its frame modules, and the node and connection events it
  * needs. Every hook is optional; hooks must not throw (a failure is theirs to log).
  */
-import type { ClientApp } from './client-apps.js';
 import type { FrameModule, ParsedFrame } from './frames/frame-module.js';
-import type { UserId } from './ids.js';
+import type { UserListener } from './membership.js';
 import type { Peer } from './peer.js';
-import type { Services } from './services.js';
+import type { ConnectionListener, Services } from './services.js';
 
-export interface Plugin {
+export interface Plugin extends ConnectionListener, UserListener {
   /** For logs. */
   readonly name: string;
   /** Client frame types this plugin adds, one module each. */
@@ -20,12 +19,6 @@ export interface Plugin {
   start?(): Promise<void>;
   /** On shutdown, after the connections closed and before the backends close. */
   stop?(): Promise<void>;
-  /** A connection authenticated (after it was admitted). */
-  connectionAuthenticated?(peer: Peer): void;
   /** A connection closed (authenticated or not). */
   connectionClosed?(peer: Peer): void;
-  /** A user's first connection on this node was admitted. */
-  userArrived?(app: ClientApp, userId: UserId): void;
-  /** A user's last connection on this node closed. */
-  userLeft?(app: ClientApp, userId: UserId): void;
 }

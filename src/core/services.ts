@@ -10,7 +10,7 @@ import type { NodeId } from './ids.js';
 import type { LocalConnections } from './local-connections.js';
 import type { Membership } from './membership.js';
 import type { MissingMessages } from './missing-messages.js';
-import type { Plugin } from './plugin.js';
+import type { Peer } from './peer.js';
 import type { AuthVerifier, Bus, Clock, Lease, Logger, MessageStore, Metrics, Presence, Scheduler } from './ports.js';
 import type { Router } from './routing/router.js';
 
@@ -35,6 +35,11 @@ export interface HubLimits {
   readonly presenceTtlMs: number;
 }
 
+/** Told when a connection authenticates. Plugins are these. */
+export interface ConnectionListener {
+  connectionAuthenticated?(peer: Peer): void;
+}
+
 export interface Services {
   readonly nodeId: NodeId;
   readonly apps: ClientApps;
@@ -55,5 +60,5 @@ export interface Services {
   readonly missing: MissingMessages;
   readonly membership: Membership;
   /** The plugins of this node, in registration order (their hooks are called in that order). */
-  readonly plugins: readonly Plugin[];
+  readonly plugins: readonly ConnectionListener[];
 }
