@@ -16,8 +16,10 @@ import type { Bus, Clock, Logger, MessageStore, Presence } from '../core/ports.j
 import type { Session } from '../core/session.js';
 import { WebhookAuthVerifier } from './auth-webhook.js';
 import { WsConnection } from './connection.js';
+import { createConsoleRoutes } from './console-routes.js';
 import { createHttpHandler } from './http-routes.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+import { createConsoleStats } from './stats.js';
 
 /** The slice of `serve`'s configuration the gateway uses (ServeConfig satisfies it). */
 export interface GatewayOptions {
@@ -41,6 +43,8 @@ export interface GatewayOptions {
   readonly headersTimeoutMs: number;
   readonly drainTimeoutMs: number;
   readonly clientApps: readonly ClientAppConfig[];
+  /** Admin token for the console's stats off loopback (docs/console.md); absent: loopback only. */
+  readonly consoleToken?: string | undefined;
 }
 
 export interface GatewayBackends {
@@ -100,6 +104,14 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   let started = false;
   let stopped: Promise<void> | undefined;
   let sweep: NodeJS.Timeout | undefined;
+  const consoleStats = createConsoleStats({
+    registry: metrics.registry,
+    nodeId,
+    backends: roles,
+    // The cluster's nodes when the presence backend lists them (cluster mode), else this node alone.
+    ...nodesOf(backends.presence),
+    clock,
+  });
 
   const server: Server = createServer(
     {
@@ -114,6 +126,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
         const states = Object.fromEntries(Object.entries(roles).map(([role, b]) => [`${role}:${b.name}`, b.isReady()]));
         return { ready: started && !stopping && allBackends.every((b) => b.isReady()), backends: states };
       },
+      console: createConsoleRoutes({ stats: consoleStats, consoleToken: options.consoleToken }),
     }),
   );
   /** Answers a raw socket with a bare HTTP status and closes it; one that cannot be written is destroyed. */
@@ -211,6 +224,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   async function stopOnce(): Promise<void> {
     stopping = true;
     if (sweep !== undefined) clearInterval(sweep);
+    consoleStats.stop();
     const closedServer = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await hub.shutdown();
@@ -237,4 +251,11 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     metrics,
     hub,
   };
+}
+
+/** `{nodes}` when the presence backend lists the cluster's nodes (ports: `Presence.nodes`), else nothing. */
+function nodesOf(presence: object): { nodes?: () => Promise<readonly { nodeId: string; connections: number }[]> } {
+  const nodes = (presence as { nodes?: unknown }).nodes;
+  if (typeof nodes !== 'function') return {};
+  return { nodes: () => (nodes as () => Promise<readonly { nodeId: string; connections: number }[]>).call(presence) };
 }

@@ -9,6 +9,8 @@ export interface HttpRoutesOptions {
   readonly registry: Registry;
   /** Readiness: every backend connected and the gateway not stopping. */
   readonly readiness: () => { ready: boolean; backends: Record<string, boolean> };
+  /** The web console's routes (`/`, `/console…`); true when it answered. */
+  readonly console?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -20,6 +22,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 export function createHttpHandler(options: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (options.console?.(req, res, path) === true) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 });
       res.end();

@@ -1,0 +1,231 @@
+/**
+ * The web console end to end: the built CLI serves it, headless Chromium (Debian's, driven by
+ * playwright-core) opens it as three users — the demo app's master user demo-0, demo-1 and demo-2 —
+ * who exchange FAST and RELIABLE messages, see accepted and confirmed markers and presence events,
+ * watch the stats move, and (once the server API of issue 15 exists) look a user up and disconnect
+ * it. The pages must log no error and request nothing outside the server.
+ * UPDATE_SCREENSHOTS=1 also writes docs/screenshots/*.png (desktop and 375 px of each view).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientAppSchema } from '../../src/config/options.js';
+import { killAll, startCli, type CliProcess } from '../support/cli.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : undefined;
+const API_KEY = 'console-e2e-api-key-0123456789';
+/** expect.poll with room for a busy machine. */
+const poll = <T>(read: () => T | Promise<T>, timeoutMs = 5_000) => expect.poll(read, { timeout: timeoutMs, interval: 50 });
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 375, height: 812 };
+
+if (!hasChromium) {
+  const why = `console e2e: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
+  if (process.env.CI === 'true') throw new Error(why);
+  console.warn(`SKIPPED ${why}`);
+}
+
+/** One browser context as one user: its page, and what it logged or requested. */
+interface UserPage {
+  readonly context: BrowserContext;
+  readonly page: Page;
+  readonly errors: string[];
+  readonly urls: string[];
+}
+
+describe.skipIf(!hasChromium)('web console', () => {
+  let cli: CliProcess;
+  let browser: Browser;
+  let dataDir: string;
+  const users: UserPage[] = [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'sb-console-'));
+    // The server API (contract §8) needs an apiKey on the app; give one when this build's schema takes it.
+    const demo = { appName: 'demo', appId: 'demo', masterUserId: 'demo-0', authEnabled: false };
+    const withKey = { ...demo, apiKey: API_KEY };
+    const apps = clientAppSchema.safeParse(withKey).success ? [withKey] : [demo];
+    cli = await startCli(['serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--client-apps', JSON.stringify(apps)]);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+
+  afterAll(async () => {
+    for (const u of users) await u.context.close();
+    await browser?.close();
+    await killAll();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function openAs(userId: string): Promise<UserPage> {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    const u: UserPage = { context, page, errors: [], urls: [] };
+    page.on('console', (m) => {
+      if (m.type() === 'error') u.errors.push(m.text());
+    });
+    page.on('pageerror', (e) => u.errors.push(e.message));
+    context.on('request', (r) => u.urls.push(r.url()));
+    page.on('websocket', (ws) => u.urls.push(ws.url()));
+    users.push(u);
+    await page.goto(`${cli.httpUrl}/`);
+    expect(new URL(page.url()).pathname).toBe('/console');
+    await page.locator('#view-try').getByLabel('User id', { exact: true }).fill(userId);
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await poll(() => page.locator('#conn-status').textContent()).toBe(`Connected as ${userId}.`);
+    return u;
+  }
+
+  async function send(u: UserPage, to: string, content: string, feature: 'FAST' | 'RELIABLE'): Promise<void> {
+    const form = u.page.locator('#send-form');
+    await form.getByLabel('To (user id)').fill(to);
+    await form.getByLabel('Content', { exact: true }).fill(content);
+    await form.getByLabel('Feature', { exact: true }).selectOption(feature);
+    await u.page.getByRole('button', { name: 'Send MESSAGE' }).click();
+  }
+
+  const sentItem = (u: UserPage, content: string) => u.page.locator('#sent li', { hasText: content });
+  const receivedText = (u: UserPage) => u.page.locator('#received').textContent();
+  const eventsText = (u: UserPage) => u.page.locator('#events').textContent();
+
+  async function view(u: UserPage, name: 'try' | 'watch' | 'operate'): Promise<void> {
+    await u.page.getByRole('link', { name: name === 'try' ? 'Try it' : name === 'watch' ? 'Watch it' : 'Operate it' }).click();
+    await poll(() => u.page.locator(`[data-view="${name}"]`).isVisible()).toBe(true);
+  }
+
+  async function screenshot(u: UserPage, name: string): Promise<void> {
+    if (SCREENSHOTS === undefined) return;
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await u.page.setViewportSize(DESKTOP);
+    await u.page.screenshot({ path: join(SCREENSHOTS, `${name}-desktop.png`), fullPage: true });
+    await u.page.setViewportSize(PHONE);
+    await u.page.screenshot({ path: join(SCREENSHOTS, `${name}-phone.png`), fullPage: true });
+    await u.page.setViewportSize(DESKTOP);
+  }
+
+  it('serves the page with a strict CSP and redirects / to it', async () => {
+    const page = await fetch(`${cli.httpUrl}/console`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(page.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+    const script = await fetch(`${cli.httpUrl}/console/console.js`);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const again = await fetch(`${cli.httpUrl}/console/console.js`, { headers: { 'if-none-match': script.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    const root = await fetch(`${cli.httpUrl}/`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/console');
+    expect((await fetch(`${cli.httpUrl}/console/../package.json`)).status).toBe(404);
+  });
+
+  it('lets users talk, marks accepted and confirmed, shows presence, stats, fetch and (issue 15) operate', async () => {
+    const master = await openAs('demo-0');
+    const alice = await openAs('demo-1');
+    const bob = await openAs('demo-2');
+
+    // The master user's page shows both users arriving.
+    await poll(() => eventsText(master)).toMatch(/USER_CONNECTED\s*demo-1/);
+    await poll(() => eventsText(master)).toMatch(/USER_CONNECTED\s*demo-2/);
+
+    // FAST and RELIABLE from alice to bob: delivered, accepted, confirmed.
+    await send(alice, 'demo-2', 'hi bob, fast', 'FAST');
+    await poll(() => receivedText(bob)).toContain('hi bob, fast');
+    await send(alice, 'demo-2', 'hi bob, reliable', 'RELIABLE');
+    await poll(() => receivedText(bob)).toContain('hi bob, reliable');
+    for (const content of ['hi bob, fast', 'hi bob, reliable']) {
+      await poll(() => sentItem(alice, content).locator('.badge.accepted').count()).toBe(1);
+      await poll(() => sentItem(alice, content).locator('.badge.confirmed').count()).toBe(1);
+    }
+    // And back.
+    await send(bob, 'demo-1', 'hi alice', 'RELIABLE');
+    await poll(() => receivedText(alice)).toContain('hi alice');
+    await poll(() => sentItem(bob, 'hi alice').locator('.badge.confirmed').count()).toBe(1);
+    // The frame log lists the frames with their types, both ways.
+    for (const type of ['AUTH_CLIENT', 'MESSAGE', 'MESSAGE_ACCEPTED', 'MESSAGE_CONFIRMATION']) {
+      expect(await alice.page.locator(`#frames li[data-type="${type}"]`).count(), type).toBeGreaterThan(0);
+    }
+    expect(await alice.page.locator('#frames li[data-direction="out"][data-type="MESSAGE"]').count()).toBe(2);
+    await screenshot(alice, 'try');
+
+    // Watch it: the counts show the three users, and move when one leaves.
+    await view(master, 'watch');
+    await poll(() => master.page.locator('#stat-connections').textContent(), 10_000).toBe('3');
+    expect(await master.page.locator('#stat-users').textContent()).toBe('3');
+    await poll(() => master.page.locator('#by-type').textContent(), 15_000).toContain('MESSAGE/RELIABLE');
+    expect(await master.page.locator('#backends').textContent()).toContain('ready');
+    expect(await master.page.locator('#chart canvas').count()).toBeGreaterThan(0);
+    await bob.page.getByRole('button', { name: 'Disconnect' }).click();
+    await poll(() => master.page.locator('#stat-connections').textContent(), 10_000).toBe('2');
+    await view(master, 'try');
+    await poll(() => eventsText(master)).toMatch(/USER_DISCONNECTED\s*demo-2/);
+
+    // RELIABLE to bob while he is away: accepted now, fetched when he is back, then confirmed.
+    await send(alice, 'demo-2', 'while you were out', 'RELIABLE');
+    await poll(() => sentItem(alice, 'while you were out').locator('.badge.accepted').count()).toBe(1);
+    expect(await sentItem(alice, 'while you were out').locator('.badge.confirmed').count()).toBe(0);
+    await bob.page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await poll(() => bob.page.locator('#conn-status').textContent()).toBe('Connected as demo-2.');
+    await bob.page.getByRole('button', { name: 'Fetch' }).click();
+    await poll(() => bob.page.locator('#received li', { hasText: 'while you were out' }).locator('.badge', { hasText: 'fetched' }).count()).toBe(1);
+    await poll(() => sentItem(alice, 'while you were out').locator('.badge.confirmed').count()).toBe(1);
+
+    await view(master, 'watch');
+    await poll(() => master.page.locator('#stat-connections').textContent(), 10_000).toBe('3');
+    await poll(() => master.page.locator('#stat-p99').textContent(), 10_000).toMatch(/ms$/);
+    await screenshot(master, 'watch');
+
+    // Operate it: needs the server API (contract §8).
+    await view(master, 'operate');
+    const probe = await fetch(`${cli.httpUrl}/api/users/demo-1`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    if (probe.status === 404) {
+      console.warn('SKIPPED console operate steps: GET /api/users/ID answers 404 — TODO(issue 15): the server API is not in this build yet');
+      // (Not clicked here: the browser would log the 404 as an error.)
+      await master.page.getByLabel(/apiKey/).fill(API_KEY);
+    } else {
+      await master.page.getByLabel(/apiKey/).fill(API_KEY);
+      await master.page.locator('#lookup-user').fill('demo-1');
+      await master.page.getByRole('button', { name: 'Look up' }).click();
+      await poll(() => master.page.locator('#operate-result [data-field="online"]').textContent()).toBe('yes');
+      expect(await master.page.locator('#operate-result [data-field="connections"]').textContent()).toBe('1');
+      await master.page.locator('#kick-user').fill('demo-1');
+      await master.page.getByRole('button', { name: 'Disconnect', exact: true }).click();
+      await poll(() => master.page.locator('#operate-result [data-field="closed"]').textContent()).toContain('Closed 1');
+      await poll(() => alice.page.locator('#conn-status').textContent()).toContain('4000');
+      await master.page.getByRole('button', { name: 'Look up' }).click();
+      await poll(() => master.page.locator('#operate-result [data-field="online"]').textContent()).toBe('no');
+    }
+    await screenshot(master, 'operate');
+
+    // Keyboard: on a fresh load the skip link comes first; the views are reachable and switch with Enter.
+    await master.page.reload();
+    await master.page.keyboard.press('Tab');
+    expect(await master.page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
+    await master.page.getByRole('link', { name: 'Try it' }).focus();
+    await master.page.keyboard.press('Enter');
+    await poll(() => master.page.locator('[data-view="try"]').isVisible()).toBe(true);
+
+    // Phone width: no view scrolls sideways.
+    await master.page.setViewportSize(PHONE);
+    for (const name of ['try', 'watch', 'operate'] as const) {
+      await view(master, name);
+      expect(await master.page.evaluate<number>('document.documentElement.scrollWidth'), name).toBeLessThanOrEqual(PHONE.width);
+    }
+
+    // Nothing logged as an error, nothing requested outside the server.
+    const origin = new URL(cli.httpUrl);
+    for (const u of users) {
+      expect(u.errors).toEqual([]);
+      for (const url of u.urls) expect(new URL(url).host, url).toBe(origin.host);
+      expect(u.urls.some((url) => url.startsWith('ws:'))).toBe(true);
+    }
+  });
+});
