@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientAppSchema } from '../../src/config/options.js';
@@ -36,6 +37,31 @@ interface UserPage {
   readonly page: Page;
   readonly errors: string[];
   readonly urls: string[];
+}
+
+/**
+ * Screenshots only: two more users exchange FAST and RELIABLE messages for `seconds`, so that the
+ * Watch view has rates and a latency line to show.
+ */
+async function traffic(wsUrl: string, seconds: number): Promise<void> {
+  const open = (userId: string) =>
+    new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(wsUrl);
+      ws.once('error', reject);
+      ws.once('open', () => {
+        ws.send(JSON.stringify({ type: 'AUTH_CLIENT', data: { appId: 'demo', userId, token: '' } }));
+        ws.once('message', () => resolve(ws));
+      });
+    });
+  const [a, b] = await Promise.all([open('demo-7'), open('demo-8')]);
+  const until = Date.now() + seconds * 1000;
+  for (let i = 0; Date.now() < until; i++) {
+    a.send(JSON.stringify({ type: 'MESSAGE', data: { to: 'demo-8', content: `m${i}` }, feature: i % 3 === 0 ? 'RELIABLE' : 'FAST', reference: `t${i}` }));
+    b.send(JSON.stringify({ type: 'MESSAGE', data: { to: 'demo-7', content: `m${i}` }, feature: 'FAST' }));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  a.close();
+  b.close();
 }
 
 describe.skipIf(!hasChromium)('web console', () => {
@@ -181,6 +207,7 @@ describe.skipIf(!hasChromium)('web console', () => {
     await view(master, 'watch');
     await poll(() => master.page.locator('#stat-connections').textContent(), 10_000).toBe('3');
     await poll(() => master.page.locator('#stat-p99').textContent(), 10_000).toMatch(/ms$/);
+    if (SCREENSHOTS !== undefined) await traffic(cli.wsUrl, 20);
     await screenshot(master, 'watch');
 
     // Operate it: needs the server API (contract §8).
