@@ -7,6 +7,8 @@
  * UPDATE_SCREENSHOTS=1 also writes docs/screenshots/*.png (desktop and 375 px of each view).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +16,7 @@ import WebSocket from 'ws';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientAppSchema } from '../../src/config/options.js';
+import { createConsoleRoutes } from '../../src/gateway/console-routes.js';
 import { killAll, startCli, type CliProcess } from '../support/cli.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -253,6 +256,72 @@ describe.skipIf(!hasChromium)('web console', () => {
       expect(u.errors).toEqual([]);
       for (const url of u.urls) expect(new URL(url).host, url).toBe(origin.host);
       expect(u.urls.some((url) => url.startsWith('ws:'))).toBe(true);
+    }
+  });
+
+  it('operate view: speaks the server API of contract §8 exactly (scripted API)', async () => {
+    // The real API comes with issue 15; until then (and after) this pins what the page sends and
+    // how it shows the answers, against a scripted server that answers as the contract says.
+    const seen: { method: string; url: string; auth: string | undefined; body: unknown }[] = [];
+    const routes = createConsoleRoutes({ stats: { snapshot: () => Promise.reject(new Error('unused')), stop: () => undefined }, assetsDir: fileURLToPath(new URL('../../dist/console/', import.meta.url)) });
+    const reply = (res: ServerResponse, status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (routes(req, res, path)) return;
+      let text = '';
+      req.on('data', (d: Buffer) => (text += d.toString()));
+      req.on('end', () => {
+        seen.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, body: text === '' ? undefined : JSON.parse(text) });
+        if (req.headers.authorization !== `Bearer ${API_KEY}`) return reply(res, 401, { error: { code: 'UNAUTHORIZED', message: 'wrong api key' } });
+        if (req.method === 'GET' && path === '/api/users/demo-5') return reply(res, 200, { userId: 'demo-5', online: true, connections: 2 });
+        if (req.method === 'POST' && path === '/api/disconnect') return reply(res, 200, { closed: 2 });
+        if (req.method === 'POST' && path === '/api/publish') return reply(res, 200, { ok: true });
+        reply(res, 404, { status: 'not found' });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const context = await browser.newContext({ viewport: PHONE });
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${base}/console#operate`);
+      const result = page.locator('#operate-result');
+      // No key typed: nothing is sent.
+      await page.getByRole('button', { name: 'Look up' }).click();
+      expect(await result.textContent()).toContain('API key first');
+      expect(seen).toHaveLength(0);
+      await page.getByLabel(/apiKey/).fill('not-the-key');
+      await page.locator('#lookup-user').fill('demo-5');
+      await page.getByRole('button', { name: 'Look up' }).click();
+      await poll(() => result.textContent()).toContain('HTTP 401 — UNAUTHORIZED wrong api key');
+      await page.getByLabel(/apiKey/).fill(API_KEY);
+      await page.getByRole('button', { name: 'Look up' }).click();
+      await poll(() => result.locator('[data-field="online"]').textContent()).toBe('yes');
+      expect(await result.locator('[data-field="connections"]').textContent()).toBe('2');
+      await page.locator('#kick-user').fill('demo-5');
+      await page.getByRole('button', { name: 'Disconnect' }).click();
+      await poll(() => result.locator('[data-field="closed"]').textContent()).toBe('Closed 2 connection(s).');
+      await page.getByRole('button', { name: 'Publish' }).click();
+      await poll(() => result.textContent()).toContain('Published.');
+      expect(seen.map(({ method, url, auth, body }) => ({ method, url, auth, body }))).toEqual([
+        { method: 'GET', url: '/api/users/demo-5', auth: 'Bearer not-the-key', body: undefined },
+        { method: 'GET', url: '/api/users/demo-5', auth: `Bearer ${API_KEY}`, body: undefined },
+        { method: 'POST', url: '/api/disconnect', auth: `Bearer ${API_KEY}`, body: { userId: 'demo-5' } },
+        { method: 'POST', url: '/api/publish', auth: `Bearer ${API_KEY}`, body: { topic: 'news/today', data: { headline: 'hello' } } },
+      ]);
+      // The browser logs the 401 it was given; nothing else.
+      expect(errors).toEqual([expect.stringContaining('401')]);
+    } finally {
+      await context.close();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
