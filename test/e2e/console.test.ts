@@ -185,6 +185,24 @@ describe.skipIf(!hasChromium)('web console', () => {
     expect(await alice.page.locator('#frames li[data-direction="out"][data-type="MESSAGE"]').count()).toBe(2);
     await screenshot(alice, 'try');
 
+    // A group message reaches both recipients.
+    const group = alice.page.locator('#group-form');
+    await group.getByLabel('To (user ids, comma-separated)').fill('demo-0, demo-2');
+    await group.getByLabel('Content').fill('hello both');
+    await group.getByRole('button', { name: 'Send GROUP_MESSAGE' }).click();
+    await poll(() => receivedText(bob)).toContain('hello both');
+    await poll(() => receivedText(master)).toContain('hello both');
+    // SUBSCRIBE and COMMAND go out as raw frames on the same socket; whatever this build answers
+    // (SUBSCRIBED, COMMAND_REPLY, or ERROR for a frame it does not know yet) comes back and is listed.
+    await alice.page.getByRole('button', { name: 'Subscribe', exact: true }).click();
+    await alice.page.locator('#command-name').fill('ping');
+    await alice.page.getByRole('button', { name: 'Send COMMAND' }).click();
+    await poll(() => alice.page.locator('#frames li[data-direction="out"][data-type="SUBSCRIBE"]').count()).toBe(1);
+    await poll(() => alice.page.locator('#frames li[data-direction="out"][data-type="COMMAND"]').count()).toBe(1);
+    await poll(() => alice.page.locator('#events li').count()).toBeGreaterThanOrEqual(2);
+    const subscribed = await alice.page.locator('#frames li[data-direction="in"][data-type="SUBSCRIBED"]').count();
+    if (subscribed > 0) expect(await alice.page.locator('#topics').textContent()).toContain('news/today');
+
     // Watch it: the counts show the three users, and move when one leaves.
     await view(master, 'watch');
     await poll(() => master.page.locator('#stat-connections').textContent(), 10_000).toBe('3');
