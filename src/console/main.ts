@@ -10,9 +10,10 @@ import { startWatchView, type WatchView } from './watch-view.js';
 const VIEWS = ['try', 'watch', 'operate'] as const;
 type View = (typeof VIEWS)[number];
 
-function currentView(): View {
+/** The view the URL's hash names; undefined for any other hash (the skip link's #main). */
+function viewInHash(): View | undefined {
   const name = location.hash.slice(1);
-  return (VIEWS as readonly string[]).includes(name) ? (name as View) : 'try';
+  return (VIEWS as readonly string[]).includes(name) ? (name as View) : undefined;
 }
 
 function show(view: View, watch: WatchView, moveFocus: boolean): void {
@@ -33,8 +34,11 @@ function start(): void {
   startOperateView();
   const watch = startWatchView();
   for (const section of document.querySelectorAll<HTMLElement>('[data-view]')) section.tabIndex = -1;
-  show(currentView(), watch, false);
-  addEventListener('hashchange', () => show(currentView(), watch, true));
+  show(viewInHash() ?? 'try', watch, false);
+  addEventListener('hashchange', () => {
+    const view = viewInHash();
+    if (view !== undefined) show(view, watch, true);
+  });
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

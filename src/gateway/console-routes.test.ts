@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createConsoleRoutes, tokensEqual } from './console-routes.js';
+import { createConsoleRoutes, isLoopback, tokensEqual } from './console-routes.js';
 import type { ConsoleStats, StatsBody } from './stats.js';
 
 interface Answer {
@@ -86,6 +86,11 @@ describe('console routes', () => {
     expect(await ask('/console/api/stats', { remote: '10.1.2.3', token, headers: { authorization: `Bearer ${token}` } })).toMatchObject({ status: 200 });
     // A wrong token is refused on loopback too, rather than ignored.
     expect(await ask('/console/api/stats', { token, headers: { authorization: 'Bearer wrong' } })).toMatchObject({ status: 401 });
+  });
+
+  it('takes 127.0.0.0/8 and ::1 (also IPv4-mapped) as loopback, nothing else', () => {
+    for (const a of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) expect(isLoopback(a), a).toBe(true);
+    for (const a of ['10.0.0.1', '::ffff:10.0.0.1', '::2', '1.127.0.0', undefined]) expect(isLoopback(a), String(a)).toBe(false);
   });
 
   it('compares tokens whatever their lengths', () => {

@@ -62,7 +62,12 @@ function defaultAssetsDir(): string {
   return candidates.find((dir) => existsSync(`${dir}console.js`)) ?? candidates[0]!;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 addresses. */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
+}
 
 /** Equal in constant time (over digests, so the lengths do not show either). */
 export function tokensEqual(given: string, expected: string): boolean {
@@ -104,7 +109,7 @@ export function createConsoleRoutes(options: ConsoleRoutesOptions): ConsoleHandl
     if (token !== undefined && token !== '' && typeof header === 'string' && header.startsWith('Bearer ')) {
       return tokensEqual(header.slice(7), token) ? 'ok' : 'unauthorized';
     }
-    if (LOOPBACK.has(req.socket.remoteAddress ?? '')) return 'ok';
+    if (isLoopback(req.socket.remoteAddress)) return 'ok';
     return token === undefined || token === '' ? 'forbidden' : 'unauthorized';
   }
 

@@ -24,7 +24,7 @@ const hasChromium = existsSync(CHROMIUM);
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : undefined;
 const API_KEY = 'console-e2e-api-key-0123456789';
 /** expect.poll with room for a busy machine. */
-const poll = <T>(read: () => T | Promise<T>, timeoutMs = 5_000) => expect.poll(read, { timeout: timeoutMs, interval: 50 });
+const poll = <T>(read: () => T | Promise<T>, timeoutMs = 10_000) => expect.poll(read, { timeout: timeoutMs, interval: 50 });
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 375, height: 812 };
 
@@ -257,6 +257,9 @@ describe.skipIf(!hasChromium)('web console', () => {
     await master.page.reload();
     await master.page.keyboard.press('Tab');
     expect(await master.page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
+    // Following it keeps the view (the operate view, from the URL) and moves on into the page.
+    await master.page.keyboard.press('Enter');
+    expect(await master.page.locator('[data-view="operate"]').isVisible()).toBe(true);
     await master.page.getByRole('link', { name: 'Try it' }).focus();
     await master.page.keyboard.press('Enter');
     await poll(() => master.page.locator('[data-view="try"]').isVisible()).toBe(true);
