@@ -50,6 +50,7 @@ export default tseslint.config(
   boundary('gateway', ['adapters', 'cli', 'proxy', 'bench', 'config'], 'gateway/ gets its adapters injected'),
   boundary('proxy', except('proxy'), 'proxy/ passes bytes; it does not use the protocol or the gateway'),
   boundary('bench', ['core', 'gateway', 'adapters', 'proxy', 'cli'], 'bench/ uses client/ and protocol/ only'),
+  boundary('console', ['core', 'gateway', 'adapters', 'proxy', 'bench', 'config', 'cli'], 'console/ is browser code on client/ and protocol/ only', { pure: true }),
   boundary('config', ['core', 'gateway', 'adapters', 'proxy', 'client', 'bench', 'cli'], 'config/ is the option tables only'),
   {
     files: ['**/*.test.ts', 'test/**/*.ts', '**/*.contract.ts'],

@@ -73,6 +73,7 @@ export const serveOptions = {
   allowedOrigins: opt(list(), [], 'allowed Origin headers, comma-separated (empty: any; a browser Origin not listed gets 403)', 'a comma-separated list'),
   headersTimeoutMs: opt(int(100, 600_000), 10_000, 'drop a connection whose HTTP/upgrade headers are not complete within this many ms', 'an integer 100–600000'),
   drainTimeoutMs: opt(int(100, 60_000), 8_000, 'on SIGTERM, wait at most this long for sockets to close before exiting', 'an integer 100–60000'),
+  consoleToken: opt(z.string().min(16).optional(), undefined, 'admin token for the web console\'s stats (/console/api/stats) from addresses other than loopback, sent as Authorization: Bearer TOKEN (unset: loopback only)', 'a string of at least 16 characters'),
   clientApps: opt(clientApps, demoApps, 'client apps (YAML list; env/flag: JSON)', 'a list of {appName, appId, masterUserId, authEnabled, authUrl}', { fileOnly: false }),
 } satisfies OptionTable;
 export type ServeConfig = ConfigOf<typeof serveOptions>;

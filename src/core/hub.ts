@@ -94,6 +94,7 @@ export class Hub {
       scheduler: o.scheduler,
       clock: o.clock,
       logger: o.logger,
+      metrics: o.metrics,
       maxConnectionsPerUser: o.limits.maxConnectionsPerUser,
       presenceTtlMs: o.limits.presenceTtlMs,
       plugins,

@@ -4,7 +4,7 @@
  * connection here, presence), releases them, keeps this node's presence lease refreshed, and
  * reaps nodes whose lease ran out, so that a crashed node's users are reported gone.
  */
-import { allChannel, nodeChannel, StaleEpochError, userChannel, type Bus, type Clock, type Logger, type Presence, type Scheduler } from './ports.js';
+import { allChannel, nodeChannel, StaleEpochError, userChannel, type Bus, type Clock, type Logger, type Metrics, type Presence, type Scheduler } from './ports.js';
 import type { Background } from './background.js';
 import type { ClientApp, ClientApps } from './client-apps.js';
 import type { NodeId, UserId } from './ids.js';
@@ -31,6 +31,7 @@ export interface MembershipOptions {
   readonly scheduler: Scheduler;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly metrics: Metrics;
   readonly maxConnectionsPerUser: number;
   /** How long this node's presence entries live without a refresh; refreshed every third of it, reaped every quarter. */
   readonly presenceTtlMs: number;
@@ -72,6 +73,7 @@ export class Membership {
     if (o.local.count(userId) >= o.maxConnectionsPerUser) return false;
     if ((await o.presence.connectionCount(userId)) >= o.maxConnectionsPerUser) return false;
     const first = o.local.add(userId, peer);
+    if (first) o.metrics.usersOnline(o.local.userCount);
     try {
       if (first && !o.isolated) await o.bus.subscribe(userChannel(userId));
       const { firstForUser } = await o.presence.addConnection(userId, peer.transport.id, o.nodeId, this.#epoch);
@@ -90,6 +92,7 @@ export class Membership {
     const o = this.#o;
     const last = o.local.remove(userId, peer);
     if (last === undefined) return;
+    if (last) o.metrics.usersOnline(o.local.userCount);
     if (last && !o.isolated) o.background.track(o.bus.unsubscribe(userChannel(userId)), 'bus');
     if (last) for (const plugin of o.plugins) plugin.userLeft?.(app, userId);
     o.background.track(

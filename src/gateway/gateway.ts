@@ -20,9 +20,11 @@ import { WebhookAuthVerifier } from './auth-webhook.js';
 import { WsConnection } from './connection.js';
 import { createIdentityPlugin } from '../core/identity/identity-plugin.js';
 import { backchannelLogoutRoute, type LogoutTokenValidator } from './backchannel-logout.js';
+import { createConsoleRoutes } from './console-routes.js';
 import { createHttpHandler, type HttpRoute } from './http-routes.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { timerScheduler } from './scheduler.js';
+import { createConsoleStats } from './stats.js';
 import { encodeMessageUtf8 } from './wire/encode-message-utf8.js';
 
 /** The slice of `serve`'s configuration the gateway uses (ServeConfig satisfies it). */
@@ -49,6 +51,8 @@ export interface GatewayOptions {
   readonly headersTimeoutMs: number;
   readonly drainTimeoutMs: number;
   readonly clientApps: readonly ClientAppConfig[];
+  /** Admin token for the console's stats off loopback (docs/console.md); absent: loopback only. */
+  readonly consoleToken?: string | undefined;
 }
 
 export interface GatewayBackends {
@@ -130,6 +134,13 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   let started = false;
   let stopped: Promise<void> | undefined;
   let sweep: NodeJS.Timeout | undefined;
+  const consoleStats = createConsoleStats({
+    registry: metrics.registry,
+    nodeId,
+    backends: roles,
+    nodes: () => backends.presence.nodes(),
+    clock,
+  });
 
   const server: Server = createServer(
     {
@@ -140,7 +151,11 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     },
     createHttpHandler({
       registry: metrics.registry,
-      routes: [backchannelLogoutRoute(backends.logoutTokens, (l) => identity.logout(l), log), ...(backends.routes ?? [])],
+      routes: [
+        createConsoleRoutes({ stats: consoleStats, consoleToken: options.consoleToken }),
+        backchannelLogoutRoute(backends.logoutTokens, (l) => identity.logout(l), log),
+        ...(backends.routes ?? []),
+      ],
       readiness: () => {
         const states = Object.fromEntries(Object.entries(roles).map(([role, b]) => [`${role}:${b.name}`, b.isReady()]));
         return { ready: started && !stopping && allBackends.every((b) => b.isReady()), backends: states };
@@ -243,6 +258,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   async function stopOnce(): Promise<void> {
     stopping = true;
     if (sweep !== undefined) clearInterval(sweep);
+    consoleStats.stop();
     const closedServer = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await hub.shutdown();
