@@ -2,7 +2,7 @@
  * Everything core needs from the outside world, as small async ports whose comments carry the
  * guarantees. No I/O here; adapters in src/adapters implement these, the gateway wires them.
  */
-import type { ConnectionId, MessageId, NodeId, UserId } from './ids.js';
+import type { AppId, ConnectionId, MessageId, NodeId, UserId } from './ids.js';
 
 /** Lifecycle shared by every backend. */
 export interface Backend {
@@ -85,62 +85,133 @@ export interface MessageStore extends Backend {
 
 // ---------------------------------------------------------------- bus
 
-/** What travels on the bus: a frame for the local connections of one user. */
+/**
+ * Where a delivery goes. Built with the helpers below, never by hand; adapters may map it to their
+ * own names (a Redis Cluster adapter puts the user id in a hash tag).
+ * - `u:<userId>`: every node holding a connection of the user (subscribed on its first local connection)
+ * - `n:<nodeId>`: one node (control traffic: close a user's connections, reaped presence)
+ * - `t:<appId>:<topic>`: every node with a local subscriber of the topic
+ * - `all`: every node (group messages cross once per node; app-wide pushes)
+ */
+export type Channel = string & { readonly __brand: 'Channel' };
+export const userChannel = (userId: UserId): Channel => `u:${userId}` as Channel;
+export const nodeChannel = (nodeId: NodeId): Channel => `n:${nodeId}` as Channel;
+export const topicChannel = (appId: AppId, topic: string): Channel => `t:${appId}:${topic}` as Channel;
+export const allChannel = 'all' as Channel;
+
+/** What travels on the bus. Every delivery says which node published it (`origin`). */
 export type Delivery =
-  | {
-      readonly kind: 'message';
-      readonly to: UserId;
-      readonly id: MessageId;
-      readonly from: UserId;
+  | { readonly kind: 'message'; readonly origin: NodeId; readonly to: UserId; readonly id: MessageId; readonly from: UserId;
       /** The full MESSAGE frame (text, or its UTF-8 bytes), serialized once by the publisher. */
-      readonly frame: string | Uint8Array;
-      readonly reference?: string;
-      /** RELIABLE deliveries are tracked until received, then confirmed; FAST ones are fire and forget. */
-      readonly reliable: boolean;
-      /** Publisher's clock at accept time, for the delivery latency metric. */
-      readonly acceptedAt: number;
-    }
-  | { readonly kind: 'confirmation'; readonly to: UserId; readonly id: MessageId; readonly frame: string; readonly reliable: true }
-  | { readonly kind: 'presence'; readonly to: UserId; readonly frame: string };
+      readonly frame: string | Uint8Array; readonly reference?: string; readonly reliable: boolean; readonly acceptedAt: number }
+  | { readonly kind: 'confirmation'; readonly origin: NodeId; readonly to: UserId; readonly id: MessageId; readonly frame: string; readonly reliable: true }
+  | { readonly kind: 'presence'; readonly origin: NodeId; readonly to: UserId; readonly frame: string }
+  /** One GROUP_MESSAGE for every node (on `all`): each node writes the copies of the recipients it holds. */
+  | { readonly kind: 'group'; readonly origin: NodeId; readonly from: UserId; readonly copies: readonly { readonly to: UserId; readonly id: MessageId }[];
+      readonly contentJson: string; readonly reference?: string; readonly reliable: boolean; readonly acceptedAt: number }
+  /** A ready frame for every connection of one user (NOTIFICATION, …). */
+  | { readonly kind: 'frame'; readonly origin: NodeId; readonly to: UserId; readonly frame: string; readonly type: string }
+  /** A ready frame for every connection of an app (NEW_VERSION, …), on `all`. */
+  | { readonly kind: 'app-frame'; readonly origin: NodeId; readonly appId: AppId; readonly frame: string; readonly type: string }
+  /** A PUBLICATION, on the topic's channel. */
+  | { readonly kind: 'publication'; readonly origin: NodeId; readonly appId: AppId; readonly topic: string; readonly frame: string }
+  /** Close every connection of a user (on `u:<userId>`): /api/disconnect, CLOSE_CONNECTION, back-channel logout. */
+  | { readonly kind: 'close'; readonly origin: NodeId; readonly to: UserId; readonly code: number; readonly reason: string };
 
 /**
- * Bus carries deliveries to the node(s) holding a user's connections.
- * At most once: a delivery can be lost if a node or the link to the bus drops; reliability is the
+ * Bus carries deliveries between nodes.
+ * At most once: a delivery can be lost if a node or its link to the bus drops; reliability is the
  * MessageStore's job, never the Bus's.
- * Order: deliveries published by one node for one user arrive in publish order.
+ * Order: deliveries one node publishes on one channel arrive in publish order.
+ * Bounded: an adapter holds at most a bounded amount of unsent publishes; past it, `publish` rejects
+ * with a BackendError at once (never grows memory without limit).
  */
 export interface Bus extends Backend {
-  /**
-   * True when this bus reaches no other node: every connection of every user is on this one, so
-   * the hub may answer a local user directly instead of through the store and the bus.
-   * @default false
-   */
+  /** True when this bus reaches no other node (the default single node). @default false */
   readonly isolated?: boolean;
-  /** Called once, before the first subscribe. Inbound deliveries for subscribed users arrive here. */
+  /** Called once, before the first subscribe. Deliveries on subscribed channels arrive here (also this node's own publishes). */
   onDelivery(handler: (delivery: Delivery) => void): void;
-  /** Called on a user's first local connection. Idempotent. Resolves once deliveries will arrive. */
-  subscribe(userId: UserId): Promise<void>;
-  /** Called after a user's last local connection closed. Idempotent. */
-  unsubscribe(userId: UserId): Promise<void>;
+  /** Idempotent. Resolves once deliveries on the channel will arrive. */
+  subscribe(channel: Channel): Promise<void>;
+  /** Idempotent. */
+  unsubscribe(channel: Channel): Promise<void>;
   /** Resolves once handed to the bus (not once delivered). */
-  publish(delivery: Delivery): Promise<void>;
+  publish(channel: Channel, delivery: Delivery): Promise<void>;
+  /**
+   * Called by the adapter whenever its subscriptions were lost and restored (reconnect, a killed
+   * pub/sub connection noticed and resubscribed): deliveries in between may be missing. Optional.
+   */
+  onResubscribed?(handler: () => void): void;
 }
 
 // ---------------------------------------------------------------- presence
 
+/** A refused write: the node's epoch is not the current one (it was re-registered, or expired and reaped). */
+export class StaleEpochError extends Error {
+  override readonly name = 'StaleEpochError';
+}
+
+export interface NodeInfo {
+  readonly nodeId: NodeId;
+  readonly connections: number;
+  /** When the node's lease runs out unless refreshed (ms since the epoch). */
+  readonly expiresAt: number;
+}
+
+/** Users a reaper found offline: each reported by exactly one caller cluster-wide. */
+export interface ExpiredNode {
+  readonly nodeId: NodeId;
+  /** Users whose last connection was on the expired node: now offline. */
+  readonly offline: readonly UserId[];
+}
+
 /**
- * Presence knows which users have at least one connection anywhere.
- * An entry whose node stops refreshing it expires (cluster adapters), so a crashed node's users
- * eventually go offline.
+ * Presence knows which users have at least one connection anywhere in the cluster, and which nodes
+ * are alive. Each node registers (getting an epoch), refreshes its lease more often than `ttlMs`,
+ * and writes connections under its epoch. A node that stops refreshing expires: `expireNodes` (any
+ * node may call it; at most one caller gets each result) removes its connections and reports the
+ * users left with none. Exactly once, cluster-wide: `firstForUser` is true only for the add that
+ * takes a user from zero connections to one, `lastForUser` / an `offline` entry only for the removal
+ * that takes it back to zero — including when a user's devices sit on several nodes or reconnect while
+ * a dead node is reaped (one atomic step per change).
  */
 export interface Presence extends Backend {
-  /** `firstForUser` is true exactly once per offline → online transition. */
-  addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId): Promise<{ firstForUser: boolean }>;
-  /** `lastForUser` is true exactly once per online → offline transition. Unknown ids: `{lastForUser:false}`. */
+  /** Registers (or re-registers) a node with a lease of `ttlMs`; resolves its epoch, greater than any earlier epoch of this node id. Connections of an earlier epoch of the same node id are removed (reported by the next expireNodes). */
+  registerNode(nodeId: NodeId, ttlMs: number): Promise<number>;
+  /** Renews the lease. Rejects with StaleEpochError when `epoch` is not the node's current one or its lease already expired. */
+  refreshNode(nodeId: NodeId, epoch: number, ttlMs: number): Promise<void>;
+  /** Removes the node and its connections now (graceful stop); resolves users left offline (the caller reports them). */
+  deregisterNode(nodeId: NodeId, epoch: number): Promise<readonly UserId[]>;
+  /** Rejects with StaleEpochError when `epoch` is stale. Adding a connection id twice changes nothing and reports false. */
+  addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId, epoch: number): Promise<{ firstForUser: boolean }>;
+  /** Unknown ids: `{lastForUser:false}`. */
   removeConnection(userId: UserId, connectionId: ConnectionId): Promise<{ lastForUser: boolean }>;
-  isOnline(userId: UserId): Promise<boolean>;
   /** Number of connections the user holds (all nodes). */
   connectionCount(userId: UserId): Promise<number>;
+  /** Removes the connections of every node whose lease ran out at `now`; each expired node is reported to one caller only. */
+  expireNodes(now: number): Promise<readonly ExpiredNode[]>;
+  /** Live nodes and their connection counts. */
+  nodes(): Promise<readonly NodeInfo[]>;
+}
+
+// ---------------------------------------------------------------- lease
+
+/**
+ * Lease elects one holder per name cluster-wide (the SSE bridge of a topic, a user's job, the
+ * version poll). A fencing token comes with every grant and only grows per name: a holder whose
+ * lease lapsed and was granted to someone else can no longer renew, and any work it would do can be
+ * refused by comparing tokens.
+ */
+export interface Lease extends Backend {
+  /**
+   * Takes `name` for `holder` for `ttlMs` when free or expired, or renews it when `holder` already holds it.
+   * Resolves the fencing token (greater than every token granted earlier for `name` when the holder changed), or undefined when someone else holds it.
+   */
+  acquire(name: string, holder: string, ttlMs: number): Promise<number | undefined>;
+  /** Extends the lease; false when `holder`/`token` no longer hold it (expired and taken, or released). */
+  renew(name: string, holder: string, token: number, ttlMs: number): Promise<boolean>;
+  /** Gives it up if still held by `holder`/`token`; otherwise nothing. */
+  release(name: string, holder: string, token: number): Promise<void>;
 }
 
 // ---------------------------------------------------------------- auth, clock, logs, metrics

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { describeBusContract } from '../contract/bus.contract.js';
 import { MemoryBus, MemoryBusNetwork } from './memory-bus.js';
-import { asUserId } from '../../core/ids.js';
+import { asNodeId, asUserId } from '../../core/ids.js';
+import { userChannel } from '../../core/ports.js';
 
 describeBusContract('memory', () => {
   const network = new MemoryBusNetwork();
-  return { node: () => new MemoryBus({ network }) };
+  return { node: (options) => new MemoryBus({ network, ...options }) };
 });
 
 describe('MemoryBus', () => {
@@ -19,10 +20,15 @@ describe('MemoryBus', () => {
     const received: unknown[] = [];
     b.onDelivery((d) => received.push(d));
     await Promise.all([a.start(), b.start()]);
-    await b.subscribe(asUserId('demo-1'));
-    await a.publish({ kind: 'presence', to: asUserId('demo-1'), frame: '{}' });
+    const channel = userChannel(asUserId('demo-1'));
+    await b.subscribe(channel);
+    await a.publish(channel, { kind: 'presence', origin: asNodeId('a'), to: asUserId('demo-1'), frame: '{}' });
     await new Promise((resolve) => setImmediate(resolve));
     expect(received).toHaveLength(0);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it('refuses a bound that is not a positive integer', () => {
+    expect(() => new MemoryBus({ maxPendingPublishes: 0 })).toThrow(RangeError);
   });
 });

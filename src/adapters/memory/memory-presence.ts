@@ -1,20 +1,46 @@
-// In-process Presence: which users hold connections, counted per connection id. No I/O;
+// In-process Presence: which users hold connections and which nodes are alive. No I/O;
 // share one instance between in-process nodes to get cluster-wide answers.
-import type { Presence } from '../../core/ports.js';
+import { StaleEpochError } from '../../core/ports.js';
+import type { Clock, ExpiredNode, NodeInfo, Presence } from '../../core/ports.js';
 import type { ConnectionId, NodeId, UserId } from '../../core/ids.js';
 
+export interface MemoryPresenceOptions {
+  /**
+   * Time source for leases (`registerNode`, `refreshNode`).
+   * @default Date.now
+   */
+  readonly clock?: Clock;
+}
+
+interface Holder {
+  readonly nodeId: NodeId;
+  readonly epoch: number;
+}
+
 /**
- * Presence in process memory. Entries never expire: the process holding them is the only node.
+ * Presence in process memory. Every method runs to completion in one step, so each change is atomic.
  *
  * Exactly once: `firstForUser` is true only for the add that takes a user from zero to one
- * connection, `lastForUser` only for the remove that takes it back to zero. Adding a connection
- * id twice, or removing an unknown one, changes nothing and reports false.
+ * connection; `lastForUser`, or an `offline` entry of `expireNodes`, only for the removal that
+ * takes it back to zero. A dead epoch (expired, deregistered or replaced by a re-registration)
+ * is queued once and reported by the next `expireNodes`.
  */
 export class MemoryPresence implements Presence {
   readonly name = 'memory';
-  /** userId → (connectionId → nodeId). A user is online while its map is non-empty. */
-  readonly #users = new Map<UserId, Map<ConnectionId, NodeId>>();
+  readonly #clock: Clock;
+  /** userId → (connectionId → holder). A user is online while its map is non-empty. */
+  readonly #users = new Map<UserId, Map<ConnectionId, Holder>>();
+  /** Highest epoch ever given per node id (never forgotten, so epochs only grow). */
+  readonly #epochs = new Map<NodeId, number>();
+  /** Live nodes: current epoch and lease end. */
+  readonly #live = new Map<NodeId, { epoch: number; expiresAt: number }>();
+  /** Epochs replaced by a re-registration, waiting for the next expireNodes. */
+  #replaced: Holder[] = [];
   #ready = false;
+
+  constructor(options: MemoryPresenceOptions = {}) {
+    this.#clock = options.clock ?? Date.now;
+  }
 
   start(): Promise<void> {
     this.#ready = true;
@@ -23,7 +49,6 @@ export class MemoryPresence implements Presence {
 
   close(): Promise<void> {
     this.#ready = false;
-    this.#users.clear();
     return Promise.resolve();
   }
 
@@ -31,15 +56,40 @@ export class MemoryPresence implements Presence {
     return this.#ready;
   }
 
-  addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId): Promise<{ firstForUser: boolean }> {
+  registerNode(nodeId: NodeId, ttlMs: number): Promise<number> {
+    const epoch = (this.#epochs.get(nodeId) ?? 0) + 1;
+    this.#epochs.set(nodeId, epoch);
+    const previous = this.#live.get(nodeId);
+    if (previous !== undefined) this.#replaced.push({ nodeId, epoch: previous.epoch });
+    this.#live.set(nodeId, { epoch, expiresAt: this.#clock() + ttlMs });
+    return Promise.resolve(epoch);
+  }
+
+  refreshNode(nodeId: NodeId, epoch: number, ttlMs: number): Promise<void> {
+    const now = this.#clock();
+    const live = this.#live.get(nodeId);
+    if (live?.epoch !== epoch || live.expiresAt <= now) return Promise.reject(stale(nodeId, epoch));
+    live.expiresAt = now + ttlMs;
+    return Promise.resolve();
+  }
+
+  deregisterNode(nodeId: NodeId, epoch: number): Promise<readonly UserId[]> {
+    if (this.#live.get(nodeId)?.epoch !== epoch) return Promise.reject(stale(nodeId, epoch));
+    this.#live.delete(nodeId);
+    return Promise.resolve(this.#removeEpoch({ nodeId, epoch }));
+  }
+
+  addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId, epoch: number): Promise<{ firstForUser: boolean }> {
+    const live = this.#live.get(nodeId);
+    if (live?.epoch !== epoch || live.expiresAt <= this.#clock()) return Promise.reject(stale(nodeId, epoch));
     let connections = this.#users.get(userId);
-    const firstForUser = connections === undefined;
     if (connections === undefined) {
       connections = new Map();
       this.#users.set(userId, connections);
     }
-    connections.set(connectionId, nodeId);
-    return Promise.resolve({ firstForUser });
+    if (connections.has(connectionId)) return Promise.resolve({ firstForUser: false });
+    connections.set(connectionId, { nodeId, epoch });
+    return Promise.resolve({ firstForUser: connections.size === 1 });
   }
 
   removeConnection(userId: UserId, connectionId: ConnectionId): Promise<{ lastForUser: boolean }> {
@@ -50,11 +100,47 @@ export class MemoryPresence implements Presence {
     return Promise.resolve({ lastForUser: true });
   }
 
-  isOnline(userId: UserId): Promise<boolean> {
-    return Promise.resolve(this.#users.has(userId));
-  }
-
   connectionCount(userId: UserId): Promise<number> {
     return Promise.resolve(this.#users.get(userId)?.size ?? 0);
   }
+
+  expireNodes(now: number): Promise<readonly ExpiredNode[]> {
+    const dead = this.#replaced;
+    this.#replaced = [];
+    for (const [nodeId, live] of this.#live) {
+      if (live.expiresAt > now) continue;
+      this.#live.delete(nodeId);
+      dead.push({ nodeId, epoch: live.epoch });
+    }
+    return Promise.resolve(dead.map((holder) => ({ nodeId: holder.nodeId, offline: this.#removeEpoch(holder) })));
+  }
+
+  nodes(): Promise<readonly NodeInfo[]> {
+    const counts = new Map<NodeId, number>();
+    for (const connections of this.#users.values()) {
+      for (const { nodeId, epoch } of connections.values()) {
+        if (this.#live.get(nodeId)?.epoch === epoch) counts.set(nodeId, (counts.get(nodeId) ?? 0) + 1);
+      }
+    }
+    return Promise.resolve([...this.#live].map(([nodeId, live]) => ({ nodeId, connections: counts.get(nodeId) ?? 0, expiresAt: live.expiresAt })));
+  }
+
+  /** Removes every connection of one node epoch; resolves the users left with none. */
+  #removeEpoch(dead: Holder): UserId[] {
+    const offline: UserId[] = [];
+    for (const [userId, connections] of this.#users) {
+      for (const [connectionId, holder] of connections) {
+        if (holder.nodeId === dead.nodeId && holder.epoch === dead.epoch) connections.delete(connectionId);
+      }
+      if (connections.size === 0) {
+        this.#users.delete(userId);
+        offline.push(userId);
+      }
+    }
+    return offline;
+  }
+}
+
+function stale(nodeId: NodeId, epoch: number): StaleEpochError {
+  return new StaleEpochError(`node ${nodeId} epoch ${String(epoch)} is not current`);
 }
