@@ -36,7 +36,7 @@ const unique = (prefix: string): string => `${prefix}-${process.pid}-${(seq++).t
 const utf8 = new TextDecoder();
 const origin = asNodeId('node-origin');
 
-function messageTo(to: UserId, n: number, from: NodeId = origin): Delivery {
+function messageTo(to: UserId, n: number, from: NodeId = origin): Extract<Delivery, { kind: 'message' }> {
   return {
     kind: 'message',
     origin: from,
