@@ -122,7 +122,9 @@ export class MemoryPresence implements Presence {
         if (this.#live.get(nodeId)?.epoch === epoch) counts.set(nodeId, (counts.get(nodeId) ?? 0) + 1);
       }
     }
-    return Promise.resolve([...this.#live].map(([nodeId, live]) => ({ nodeId, connections: counts.get(nodeId) ?? 0, expiresAt: live.expiresAt })));
+    const now = this.#clock();
+    const live = [...this.#live].filter(([, node]) => node.expiresAt > now);
+    return Promise.resolve(live.map(([nodeId, node]) => ({ nodeId, connections: counts.get(nodeId) ?? 0, expiresAt: node.expiresAt })));
   }
 
   /** Removes every connection of one node epoch; resolves the users left with none. */
