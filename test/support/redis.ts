@@ -149,3 +149,51 @@ export async function startRedisCluster(shards = 3): Promise<RedisCluster> {
     },
   };
 }
+
+export interface RedisProxy {
+  readonly url: string;
+  /** From now on, drops what Redis sends to the connections that exist now and named themselves `*-sub*` (subscriber connections): they go deaf without being closed. */
+  silenceSubscribers(): number;
+  close(): Promise<void>;
+}
+
+/** A TCP pass-through to a Redis that can make subscriber connections deaf (a network fault that no socket error reports). */
+export async function startRedisProxy(targetPort: number): Promise<RedisProxy> {
+  const { connect } = await import('node:net');
+  const links = new Set<{ isSubscriber: boolean; silenced: boolean; close: () => void }>();
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    const link = { isSubscriber: false, silenced: false, close: () => (client.destroy(), upstream.destroy()) };
+    links.add(link);
+    client.on('data', (data: Buffer) => {
+      if (data.includes('-sub')) link.isSubscriber = true;
+      upstream.write(data);
+    });
+    upstream.on('data', (data: Buffer) => {
+      if (!link.silenced) client.write(data);
+    });
+    const end = (): void => {
+      links.delete(link);
+      link.close();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    silenceSubscribers: () => {
+      let n = 0;
+      for (const link of links) {
+        if (!link.isSubscriber) continue;
+        link.silenced = true;
+        n++;
+      }
+      return n;
+    },
+    close: async () => {
+      for (const link of links) link.close();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

@@ -7,7 +7,7 @@ import { keySlot } from './redis-key-slot.js';
 import { BackendError, userChannel } from '../../core/ports.js';
 import type { Delivery } from '../../core/ports.js';
 import { asMessageId, asNodeId, asUserId } from '../../core/ids.js';
-import { redisCli, redisSkipReason, startRedisCluster, startRedisServer } from '../../../test/support/redis.js';
+import { redisCli, redisSkipReason, startRedisCluster, startRedisProxy, startRedisServer } from '../../../test/support/redis.js';
 import type { RedisCluster, RedisServer } from '../../../test/support/redis.js';
 
 const sharedUrl = process.env.REDIS_URL;
@@ -39,6 +39,29 @@ describe.skipIf(noRedisServer !== undefined)('RedisBus on a three-shard Redis Cl
     const port = redisCluster!.servers[0]!.port;
     for (const key of ['123456789', 'sb:{u:demo-alice}', 'sb:{all}', `x{${randomUUID()}}y`, 'é😀']) {
       expect(keySlot(key)).toBe(Number(redisCli(port, 'CLUSTER', 'KEYSLOT', key)));
+    }
+  });
+
+  it('resubscribes every shard after CLIENT KILL TYPE pubsub on all three', async () => {
+    const prefix = `sbtest-${randomUUID()}:`;
+    const a = new RedisBus({ urls: redisCluster!.urls, prefix, heartbeatIntervalMs: 200, heartbeatTimeoutMs: 500 });
+    const b = new RedisBus({ urls: redisCluster!.urls, prefix, heartbeatIntervalMs: 200, heartbeatTimeoutMs: 500 });
+    const received: string[] = [];
+    let resubscribed = 0;
+    b.onDelivery((d) => received.push(d.kind === 'message' ? d.to : ''));
+    b.onResubscribed(() => resubscribed++);
+    a.onDelivery(() => undefined);
+    await Promise.all([a.start(), b.start()]);
+    try {
+      const users = Array.from({ length: 12 }, (_, i) => asUserId(`demo-k${i}`));
+      for (const u of users) await b.subscribe(userChannel(u));
+      for (const s of redisCluster!.servers) redisCli(s.port, 'CLIENT', 'KILL', 'TYPE', 'pubsub');
+      await until(() => resubscribed >= 3 && b.isReady(), 5_000, 'three shards resubscribed');
+      for (const u of users) await a.publish(userChannel(u), { ...message(1), to: u });
+      await until(() => received.length === users.length, 2_000, 'a delivery on every shard');
+      expect(new Set(received)).toEqual(new Set(users));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 
@@ -76,8 +99,8 @@ describe.skipIf(noRedisServer !== undefined)('RedisBus faults (private redis-ser
   const buses: RedisBus[] = [];
   const channel = userChannel(asUserId('demo-1'));
 
-  const twoNodes = async (): Promise<{ a: RedisBus; b: RedisBus; received: Delivery[]; resubscribed: { count: number } }> => {
-    const ns = cluster(server.url);
+  const twoNodes = async (url = server.url): Promise<{ a: RedisBus; b: RedisBus; received: Delivery[]; resubscribed: { count: number } }> => {
+    const ns = cluster(url);
     const a = ns.node();
     const b = ns.node();
     buses.push(a, b);
@@ -134,6 +157,21 @@ describe.skipIf(noRedisServer !== undefined)('RedisBus faults (private redis-ser
     expect(ms).toBeLessThan(5_000);
     expect(await deliveryBack(a, received, 'CLIENT KILL TYPE pubsub')).toBeLessThan(5_000);
     expect(b.isReady()).toBe(true);
+  });
+
+  it('notices a subscriber connection that went deaf without being closed (heartbeat) and resubscribes', async () => {
+    const proxy = await startRedisProxy(server.port);
+    try {
+      const { a, received, resubscribed } = await twoNodes(proxy.url);
+      await a.publish(channel, message(0));
+      await until(() => received.length === 1, 2_000, 'the first delivery');
+      expect(proxy.silenceSubscribers()).toBe(2);
+      const ms = await until(() => resubscribed.count >= 1, 5_000, 'onResubscribed after the heartbeat timeout');
+      console.log(`deaf subscriber: resubscribed after ${ms} ms (heartbeat every 200 ms, timeout 500 ms)`);
+      expect(await deliveryBack(a, received, 'deaf subscriber')).toBeLessThan(5_000);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('is not ready while Redis is down, refuses publishes at once, and recovers with its subscriptions', async () => {
