@@ -22,6 +22,7 @@ function cluster(urls: string | readonly string[], extra: Partial<RedisBusOption
 
 describe.skipIf(noSharedRedis !== undefined)('RedisBus on one Redis (REDIS_URL)', () => {
   describeBusContract('redis', () => cluster(sharedUrl!), { settleMs: 100, timeoutMs: 5_000 });
+  describeBusContract('redis, auto-pipelined', () => cluster(sharedUrl!, { autoPipelining: true }), { settleMs: 100, timeoutMs: 5_000 });
 });
 
 describe.skipIf(noRedisServer !== undefined)('RedisBus on a three-shard Redis Cluster', () => {
@@ -90,7 +91,7 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
   return Date.now() - start;
 }
 
-function message(n: number): Delivery {
+function message(n: number): Extract<Delivery, { kind: 'message' }> {
   return { kind: 'message', origin: asNodeId('a'), to: asUserId('demo-1'), id: asMessageId(`m${n}`), from: asUserId('demo-2'), frame: `{"n":${n}}`, reliable: false, acceptedAt: n };
 }
 

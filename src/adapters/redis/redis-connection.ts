@@ -27,6 +27,12 @@ export interface RedisConnectionOptions {
   readonly maxRetryDelayMs?: number;
   /** Name shown by CLIENT LIST, for operators. @default "switchboard" */
   readonly connectionName?: string;
+  /**
+   * ioredis auto-pipelining: commands issued in one tick leave in one write (Redis reads them with
+   * one system call; less Redis CPU per publish at high rates, a little more in the node).
+   * @default false
+   */
+  readonly autoPipelining?: boolean;
 }
 
 /** The options resolved: URL list, mode and the ioredis settings the adapters share. */
@@ -36,6 +42,7 @@ export interface RedisTarget {
   readonly commandTimeoutMs: number;
   readonly maxRetryDelayMs: number;
   readonly connectionName: string;
+  readonly autoPipelining: boolean;
 }
 
 export function resolveTarget(options: RedisConnectionOptions): RedisTarget {
@@ -48,7 +55,7 @@ export function resolveTarget(options: RedisConnectionOptions): RedisTarget {
   const commandTimeoutMs = options.commandTimeoutMs ?? 2_000;
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 2_000;
   if (!(commandTimeoutMs > 0) || !(maxRetryDelayMs > 0)) throw new RangeError('redis: commandTimeoutMs and maxRetryDelayMs must be positive');
-  return { urls, cluster: options.cluster ?? urls.length > 1, commandTimeoutMs, maxRetryDelayMs, connectionName: options.connectionName ?? 'switchboard' };
+  return { urls, cluster: options.cluster ?? urls.length > 1, commandTimeoutMs, maxRetryDelayMs, connectionName: options.connectionName ?? 'switchboard', autoPipelining: options.autoPipelining ?? false };
 }
 
 /** Exponential backoff with jitter: 50 ms, 100 ms, … up to the maximum. */
@@ -68,6 +75,7 @@ export function redisOptions(target: RedisTarget, role: string): RedisOptions {
     commandTimeout: target.commandTimeoutMs,
     connectTimeout: Math.max(target.commandTimeoutMs, 1_000),
     connectionName: `${target.connectionName}-${role}`,
+    enableAutoPipelining: target.autoPipelining && !role.endsWith('-sub'),
     retryStrategy: (attempt: number) => retryDelay(attempt, target.maxRetryDelayMs),
   };
 }
@@ -86,6 +94,7 @@ export function createCommandClient(target: RedisTarget, role: string): RedisCli
     lazyConnect: true,
     enableOfflineQueue: false,
     scaleReads: 'master',
+    enableAutoPipelining: target.autoPipelining,
     clusterRetryStrategy: (attempt: number) => retryDelay(attempt, target.maxRetryDelayMs),
     redisOptions: {
       ...options,
