@@ -12,12 +12,20 @@ local function live(nodeId, epoch, now)
 end
 `;
 
-/** KEYS counter, live, expiry, jobs; ARGV nodeId, expiresAt → new epoch. A replaced epoch becomes a reaping job. */
+/**
+ * KEYS counter, live, expiry, jobs; ARGV nodeId, expiresAt → new epoch. A replaced epoch becomes a
+ * reaping job. The epoch is at least Redis's clock in ms, so it still grows after a Redis restart
+ * that lost the counter (a writer holding a pre-restart epoch is refused).
+ */
 export const registerScript = new LuaScript(`
-local epoch = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+local time = redis.call('TIME')
+local floor = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local epoch = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') + 1
+if epoch < floor then epoch = floor end
+redis.call('HSET', KEYS[1], ARGV[1], string.format('%d', epoch))
 local old = redis.call('HGET', KEYS[2], ARGV[1])
 if old then redis.call('ZADD', KEYS[4], 0, old .. '|' .. ARGV[1]) end
-redis.call('HSET', KEYS[2], ARGV[1], epoch)
+redis.call('HSET', KEYS[2], ARGV[1], string.format('%d', epoch))
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 return epoch
 `);

@@ -5,7 +5,9 @@ import { describePresenceContract } from '../contract/presence.contract.js';
 import { RedisPresence } from './redis-presence.js';
 import { addScript, admitScript, claimScript } from './redis-presence-scripts.js';
 import { asConnectionId, asNodeId, asUserId } from '../../core/ids.js';
-import { redisSkipReason, startRedisCluster } from '../../../test/support/redis.js';
+import { redisSkipReason, startRedisCluster, startRedisServer } from '../../../test/support/redis.js';
+import { RedisLease } from './redis-lease.js';
+import { BackendError, StaleEpochError } from '../../core/ports.js';
 import type { RedisCluster } from '../../../test/support/redis.js';
 
 const sharedUrl = process.env.REDIS_URL;
@@ -79,3 +81,43 @@ describe.skipIf(noRedisServer !== undefined)('RedisPresence on a three-shard Red
 
   describePresenceContract('redis cluster', () => namespace(redisCluster!.urls));
 });
+
+describe.skipIf(noRedisServer !== undefined)('RedisPresence and RedisLease when Redis goes away (private redis-server)', () => {
+  it('are not ready while Redis is down, fail fast with a BackendError, and after a restart that lost the data refuse the old epoch', async () => {
+    const server = await startRedisServer();
+    const presence = new RedisPresence({ urls: server.url, commandTimeoutMs: 500 });
+    const lease = new RedisLease({ urls: server.url, commandTimeoutMs: 500 });
+    try {
+      await Promise.all([presence.start(), lease.start()]);
+      const node = asNodeId('node-a');
+      const epoch = await presence.registerNode(node, 60_000);
+      await presence.addConnection(asUserId('demo-1'), asConnectionId('c1'), node, epoch);
+      expect(await lease.acquire('job', 'node-a', 60_000)).toBe(1);
+      await server.kill();
+      await until(() => !presence.isReady() && !lease.isReady(), 2_000);
+      const started = Date.now();
+      await expect(presence.refreshNode(node, epoch, 60_000)).rejects.toBeInstanceOf(BackendError);
+      await expect(lease.renew('job', 'node-a', 1, 60_000)).rejects.toBeInstanceOf(BackendError);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      await server.restart();
+      await until(() => presence.isReady() && lease.isReady(), 5_000);
+      // The restarted Redis kept nothing: the old epoch is refused, so the node knows to register again and re-add its connections.
+      await expect(presence.refreshNode(node, epoch, 60_000)).rejects.toBeInstanceOf(StaleEpochError);
+      const again = await presence.registerNode(node, 60_000);
+      expect(again).toBeGreaterThan(epoch);
+      expect(await presence.addConnection(asUserId('demo-1'), asConnectionId('c1'), node, again)).toEqual({ firstForUser: true });
+      expect(await lease.renew('job', 'node-a', 1, 60_000)).toBe(false);
+    } finally {
+      await Promise.all([presence.close(), lease.close()]);
+      await server.stop();
+    }
+  }, 20_000);
+});
+
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -3,7 +3,7 @@
 //
 // Key layout (prefix P, default "sb:"). Node records share the `{nodes}` slot; each user's keys
 // share its own `{u:<userId>}` slot. No script touches keys of two slots.
-//   P{nodes}:counter              hash   nodeId → last epoch drawn (never deleted: epochs only grow)
+//   P{nodes}:counter              hash   nodeId → last epoch drawn (≥ Redis TIME in ms, so epochs grow even across a Redis that lost its data)
 //   P{nodes}:live                 hash   nodeId → current epoch (absent once expired or deregistered)
 //   P{nodes}:expiry               zset   nodeId → lease end, ms since the epoch
 //   P{nodes}:users:<nodeId>:<ep>  set    users that may hold a connection of that node epoch
