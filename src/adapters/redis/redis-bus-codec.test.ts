@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDelivery, encodeDelivery } from './redis-bus-codec.js';
+import { decodeDeliveries, decodeDelivery, encodeDelivery } from './redis-bus-codec.js';
 import type { Delivery } from '../../core/ports.js';
 import { asMessageId, asNodeId, asUserId } from '../../core/ids.js';
 
@@ -27,5 +27,12 @@ describe('encodeDelivery / decodeDelivery', () => {
     for (const bad of ['', 'nope', '1', 'null', '[]', '{"kind":"message"}', '{"kind":"other","origin":"n"}']) {
       expect(decodeDelivery(bad)).toBeUndefined();
     }
+  });
+
+  it('decodes a batch (JSON array) in order, leaving out invalid items', () => {
+    const a: Delivery = { kind: 'presence', origin: asNodeId('n'), to: asUserId('u'), frame: '{}' };
+    const b: Delivery = { kind: 'close', origin: asNodeId('n'), to: asUserId('u'), code: 1000, reason: 'r' };
+    expect(decodeDeliveries(`[${encodeDelivery(a)},${encodeDelivery(b)},{"kind":"x"}]`)).toEqual({ deliveries: [a, b], invalid: 1 });
+    expect(decodeDeliveries('nope')).toEqual({ deliveries: [], invalid: 1 });
   });
 });

@@ -13,16 +13,28 @@ export function encodeDelivery(delivery: Delivery): string {
   return JSON.stringify(delivery);
 }
 
-/** The delivery a payload carries, or undefined when it is not one (never throws). */
-export function decodeDelivery(payload: string): Delivery | undefined {
+/** The deliveries a payload carries (one, or a batch as a JSON array); invalid ones are left out, never thrown. */
+export function decodeDeliveries(payload: string): { deliveries: Delivery[]; invalid: number } {
   let value: unknown;
   try {
     value = JSON.parse(payload);
   } catch {
-    return undefined;
+    return { deliveries: [], invalid: 1 };
   }
-  if (typeof value !== 'object' || value === null) return undefined;
+  const items = Array.isArray(value) ? (value as unknown[]) : [value];
+  const deliveries: Delivery[] = [];
+  for (const item of items) if (isDelivery(item)) deliveries.push(item);
+  return { deliveries, invalid: items.length - deliveries.length };
+}
+
+/** The delivery a payload carries, or undefined when it is not exactly one (never throws). */
+export function decodeDelivery(payload: string): Delivery | undefined {
+  const { deliveries, invalid } = decodeDeliveries(payload);
+  return deliveries.length === 1 && invalid === 0 && !payload.startsWith('[') ? deliveries[0] : undefined;
+}
+
+function isDelivery(value: unknown): value is Delivery {
+  if (typeof value !== 'object' || value === null) return false;
   const { kind, origin } = value as { kind?: unknown; origin?: unknown };
-  if (typeof kind !== 'string' || !KINDS.has(kind) || typeof origin !== 'string') return undefined;
-  return value as Delivery;
+  return typeof kind === 'string' && KINDS.has(kind) && typeof origin === 'string';
 }

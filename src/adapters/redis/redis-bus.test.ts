@@ -149,6 +149,18 @@ describe.skipIf(noRedisServer !== undefined)('RedisBus faults (private redis-ser
     await server.stop();
   });
 
+  it('coalesces the deliveries of one channel published in one turn into few PUBLISH commands, in order', async () => {
+    const { a, received } = await twoNodes();
+    const publishes = (): number => Number(/cmdstat_publish:calls=(\d+)/.exec(redisCli(server.port, 'INFO', 'commandstats'))?.[1] ?? 0);
+    const before = publishes();
+    await Promise.all(Array.from({ length: 640 }, (_, n) => a.publish(channel, message(n))));
+    await until(() => received.length === 640, 5_000, '640 deliveries');
+    const commands = publishes() - before;
+    console.log(`640 deliveries on one channel in one turn: ${commands} PUBLISH commands (heartbeats included)`);
+    expect(commands).toBeLessThanOrEqual(20);
+    expect(received.map((d) => (d.kind === 'message' ? d.acceptedAt : -1))).toEqual(Array.from({ length: 640 }, (_, n) => n));
+  });
+
   it('notices a subscription killed with CLIENT KILL TYPE pubsub, resubscribes and calls onResubscribed', async () => {
     const { a, b, received, resubscribed } = await twoNodes();
     await a.publish(channel, message(0));

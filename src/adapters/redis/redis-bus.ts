@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster } from 'ioredis';
 import { BackendError, silentLogger } from '../../core/ports.js';
 import type { Bus, Channel, Delivery, Logger } from '../../core/ports.js';
-import { decodeDelivery, encodeDelivery } from './redis-bus-codec.js';
+import { decodeDeliveries, encodeDelivery } from './redis-bus-codec.js';
+import { PublishBatcher } from './redis-publish-batcher.js';
 import { BusSubscriber } from './redis-bus-subscriber.js';
 import { readTopology, tagOwnedBy } from './redis-cluster-topology.js';
 import type { ClusterTopology } from './redis-cluster-topology.js';
@@ -39,6 +40,12 @@ export interface RedisBusOptions extends RedisConnectionOptions {
    * @default 2000
    */
   readonly heartbeatTimeoutMs?: number;
+  /**
+   * Most deliveries of one channel coalesced into one PUBLISH (those published on the channel
+   * during one turn of the event loop); 1 sends each delivery on its own.
+   * @default 64
+   */
+  readonly maxBatchDeliveries?: number;
   /** @default silentLogger */
   readonly logger?: Logger;
 }
@@ -67,6 +74,7 @@ export class RedisBus implements Bus {
   readonly #logger: Logger;
   readonly #instance = randomUUID();
   readonly #commands: RedisClient;
+  readonly #batcher: PublishBatcher;
   readonly #wanted = new Set<string>();
   #subscribers = new Map<string, BusSubscriber>();
   #topology: ClusterTopology | undefined;
@@ -89,6 +97,8 @@ export class RedisBus implements Bus {
     this.#heartbeatTimeoutMs = positive('heartbeatTimeoutMs', options.heartbeatTimeoutMs ?? 2_000);
     this.#logger = options.logger ?? silentLogger;
     this.#commands = createCommandClient(this.#target, 'bus');
+    const maxBatch = positive('maxBatchDeliveries', options.maxBatchDeliveries ?? 64);
+    this.#batcher = new PublishBatcher((name, payload) => this.#publishRaw(name, payload), maxBatch, 256 * 1024);
     this.#commands.on('error', (error: Error) => this.#logger.debug({ err: error.message }, 'redis bus command link error'));
   }
 
@@ -109,6 +119,7 @@ export class RedisBus implements Bus {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    this.#batcher.flushAll();
     for (const subscriber of this.#subscribers.values()) subscriber.close();
     this.#subscribers.clear();
     await closeClient(this.#commands);
@@ -156,9 +167,7 @@ export class RedisBus implements Bus {
     const bytes = payload.length;
     this.#pending++;
     this.#pendingBytes += bytes;
-    const name = this.#redisName(channel);
-    const sent = this.#target.cluster ? this.#commands.spublish(name, payload) : this.#commands.publish(name, payload);
-    return sent.then(
+    return this.#batcher.add(this.#redisName(channel), payload).then(
       () => {
         this.#pending--;
         this.#pendingBytes -= bytes;
@@ -169,6 +178,10 @@ export class RedisBus implements Bus {
         throw new BackendError(this.name, 'publish failed', { cause: error });
       },
     );
+  }
+
+  #publishRaw(name: string, payload: string): Promise<unknown> {
+    return this.#target.cluster ? this.#commands.spublish(name, payload) : this.#commands.publish(name, payload);
   }
 
   #redisName(channel: Channel): string {
@@ -182,12 +195,9 @@ export class RedisBus implements Bus {
   }
 
   #receive(payload: string): void {
-    const delivery = decodeDelivery(payload);
-    if (delivery === undefined) {
-      this.#logger.warn({ bytes: payload.length }, 'redis bus dropped a payload that is not a delivery');
-      return;
-    }
-    this.#handler?.(delivery);
+    const { deliveries, invalid } = decodeDeliveries(payload);
+    if (invalid > 0) this.#logger.warn({ invalid, bytes: payload.length }, 'redis bus dropped what is not a delivery');
+    for (const delivery of deliveries) this.#handler?.(delivery);
   }
 
   #resubscribed(): void {
@@ -218,6 +228,11 @@ export class RedisBus implements Bus {
       }
     }
     for (const subscriber of old.values()) subscriber.close();
+    if (this.#closed) {
+      // close() ran while the slot map was read: these connections have no owner left.
+      for (const subscriber of next.values()) subscriber.close();
+      return;
+    }
     this.#subscribers = next;
     for (const name of this.#wanted) this.#subscriberOf(name)?.channels.add(name);
     await Promise.all([...next.values()].map((s) => s.start()));
@@ -236,8 +251,7 @@ export class RedisBus implements Bus {
         subscriber.reconnect();
       } else if (due === 'send') {
         const payload = subscriber.heartbeatSent(now);
-        const sent = this.#target.cluster ? this.#commands.spublish(subscriber.heartbeatChannel, payload) : this.#commands.publish(subscriber.heartbeatChannel, payload);
-        sent.catch(() => subscriber.heartbeatFailed());
+        this.#publishRaw(subscriber.heartbeatChannel, payload).catch(() => subscriber.heartbeatFailed());
       }
     }
     if (this.#topology !== undefined && (deaf || ++this.#ticks % TOPOLOGY_EVERY_TICKS === 0)) this.#followTopology();
