@@ -7,6 +7,8 @@
 //              --batch deliveries in one PUBLISH of a JSON array, flushed every tick).
 //   per-user-autopipelined  per-user with ioredis auto-pipelining (the publishes of one tick
 //              leave in one write, so Redis reads them with one system call).
+//   RedisBus user / RedisBus node  the built adapter itself (dist/, after `npm run build`) with
+//              userChannel(user) or nodeChannel(node): its own encoding, bounds and batching.
 // Two bus instances (A publishes, B holds --users users and receives), 1 KB frames, for each mode
 // at full speed (a window of in-flight publishes) and at a fixed rate. Prints delivered msgs/s,
 // Redis CPU (INFO cpu used_cpu_sys + used_cpu_user delta) per delivered message, and this
@@ -61,7 +63,85 @@ const users = Array.from({ length: USERS }, (_, i) => `demo-${i}`);
 const onB = users.filter((_, i) => i % 2 === 1); // the other half would sit on A; every delivery here crosses nodes
 const delivery = (to, n) => ({ kind: 'message', origin: 'node-a', to, id: `m-${n}`, from: 'demo-sender', frame, reliable: false, acceptedAt: Date.now() });
 
+let RedisBus;
+try {
+  ({ RedisBus } = await import('../dist/adapters/redis/redis-bus.js'));
+} catch {
+  console.warn('dist/ not built: the RedisBus rows are left out (run npm run build first)');
+}
+
+async function runAdapter(mode, paced) {
+  const a = new RedisBus({ urls: url, prefix: 'rt:' });
+  const b = new RedisBus({ urls: url, prefix: 'rt:' });
+  let received = 0;
+  b.onDelivery(() => received++);
+  a.onDelivery(() => undefined);
+  await Promise.all([a.start(), b.start()]);
+  const perUser = mode === 'RedisBus user';
+  if (perUser) for (const u of onB) await b.subscribe(`u:${u}`);
+  else await b.subscribe('n:node-b');
+  let sent = 0;
+  let accepted = 0;
+  let inFlight = 0;
+  let resubscribed = 0;
+  b.onResubscribed(() => resubscribed++);
+  const send = () => {
+    const to = onB[sent % onB.length];
+    inFlight++;
+    sent++;
+    a.publish(perUser ? `u:${to}` : 'n:node-b', delivery(to, sent)).then(
+      () => (inFlight--, accepted++),
+      () => inFlight--,
+    );
+  };
+  const result = await drive(mode, paced, send, () => sent, () => received, () => inFlight, WINDOW, undefined, undefined, () => accepted);
+  await Promise.all([a.close(), b.close()]);
+  if (sent !== accepted || resubscribed > 0) result.mode += ` (${sent - accepted} publishes refused, ${resubscribed} resubscriptions)`;
+  return result;
+}
+
+async function drive(mode, paced, send, sentOf, receivedOf, inFlightOf, limit, onTick = () => undefined, onEnd = () => undefined, acceptedOf = sentOf) {
+  await new Promise((r) => setTimeout(r, 200));
+  const cpu0 = await redisCpu();
+  const own0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = t0 + SECONDS * 1000;
+  await new Promise((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      if (now >= end) return resolve();
+      if (paced) {
+        const due = Math.floor(((now - t0) / 1000) * RATE);
+        while (sentOf() < due) send();
+      } else {
+        let n = 0;
+        while (inFlightOf() < limit && n++ < 5_000) send();
+      }
+      onTick();
+      // Full speed: come back as soon as answers arrived. Paced: a 1 ms tick, as a node's batcher would flush.
+      if (paced) setTimeout(tick, 1);
+      else setImmediate(tick);
+    };
+    tick();
+  });
+  onEnd();
+  while (receivedOf() < acceptedOf() && performance.now() < end + 5_000) await new Promise((r) => setTimeout(r, 10));
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu1 = await redisCpu();
+  const own = process.cpuUsage(own0);
+  const received = receivedOf();
+  return {
+    mode: `${mode}${paced ? ` @${RATE}/s` : ' max'}`,
+    sent: acceptedOf(),
+    received,
+    msgsPerS: Math.round(received / seconds),
+    redisUsPerMsg: ((cpu1 - cpu0) * 1e6) / received,
+    nodesUsPerMsg: (own.user + own.system) / received,
+  };
+}
+
 async function run(mode, paced) {
+  if (mode.startsWith('RedisBus')) return runAdapter(mode, paced);
   const pub = new Redis(url, { enableAutoPipelining: mode.endsWith('-autopipelined') });
   const sub = new Redis(url);
   let received = 0;
@@ -102,50 +182,19 @@ async function run(mode, paced) {
     }
   };
 
-  await new Promise((r) => setTimeout(r, 200));
-  const cpu0 = await redisCpu();
-  const own0 = process.cpuUsage();
-  const t0 = performance.now();
-  const end = t0 + SECONDS * 1000;
   const limit = mode === 'per-node-batched' ? Math.max(1, Math.floor(WINDOW / BATCH)) : WINDOW;
-  await new Promise((resolve) => {
-    const tick = () => {
-      const now = performance.now();
-      if (now >= end) return resolve();
-      if (paced) {
-        const due = Math.floor(((now - t0) / 1000) * RATE);
-        while (sent < due) send();
-      } else {
-        let n = 0;
-        while (inFlight < limit && n++ < 5_000) send();
-      }
-      if (mode === 'per-node-batched') flush();
-      // Full speed: come back as soon as answers arrived. Paced: a 1 ms tick, as a node's batcher would flush.
-      if (paced) setTimeout(tick, 1);
-      else setImmediate(tick);
-    };
-    tick();
-  });
-  flush();
-  while (received < sent && performance.now() < end + 5_000) await new Promise((r) => setTimeout(r, 10));
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu1 = await redisCpu();
-  const own = process.cpuUsage(own0);
-  await Promise.all([pub.quit(), sub.quit()]);
-  return {
-    mode: `${mode}${paced ? ` @${RATE}/s` : ' max'}`,
-    sent,
-    received,
-    msgsPerS: Math.round(received / seconds),
-    redisUsPerMsg: ((cpu1 - cpu0) * 1e6) / received,
-    nodesUsPerMsg: (own.user + own.system) / received,
+  const onTick = () => {
+    if (mode === 'per-node-batched') flush();
   };
+  const result = await drive(mode, paced, send, () => sent, () => received, () => inFlight, limit, onTick, flush);
+  await Promise.all([pub.quit(), sub.quit()]);
+  return result;
 }
 
 const rows = [];
 try {
   for (const paced of [false, true]) {
-    for (const mode of ['per-user', 'per-user-autopipelined', 'per-node', 'per-node-batched']) rows.push(await run(mode, paced));
+    for (const mode of ['per-user', 'per-user-autopipelined', 'per-node', 'per-node-batched', ...(RedisBus ? ['RedisBus user', 'RedisBus node'] : [])]) rows.push(await run(mode, paced));
   }
 } finally {
   await admin.quit();
@@ -153,6 +202,6 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(`${USERS} users (${onB.length} on node B), 1 KB frames, ${SECONDS} s per run, batch ≤ ${BATCH}, window ${WINDOW}`);
-console.log('| mode | sent | received | delivered msgs/s | Redis CPU µs/msg | both bus instances CPU µs/msg |');
+console.log('| mode | accepted | received | delivered msgs/s | Redis CPU µs/msg | both bus instances CPU µs/msg |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.mode} | ${r.sent} | ${r.received} | ${r.msgsPerS} | ${r.redisUsPerMsg.toFixed(2)} | ${r.nodesUsPerMsg.toFixed(2)} |`);

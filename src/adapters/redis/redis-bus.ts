@@ -84,6 +84,7 @@ export class RedisBus implements Bus {
   #pendingBytes = 0;
   #timer: NodeJS.Timeout | undefined;
   #ticks = 0;
+  #lastTickAt = Date.now();
   #rebuilding: Promise<void> | undefined;
   #started = false;
   #closed = false;
@@ -242,13 +243,21 @@ export class RedisBus implements Bus {
   #tick(): void {
     if (this.#closed || this.#rebuilding !== undefined) return;
     const now = Date.now();
+    const stalled = now - this.#lastTickAt > 2 * this.#heartbeatIntervalMs;
+    this.#lastTickAt = now;
     let deaf = false;
     for (const subscriber of this.#subscribers.values()) {
+      // After an event-loop stall the echo may sit unread in the socket: no verdict, start over.
+      if (stalled) subscriber.heartbeatFailed();
       const due = subscriber.heartbeatDue(now, this.#heartbeatTimeoutMs);
       if (due === 'deaf' && isClientReady(this.#commands)) {
-        this.#logger.warn({ channel: subscriber.heartbeatChannel }, 'redis bus subscriber is deaf; reconnecting');
         deaf = true;
-        subscriber.reconnect();
+        // Judged again after the poll phase has read whatever already arrived.
+        setImmediate(() => {
+          if (this.#closed || subscriber.heartbeatDue(Date.now(), this.#heartbeatTimeoutMs) !== 'deaf') return;
+          this.#logger.warn({ channel: subscriber.heartbeatChannel }, 'redis bus subscriber is deaf; reconnecting');
+          subscriber.reconnect();
+        });
       } else if (due === 'send') {
         const payload = subscriber.heartbeatSent(now);
         this.#publishRaw(subscriber.heartbeatChannel, payload).catch(() => subscriber.heartbeatFailed());
