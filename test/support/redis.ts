@@ -197,3 +197,19 @@ export async function startRedisProxy(targetPort: number): Promise<RedisProxy> {
     },
   };
 }
+
+/** Deletes every key under `prefix` on a single Redis (what a test namespace left behind). */
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await client.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    client.disconnect();
+  }
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { describeLeaseContract } from '../contract/lease.contract.js';
 import { RedisLease } from './redis-lease.js';
-import { redisSkipReason, startRedisCluster } from '../../../test/support/redis.js';
+import { deleteKeys, redisSkipReason, startRedisCluster } from '../../../test/support/redis.js';
 import type { RedisCluster } from '../../../test/support/redis.js';
 
 const sharedUrl = process.env.REDIS_URL;
@@ -11,7 +11,11 @@ const noRedisServer = redisSkipReason('redis-server');
 
 function namespace(urls: string | readonly string[]) {
   const prefix = `sbtest-${randomUUID()}:`;
-  return { node: () => new RedisLease({ urls, prefix }) };
+  return {
+    node: () => new RedisLease({ urls, prefix }),
+    // The shared Redis keeps nothing of the test; a private cluster is stopped whole.
+    cleanup: () => (typeof urls === 'string' ? deleteKeys(urls, prefix) : Promise.resolve()),
+  };
 }
 
 describe.skipIf(noSharedRedis !== undefined)('RedisLease on one Redis (REDIS_URL)', () => {

@@ -5,7 +5,7 @@ import { describePresenceContract } from '../contract/presence.contract.js';
 import { RedisPresence } from './redis-presence.js';
 import { addScript, admitScript, claimScript } from './redis-presence-scripts.js';
 import { asConnectionId, asNodeId, asUserId } from '../../core/ids.js';
-import { redisSkipReason, startRedisCluster, startRedisServer } from '../../../test/support/redis.js';
+import { deleteKeys, redisSkipReason, startRedisCluster, startRedisServer } from '../../../test/support/redis.js';
 import { RedisLease } from './redis-lease.js';
 import { BackendError, StaleEpochError } from '../../core/ports.js';
 import type { RedisCluster } from '../../../test/support/redis.js';
@@ -17,7 +17,11 @@ const noRedisServer = redisSkipReason('redis-server');
 /** A presence namespace of its own (fresh key prefix); every node() is another client on it. */
 function namespace(urls: string | readonly string[]) {
   const prefix = `sbtest-${randomUUID()}:`;
-  return { node: () => new RedisPresence({ urls, prefix }) };
+  return {
+    node: () => new RedisPresence({ urls, prefix }),
+    // The shared Redis keeps nothing of the test; a private cluster is stopped whole.
+    cleanup: () => (typeof urls === 'string' ? deleteKeys(urls, prefix) : Promise.resolve()),
+  };
 }
 
 describe.skipIf(noSharedRedis !== undefined)('RedisPresence on one Redis (REDIS_URL)', () => {
@@ -42,6 +46,7 @@ describe.skipIf(noSharedRedis !== undefined)('RedisPresence on one Redis (REDIS_
     });
     afterEach(async () => {
       await Promise.all([a.close(), b.close(), raw.quit()]);
+      await deleteKeys(sharedUrl!, prefix);
     });
 
     it('hands a dead epoch to another reaper when its claimer died before finishing', async () => {
