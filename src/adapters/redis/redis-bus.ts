@@ -110,6 +110,8 @@ export class RedisBus implements Bus {
       await connectClient(this.#commands);
       await this.#buildSubscribers();
     } catch (error) {
+      // No connection keeps retrying behind a failed start: this bus is done; build a new one to retry.
+      await this.close();
       throw new BackendError(this.name, 'could not connect to redis', { cause: error });
     }
     this.#timer = setInterval(() => this.#tick(), this.#heartbeatIntervalMs);

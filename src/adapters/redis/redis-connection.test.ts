@@ -26,3 +26,18 @@ describe('retryDelay', () => {
     }
   });
 });
+
+describe('a Redis adapter started with no Redis to reach', () => {
+  it('rejects start with a BackendError and is not ready', async () => {
+    const { RedisBus } = await import('./redis-bus.js');
+    const { RedisPresence } = await import('./redis-presence.js');
+    const { RedisLease } = await import('./redis-lease.js');
+    const { BackendError } = await import('../../core/ports.js');
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    const url = 'redis://127.0.0.1:1';
+    for (const backend of [new RedisBus({ urls: url }), new RedisPresence({ urls: url }), new RedisLease({ urls: url })]) {
+      await expect(backend.start()).rejects.toBeInstanceOf(BackendError);
+      expect(backend.isReady()).toBe(false);
+    }
+  });
+});

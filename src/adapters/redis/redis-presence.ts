@@ -84,6 +84,8 @@ export class RedisPresence implements Presence {
     try {
       await connectClient(this.#client);
     } catch (error) {
+      // No connection keeps retrying behind a failed start: this instance is done; build a new one to retry.
+      await this.close();
       throw new BackendError(this.name, 'could not connect to redis', { cause: error });
     }
   }
