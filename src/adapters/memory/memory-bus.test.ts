@@ -6,7 +6,7 @@ import { userChannel } from '../../core/ports.js';
 
 describeBusContract('memory', () => {
   const network = new MemoryBusNetwork();
-  return { node: () => new MemoryBus({ network }) };
+  return { node: (options) => new MemoryBus({ network, ...options }) };
 });
 
 describe('MemoryBus', () => {
@@ -20,10 +20,15 @@ describe('MemoryBus', () => {
     const received: unknown[] = [];
     b.onDelivery((d) => received.push(d));
     await Promise.all([a.start(), b.start()]);
-    await b.subscribe(userChannel(asUserId('demo-1')));
-    await a.publish(userChannel(asUserId('demo-1')), { kind: 'presence', origin: asNodeId('a'), to: asUserId('demo-1'), frame: '{}' });
+    const channel = userChannel(asUserId('demo-1'));
+    await b.subscribe(channel);
+    await a.publish(channel, { kind: 'presence', origin: asNodeId('a'), to: asUserId('demo-1'), frame: '{}' });
     await new Promise((resolve) => setImmediate(resolve));
     expect(received).toHaveLength(0);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it('refuses a bound that is not a positive integer', () => {
+    expect(() => new MemoryBus({ maxPendingPublishes: 0 })).toThrow(RangeError);
   });
 });

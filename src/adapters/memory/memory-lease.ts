@@ -1,27 +1,25 @@
-// In-process Lease: one holder per name with a growing fencing token. No I/O; share one instance
-// between in-process nodes to elect among them.
-import type { Lease } from '../../core/ports.js';
+// In-process Lease: one holder per name with a fencing token. No I/O; share one instance
+// between in-process nodes to get cluster-wide answers.
+import type { Clock, Lease } from '../../core/ports.js';
 
 export interface MemoryLeaseOptions {
-  /** @default Date.now */
-  readonly clock?: () => number;
-}
-
-interface Grant {
-  holder: string;
-  token: number;
-  expiresAt: number;
+  /**
+   * Time source for lease ends.
+   * @default Date.now
+   */
+  readonly clock?: Clock;
 }
 
 /**
- * Lease in process memory. Each call runs to completion in one turn (atomic). Tokens grow by one
- * on every change of holder and are never reused, also after a release.
+ * Lease in process memory. Each call runs to completion in one step, so each change is atomic.
+ * Tokens come from one counter per name that only grows, and a new token is drawn on every
+ * grant to a free or expired name (also to the same holder after its lease lapsed).
  */
 export class MemoryLease implements Lease {
   readonly name = 'memory';
-  readonly #clock: () => number;
-  readonly #grants = new Map<string, Grant>();
-  /** Last token handed out per name (kept after release, so tokens only grow). */
+  readonly #clock: Clock;
+  readonly #held = new Map<string, { holder: string; token: number; expiresAt: number }>();
+  /** Last token drawn per name; kept after release so tokens never repeat. */
   readonly #tokens = new Map<string, number>();
   #ready = false;
 
@@ -45,29 +43,29 @@ export class MemoryLease implements Lease {
 
   acquire(name: string, holder: string, ttlMs: number): Promise<number | undefined> {
     const now = this.#clock();
-    const grant = this.#grants.get(name);
-    if (grant !== undefined && grant.expiresAt > now) {
-      if (grant.holder !== holder) return Promise.resolve(undefined);
-      grant.expiresAt = now + ttlMs;
-      return Promise.resolve(grant.token);
+    const held = this.#held.get(name);
+    if (held !== undefined && held.expiresAt > now) {
+      if (held.holder !== holder) return Promise.resolve(undefined);
+      held.expiresAt = now + ttlMs;
+      return Promise.resolve(held.token);
     }
     const token = (this.#tokens.get(name) ?? 0) + 1;
     this.#tokens.set(name, token);
-    this.#grants.set(name, { holder, token, expiresAt: now + ttlMs });
+    this.#held.set(name, { holder, token, expiresAt: now + ttlMs });
     return Promise.resolve(token);
   }
 
   renew(name: string, holder: string, token: number, ttlMs: number): Promise<boolean> {
     const now = this.#clock();
-    const grant = this.#grants.get(name);
-    if (grant === undefined || grant.holder !== holder || grant.token !== token || grant.expiresAt <= now) return Promise.resolve(false);
-    grant.expiresAt = now + ttlMs;
+    const held = this.#held.get(name);
+    if (held === undefined || held.expiresAt <= now || held.holder !== holder || held.token !== token) return Promise.resolve(false);
+    held.expiresAt = now + ttlMs;
     return Promise.resolve(true);
   }
 
   release(name: string, holder: string, token: number): Promise<void> {
-    const grant = this.#grants.get(name);
-    if (grant !== undefined && grant.holder === holder && grant.token === token) this.#grants.delete(name);
+    const held = this.#held.get(name);
+    if (held?.holder === holder && held.token === token) this.#held.delete(name);
     return Promise.resolve();
   }
 }

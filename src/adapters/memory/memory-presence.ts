@@ -1,43 +1,41 @@
-// In-process Presence: which users hold connections on which live nodes. No I/O; share one
-// instance between in-process nodes to get cluster-wide answers.
-import { StaleEpochError, type ExpiredNode, type NodeInfo, type Presence } from '../../core/ports.js';
+// In-process Presence: which users hold connections and which nodes are alive. No I/O;
+// share one instance between in-process nodes to get cluster-wide answers.
+import { StaleEpochError } from '../../core/ports.js';
+import type { Clock, ExpiredNode, NodeInfo, Presence } from '../../core/ports.js';
 import type { ConnectionId, NodeId, UserId } from '../../core/ids.js';
 
 export interface MemoryPresenceOptions {
-  /** @default Date.now */
-  readonly clock?: () => number;
+  /**
+   * Time source for leases (`registerNode`, `refreshNode`).
+   * @default Date.now
+   */
+  readonly clock?: Clock;
 }
 
-interface NodeRecord {
-  readonly nodeId: NodeId;
-  readonly epoch: number;
-  expiresAt: number;
-  /** Users with a connection on this node under this epoch (for reaping). */
-  readonly users: Set<UserId>;
-}
-
-interface Held {
+interface Holder {
   readonly nodeId: NodeId;
   readonly epoch: number;
 }
 
 /**
- * Presence in process memory. Every method runs to completion in one turn, so each change is
- * atomic and the exactly-once rules of the port hold between nodes sharing the instance.
- * A node that registered and stopped refreshing is reaped by `expireNodes`; connections added
- * by a node that never registered (epoch 0: a single node) never expire.
+ * Presence in process memory. Every method runs to completion in one step, so each change is atomic.
+ *
+ * Exactly once: `firstForUser` is true only for the add that takes a user from zero to one
+ * connection; `lastForUser`, or an `offline` entry of `expireNodes`, only for the removal that
+ * takes it back to zero. A dead epoch (expired, deregistered or replaced by a re-registration)
+ * is queued once and reported by the next `expireNodes`.
  */
 export class MemoryPresence implements Presence {
   readonly name = 'memory';
-  readonly #clock: () => number;
-  /** userId → (connectionId → the node and epoch holding it). A user is online while its map is non-empty. */
-  readonly #users = new Map<UserId, Map<ConnectionId, Held>>();
-  /** The current registration of each live node. */
-  readonly #nodes = new Map<NodeId, NodeRecord>();
-  /** Registrations replaced by a newer epoch of the same node id, waiting to be reaped. */
-  #replaced: NodeRecord[] = [];
-  /** Highest epoch handed out per node id (kept after deregistration, so epochs only grow). */
+  readonly #clock: Clock;
+  /** userId → (connectionId → holder). A user is online while its map is non-empty. */
+  readonly #users = new Map<UserId, Map<ConnectionId, Holder>>();
+  /** Highest epoch ever given per node id (never forgotten, so epochs only grow). */
   readonly #epochs = new Map<NodeId, number>();
+  /** Live nodes: current epoch and lease end. */
+  readonly #live = new Map<NodeId, { epoch: number; expiresAt: number }>();
+  /** Epochs replaced by a re-registration, waiting for the next expireNodes. */
+  #replaced: Holder[] = [];
   #ready = false;
 
   constructor(options: MemoryPresenceOptions = {}) {
@@ -61,42 +59,37 @@ export class MemoryPresence implements Presence {
   registerNode(nodeId: NodeId, ttlMs: number): Promise<number> {
     const epoch = (this.#epochs.get(nodeId) ?? 0) + 1;
     this.#epochs.set(nodeId, epoch);
-    const old = this.#nodes.get(nodeId);
-    if (old !== undefined) this.#replaced.push(old);
-    this.#nodes.set(nodeId, { nodeId, epoch, expiresAt: this.#clock() + ttlMs, users: new Set() });
+    const previous = this.#live.get(nodeId);
+    if (previous !== undefined) this.#replaced.push({ nodeId, epoch: previous.epoch });
+    this.#live.set(nodeId, { epoch, expiresAt: this.#clock() + ttlMs });
     return Promise.resolve(epoch);
   }
 
   refreshNode(nodeId: NodeId, epoch: number, ttlMs: number): Promise<void> {
-    const record = this.#live(nodeId, epoch);
-    if (record === undefined) return Promise.reject(new StaleEpochError(`node ${nodeId} epoch ${epoch} is not current`));
-    record.expiresAt = this.#clock() + ttlMs;
+    const now = this.#clock();
+    const live = this.#live.get(nodeId);
+    if (live?.epoch !== epoch || live.expiresAt <= now) return Promise.reject(stale(nodeId, epoch));
+    live.expiresAt = now + ttlMs;
     return Promise.resolve();
   }
 
   deregisterNode(nodeId: NodeId, epoch: number): Promise<readonly UserId[]> {
-    const record = this.#nodes.get(nodeId);
-    if (record === undefined || record.epoch !== epoch) return Promise.resolve([]);
-    this.#nodes.delete(nodeId);
-    return Promise.resolve(this.#drop(record));
+    if (this.#live.get(nodeId)?.epoch !== epoch) return Promise.reject(stale(nodeId, epoch));
+    this.#live.delete(nodeId);
+    return Promise.resolve(this.#removeEpoch({ nodeId, epoch }));
   }
 
   addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId, epoch: number): Promise<{ firstForUser: boolean }> {
-    let record: NodeRecord | undefined;
-    if (epoch !== 0) {
-      record = this.#live(nodeId, epoch);
-      if (record === undefined) return Promise.reject(new StaleEpochError(`node ${nodeId} epoch ${epoch} is not current`));
-    }
+    const live = this.#live.get(nodeId);
+    if (live?.epoch !== epoch || live.expiresAt <= this.#clock()) return Promise.reject(stale(nodeId, epoch));
     let connections = this.#users.get(userId);
-    const firstForUser = connections === undefined;
     if (connections === undefined) {
       connections = new Map();
       this.#users.set(userId, connections);
     }
     if (connections.has(connectionId)) return Promise.resolve({ firstForUser: false });
     connections.set(connectionId, { nodeId, epoch });
-    record?.users.add(userId);
-    return Promise.resolve({ firstForUser });
+    return Promise.resolve({ firstForUser: connections.size === 1 });
   }
 
   removeConnection(userId: UserId, connectionId: ConnectionId): Promise<{ lastForUser: boolean }> {
@@ -112,42 +105,35 @@ export class MemoryPresence implements Presence {
   }
 
   expireNodes(now: number): Promise<readonly ExpiredNode[]> {
-    const due = this.#replaced;
+    const dead = this.#replaced;
     this.#replaced = [];
-    for (const record of this.#nodes.values()) {
-      if (record.expiresAt >= now) continue;
-      this.#nodes.delete(record.nodeId);
-      due.push(record);
+    for (const [nodeId, live] of this.#live) {
+      if (live.expiresAt > now) continue;
+      this.#live.delete(nodeId);
+      dead.push({ nodeId, epoch: live.epoch });
     }
-    return Promise.resolve(due.map((record) => ({ nodeId: record.nodeId, offline: this.#drop(record) })));
+    return Promise.resolve(dead.map((holder) => ({ nodeId: holder.nodeId, offline: this.#removeEpoch(holder) })));
   }
 
   nodes(): Promise<readonly NodeInfo[]> {
-    const now = this.#clock();
-    const list: NodeInfo[] = [];
-    for (const record of this.#nodes.values()) {
-      if (record.expiresAt < now) continue;
-      let connections = 0;
-      for (const userId of record.users) {
-        for (const held of this.#users.get(userId)?.values() ?? []) if (held.nodeId === record.nodeId && held.epoch === record.epoch) connections++;
+    const counts = new Map<NodeId, number>();
+    for (const connections of this.#users.values()) {
+      for (const { nodeId, epoch } of connections.values()) {
+        if (this.#live.get(nodeId)?.epoch === epoch) counts.set(nodeId, (counts.get(nodeId) ?? 0) + 1);
       }
-      list.push({ nodeId: record.nodeId, connections, expiresAt: record.expiresAt });
     }
-    return Promise.resolve(list);
+    const now = this.#clock();
+    const live = [...this.#live].filter(([, node]) => node.expiresAt > now);
+    return Promise.resolve(live.map(([nodeId, node]) => ({ nodeId, connections: counts.get(nodeId) ?? 0, expiresAt: node.expiresAt })));
   }
 
-  #live(nodeId: NodeId, epoch: number): NodeRecord | undefined {
-    const record = this.#nodes.get(nodeId);
-    return record !== undefined && record.epoch === epoch && record.expiresAt >= this.#clock() ? record : undefined;
-  }
-
-  /** Removes every connection the registration held; returns the users left with none. */
-  #drop(record: NodeRecord): UserId[] {
+  /** Removes every connection of one node epoch; resolves the users left with none. */
+  #removeEpoch(dead: Holder): UserId[] {
     const offline: UserId[] = [];
-    for (const userId of record.users) {
-      const connections = this.#users.get(userId);
-      if (connections === undefined) continue;
-      for (const [connectionId, held] of connections) if (held.nodeId === record.nodeId && held.epoch === record.epoch) connections.delete(connectionId);
+    for (const [userId, connections] of this.#users) {
+      for (const [connectionId, holder] of connections) {
+        if (holder.nodeId === dead.nodeId && holder.epoch === dead.epoch) connections.delete(connectionId);
+      }
       if (connections.size === 0) {
         this.#users.delete(userId);
         offline.push(userId);
@@ -155,4 +141,8 @@ export class MemoryPresence implements Presence {
     }
     return offline;
   }
+}
+
+function stale(nodeId: NodeId, epoch: number): StaleEpochError {
+  return new StaleEpochError(`node ${nodeId} epoch ${String(epoch)} is not current`);
 }

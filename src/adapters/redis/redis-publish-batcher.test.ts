@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { PublishBatcher } from './redis-publish-batcher.js';
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('PublishBatcher', () => {
+  it('sends what one channel got in one turn as one JSON array, and a lone payload as itself', async () => {
+    const sent: [string, string][] = [];
+    const batcher = new PublishBatcher((name, payload) => (sent.push([name, payload]), Promise.resolve()), 64, 1_000_000);
+    const done = [batcher.add('a', '1'), batcher.add('a', '2'), batcher.add('b', '3'), batcher.add('a', '4')];
+    expect(sent).toEqual([]);
+    await Promise.all(done);
+    expect(sent).toEqual([
+      ['a', '[1,2,4]'],
+      ['b', '3'],
+    ]);
+  });
+
+  it('starts a new batch when one is full (by count or by bytes), keeping order', async () => {
+    const sent: string[] = [];
+    const batcher = new PublishBatcher((_name, payload) => (sent.push(payload), Promise.resolve()), 2, 5);
+    for (const p of ['1', '2', '3', '4444', '5']) void batcher.add('a', p);
+    await turn();
+    expect(sent).toEqual(['[1,2]', '[3,4444]', '5']);
+  });
+
+  it('rejects every publish of a batch whose PUBLISH failed', async () => {
+    const batcher = new PublishBatcher(() => Promise.reject(new Error('down')), 64, 1_000);
+    const results = await Promise.allSettled([batcher.add('a', '1'), batcher.add('a', '2')]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+
+  it('sends open batches at once on flushAll', () => {
+    const sent: string[] = [];
+    const batcher = new PublishBatcher((_name, payload) => (sent.push(payload), Promise.resolve()), 64, 1_000);
+    void batcher.add('a', '1');
+    batcher.flushAll();
+    expect(sent).toEqual(['1']);
+  });
+});
