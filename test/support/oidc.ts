@@ -1,0 +1,288 @@
+/**
+ * A real OpenID Connect provider (oidc-provider, the certified implementation) in the test process,
+ * on a free loopback port: discovery, JWKS, the token endpoint, JWT access tokens minted by the
+ * provider's own AccessToken model for any subject and audience, key rotation (a new provider
+ * instance with new keys behind the same address), back-channel logout through the provider's own
+ * Client#backchannelLogout, and faults on its JWKS (down, hang, garbage) with request counts.
+ * Always stop() it in afterEach/afterAll.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import Provider from 'oidc-provider';
+
+/** The audience (and client id) tests use unless they name another. */
+export const TEST_AUDIENCE = 'switchboard';
+/** The client registered for back-channel logout (its id is TEST_AUDIENCE). */
+export const TEST_CLIENT_SECRET = 'test-client-secret';
+
+export type JwksFault = 'none' | 'hang' | 'garbage' | 'not-json-keys' | 'huge' | 'http-500';
+
+export interface TestIdpOptions {
+  /** Claim this issuer instead of http://127.0.0.1:<port> (a second IdP posing as the first). */
+  readonly issuer?: string;
+  /** Where the provider POSTs logout tokens for the TEST_AUDIENCE client. */
+  readonly backchannelLogoutUri?: string;
+  /** Signing algorithm of the provider's key. @default 'RS256' */
+  readonly alg?: 'RS256' | 'ES256' | 'PS256' | 'EdDSA';
+}
+
+export interface TokenRequest {
+  readonly sub: string;
+  /** @default TEST_AUDIENCE */
+  readonly audience?: string;
+  /** Lifetime, seconds (≥ 1). @default 300 */
+  readonly ttlSeconds?: number;
+  /** Extra claims in the payload (nbf, sid, nested junk …); the provider's own claims win. */
+  readonly extra?: Record<string, unknown>;
+}
+
+export interface TestIdp {
+  readonly issuer: string;
+  readonly port: number;
+  readonly jwksUrl: string;
+  /** Requests to the JWKS and discovery endpoints since start. */
+  readonly counts: { jwks: number; discovery: number };
+  /** kids the provider currently publishes. */
+  kids(): string[];
+  /** The public JWKS the provider publishes (to forge tokens against it). */
+  publicJwks(): Promise<{ keys: JWK[] }>;
+  /** A JWT access token issued by the provider for `sub`. */
+  token(request: TokenRequest): Promise<string>;
+  /** A token from the real token endpoint: client_credentials with a resource indicator (sub = the client id). */
+  clientCredentialsToken(clientId: string, resource?: string): Promise<string>;
+  /** New signing key; `keepOld` keeps publishing (not signing with) the old one. No restart of the HTTP port. */
+  rotate(options?: { keepOld?: boolean }): Promise<void>;
+  /** The provider POSTs a logout token for `sub` / `sid` to the client's backchannel_logout_uri. */
+  logout(sub: string, sid: string): Promise<void>;
+  /** Fault on the JWKS endpoint from now on. */
+  setJwksFault(fault: JwksFault): void;
+  /** Closes the port (the IdP is down); `up()` listens again on the same port. */
+  down(): Promise<void>;
+  up(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Keys {
+  readonly signing: JWK;
+  readonly published: JWK[];
+}
+
+async function newKey(alg: string): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
+  const jwk = await exportJWK(privateKey);
+  return { ...jwk, alg, use: 'sig', kid: `k-${Math.random().toString(36).slice(2, 10)}` };
+}
+
+/** The provider's storage for the test's lifetime (its adapter interface; kept per provider instance). */
+function memoryAdapter(): new (name: string) => object {
+  const store = new Map<string, Record<string, unknown>>();
+  return class TestAdapter {
+    readonly #name: string;
+    constructor(name: string) {
+      this.#name = name;
+    }
+    #key(id: string) {
+      return `${this.#name}:${id}`;
+    }
+    upsert(id: string, payload: Record<string, unknown>) {
+      store.set(this.#key(id), payload);
+      return Promise.resolve();
+    }
+    find(id: string) {
+      return Promise.resolve(store.get(this.#key(id)));
+    }
+    findByUid(uid: string) {
+      return Promise.resolve([...store.values()].find((p) => p['uid'] === uid));
+    }
+    findByUserCode(code: string) {
+      return Promise.resolve([...store.values()].find((p) => p['userCode'] === code));
+    }
+    consume(id: string) {
+      const payload = store.get(this.#key(id));
+      if (payload !== undefined) payload['consumed'] = Math.floor(Date.now() / 1000);
+      return Promise.resolve();
+    }
+    destroy(id: string) {
+      store.delete(this.#key(id));
+      return Promise.resolve();
+    }
+    revokeByGrantId(grantId: string) {
+      for (const [key, payload] of store) if (payload['grantId'] === grantId) store.delete(key);
+      return Promise.resolve();
+    }
+  };
+}
+
+/** Extra claims of tokens being minted (the provider asks for them through its extraTokenClaims hook). */
+const extraClaims = new WeakMap<object, Record<string, unknown>>();
+
+function makeProvider(issuer: string, keys: Keys, options: TestIdpOptions, clientIds: readonly string[]): Provider {
+  const alg = options.alg ?? 'RS256';
+  // Resource indicators are absolute URIs: `urn:<audience>` asks for a token with `aud: <audience>`.
+  const resourceServer = (resource: string) => ({ audience: resource.replace(/^urn:/, ''), scope: 'connect', accessTokenFormat: 'jwt', accessTokenTTL: 300, jwt: { sign: { alg } } });
+  const provider = new Provider(issuer, {
+    adapter: memoryAdapter(),
+    extraTokenClaims: (_ctx: unknown, token: object) => extraClaims.get(token),
+    cookies: { keys: ['test-cookie-key'] },
+    ttl: { AccessToken: 300, ClientCredentials: 300, IdToken: 300 },
+    // The signing key first: the provider signs with the first key matching the algorithm.
+    jwks: { keys: [keys.signing, ...keys.published.filter((k) => k.kid !== keys.signing.kid)] },
+    clients: [
+      {
+        client_id: TEST_AUDIENCE,
+        client_secret: TEST_CLIENT_SECRET,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        id_token_signed_response_alg: alg,
+        ...(options.backchannelLogoutUri === undefined ? {} : { backchannel_logout_uri: options.backchannelLogoutUri, backchannel_logout_session_required: true }),
+      },
+      ...clientIds.map((id) => ({ client_id: id, client_secret: TEST_CLIENT_SECRET, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] })),
+    ],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      backchannelLogout: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => `urn:${TEST_AUDIENCE}`,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx: unknown, resource: string) => resourceServer(resource),
+      },
+    },
+    enabledJWA: { idTokenSigningAlgValues: [alg], authorizationSigningAlgValues: [alg] },
+  });
+  return provider;
+}
+
+/** Starts a provider on a free port (the port stays the same across rotate/down/up). */
+export async function startIdp(options: TestIdpOptions = {}): Promise<TestIdp> {
+  const alg = options.alg ?? 'RS256';
+  const clientIds = ['demo-7'];
+  const first = await newKey(alg);
+  let keys: Keys = { signing: first, published: [first] };
+  let provider: Provider | undefined;
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let fault: JwksFault = 'none';
+  const counts = { jwks: 0, discovery: 0 };
+  const sockets = new Set<Socket>();
+  const hung = new Set<ServerResponse>();
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === '/.well-known/openid-configuration') counts.discovery++;
+    if (path === '/jwks') {
+      counts.jwks++;
+      switch (fault) {
+        case 'hang':
+          hung.add(res);
+          return;
+        case 'garbage':
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [\u0000garbage');
+          return;
+        case 'not-json-keys':
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":[{"kty":"RSA","kid":"x","n":"!!","e":"AQAB"}],"extra":[[[[[]]]]]}');
+          return;
+        case 'huge':
+          res.writeHead(200, { 'content-type': 'application/json' }).end(`{"keys":[],"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+          return;
+        case 'http-500':
+          res.writeHead(500).end();
+          return;
+        case 'none':
+          break;
+      }
+    }
+    handler!(req, res);
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve((server.address() as { port: number }).port);
+      });
+    });
+  const port = await listen(0);
+  const issuer = options.issuer ?? `http://127.0.0.1:${port}`;
+
+  const configure = () => {
+    provider = makeProvider(issuer, keys, options, clientIds);
+    // Expected in tests (a logout POST refused by a gateway under test): not the test's failure.
+    provider.on('server_error', () => undefined);
+    provider.on('backchannel.error', () => undefined);
+    handler = provider.callback();
+  };
+  configure();
+
+  const closeConnections = () => {
+    for (const res of hung) res.destroy();
+    hung.clear();
+    for (const s of sockets) s.destroy();
+  };
+  const close = () =>
+    new Promise<void>((resolve) => {
+      closeConnections();
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      closeConnections();
+    });
+
+  return {
+    issuer,
+    port,
+    jwksUrl: `http://127.0.0.1:${port}/jwks`,
+    counts,
+    kids: () => keys.published.map((k) => k.kid!),
+    publicJwks: async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/jwks`);
+      return (await res.json()) as { keys: JWK[] };
+    },
+    token: async (request) => {
+      const client = await provider!.Client.find(TEST_AUDIENCE);
+      const audience = request.audience ?? TEST_AUDIENCE;
+      const token = new provider!.AccessToken({
+        accountId: request.sub,
+        client,
+        scope: 'connect',
+        expiresIn: request.ttlSeconds ?? 300,
+        resourceServer: new provider!.ResourceServer(audience, { audience, scope: 'connect', accessTokenFormat: 'jwt', jwt: { sign: { alg } } }),
+      });
+      if (request.extra !== undefined) extraClaims.set(token, request.extra);
+      return token.save();
+    },
+    clientCredentialsToken: async (clientId, resource = `urn:${TEST_AUDIENCE}`) => {
+      const res = await fetch(`http://127.0.0.1:${port}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${clientId}:${TEST_CLIENT_SECRET}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'connect', resource }).toString(),
+      });
+      const body = (await res.json()) as { access_token?: string; error?: string; error_description?: string };
+      if (body.access_token === undefined) throw new Error(`token endpoint: ${res.status} ${body.error ?? ''} ${body.error_description ?? ''}`);
+      return body.access_token;
+    },
+    rotate: async ({ keepOld = false } = {}) => {
+      const next = await newKey(alg);
+      keys = { signing: next, published: keepOld ? [next, ...keys.published] : [next] };
+      configure();
+    },
+    logout: async (sub, sid) => {
+      const client = await provider!.Client.find(TEST_AUDIENCE);
+      if (client === undefined) throw new Error('no logout client');
+      await client.backchannelLogout(sub, sid);
+    },
+    setJwksFault: (f) => {
+      fault = f;
+    },
+    down: close,
+    up: async () => {
+      await listen(port);
+    },
+    stop: close,
+  };
+}
