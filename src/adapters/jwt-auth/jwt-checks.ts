@@ -76,8 +76,8 @@ function checkShape(token: string, maxTokenLength: number): string | undefined {
 /** jose's error → a fixed phrase (jose messages are safe, but fixed phrases keep logs stable). */
 function reasonFor(err: unknown): string {
   if (err instanceof KeysUnavailableError) return err.message;
-  if (err instanceof errors.JWTExpired) return 'token expired';
-  if (err instanceof errors.JWTClaimValidationFailed) {
+  // JWTExpired is a JWTClaimValidationFailed too (claim exp, or iat past maxTokenAge).
+  if (err instanceof errors.JWTClaimValidationFailed || err instanceof errors.JWTExpired) {
     switch (err.claim) {
       case 'iss':
         return 'wrong issuer';
@@ -86,9 +86,9 @@ function reasonFor(err: unknown): string {
       case 'nbf':
         return 'token not yet valid (nbf)';
       case 'iat':
-        return err.reason === 'check_failed' ? 'token too old (iat)' : 'bad iat claim';
+        return err.reason === 'check_failed' ? 'token too old or issued in the future (iat)' : 'bad iat claim';
       case 'exp':
-        return err.reason === 'missing' ? 'token has no exp' : 'bad exp claim';
+        return err.reason === 'missing' ? 'token has no exp' : err.reason === 'check_failed' ? 'token expired' : 'bad exp claim';
       default:
         return /^[a-z_]{1,32}$/.test(err.claim) ? `claim "${err.claim}" ${err.reason === 'missing' ? 'missing' : 'invalid'}` : 'claim invalid';
     }
