@@ -83,6 +83,36 @@ describe('JwtAuthVerifier', () => {
     expect(idp.counts.discovery - before.discovery).toBe(1);
   });
 
+  it.each(['ES256', 'PS256', 'EdDSA'] as const)('accepts tokens of a provider signing with %s', async (alg) => {
+    const other = await startIdp({ alg });
+    try {
+      const token = await other.token({ sub: 'demo-1' });
+      expect(decodeProtectedHeader(token).alg).toBe(alg);
+      expect((await verify(makeVerifier(), appFor(other), token)).ok).toBe(true);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('a burst of first logins fetches discovery and the keys once', async () => {
+    const fresh = await startIdp();
+    try {
+      const verifier = makeVerifier();
+      const token = await fresh.token({ sub: 'demo-1' });
+      const results = await Promise.all(Array.from({ length: 50 }, () => verify(verifier, appFor(fresh), token)));
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(fresh.counts).toEqual({ discovery: 1, jwks: 1 });
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it('refuses when the discovery document names another issuer', async () => {
+    const token = await idp.token({ sub: 'demo-1' });
+    const result = await verify(makeVerifier(), appFor({ issuer: `${idp.issuer}/` }), token);
+    expect(result).toEqual({ ok: false, reason: 'idp keys unavailable: discovery: "issuer" differs from the configured issuer' });
+  });
+
   it('checks the user claim named by userClaim', async () => {
     const token = await idp.token({ sub: 'someone', extra: { preferred_username: 'demo-1' } });
     expect((await verify(makeVerifier(), appFor(idp, { userClaim: 'preferred_username' }), token)).ok).toBe(true);

@@ -10,6 +10,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { ClientApp } from '../../src/core/client-apps.js';
 import { JwtAuthVerifier, JwksSources } from '../../src/adapters/jwt-auth/jwt-auth-verifier.js';
 import { BackchannelLogoutVerifier, type LogoutResult } from '../../src/adapters/jwt-auth/logout-token-verifier.js';
+import { createAppAuth } from '../../src/adapters/create-app-auth.js';
 import { startIdp, TEST_AUDIENCE, type TestIdp } from '../support/oidc.js';
 import { recordingLogger } from '../support/recording-logger.js';
 
@@ -177,16 +178,37 @@ describe('BackchannelLogoutVerifier', () => {
     console.log(`logout junk: sent ${junk.length}, refused ${junk.length}, thrown 0`);
   });
 
-  it('logs no token and gives no token in a reason', () => {
-    const text = `${log.text()}\n${reasons.join('\n')}`;
-    expect(reasons.length).toBeGreaterThan(10);
-    for (const token of tokens) for (const part of token.split('.')) if (part.length >= 16) expect(text.includes(part.slice(0, 16))).toBe(false);
-  });
 });
 
 describe('logins after a logout', () => {
   it('the login verifier still accepts the user\'s new token (logout is the gateway\'s close, not a ban)', async () => {
     const demo = apps[2]!;
     expect((await login.verify(demo, { appId: 'demo', userId: 'demo-1', token: await idp.token({ sub: 'demo-1' }) })).ok).toBe(true);
+  });
+});
+
+describe('createAppAuth', () => {
+  it('builds the per-app verifier and the logout verifier over one key cache', async () => {
+    const fresh = await startIdp({ backchannelLogoutUri: receiverUrl });
+    try {
+      const demo = app('demo', { type: 'jwt', issuer: fresh.issuer, audience: TEST_AUDIENCE });
+      const open = app('open');
+      const { verifier, logout: logouts } = createAppAuth([demo, open], { logger: log });
+      const result = await verifier.verify(demo, { appId: 'demo', userId: 'demo-1', token: await fresh.token({ sub: 'demo-1' }) });
+      expect(result.ok && result.expiresAt).toBeGreaterThan(Date.now());
+      expect(await verifier.verify(open, { appId: 'open', userId: 'open-1', token: undefined })).toEqual({ ok: true });
+      expect(await check(await logoutTokenFrom(fresh, 'demo-1', 'sid-1'), logouts)).toMatchObject({ ok: true, userId: 'demo-1' });
+      expect(fresh.counts.jwks).toBe(1);
+    } finally {
+      await fresh.stop();
+    }
+  });
+});
+
+describe('logs', () => {
+  it('logs no token and gives no token in a reason', () => {
+    const text = `${log.text()}\n${reasons.join('\n')}`;
+    expect(reasons.length).toBeGreaterThan(10);
+    for (const token of tokens) for (const part of token.split('.')) if (part.length >= 16) expect(text.includes(part.slice(0, 16))).toBe(false);
   });
 });
