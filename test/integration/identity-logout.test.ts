@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { ClientApp } from '../../src/core/client-apps.js';
 import { JwtAuthVerifier, JwksSources } from '../../src/adapters/jwt-auth/jwt-auth-verifier.js';
-import { BackchannelLogoutVerifier, type LogoutResult } from '../../src/adapters/jwt-auth/logout-token-verifier.js';
+import { BackchannelLogoutVerifier, matchesLogout, type LogoutResult } from '../../src/adapters/jwt-auth/logout-token-verifier.js';
 import { createAppAuth } from '../../src/adapters/create-app-auth.js';
 import { startIdp, TEST_AUDIENCE, type TestIdp } from '../support/oidc.js';
 import { recordingLogger } from '../support/recording-logger.js';
@@ -87,6 +87,19 @@ describe('BackchannelLogoutVerifier', () => {
     const result = await check(token);
     expect(result).toMatchObject({ ok: true, sub: 'demo-1', sid: 'sid-1', userId: 'demo-1' });
     expect(result.ok && result.app.appName).toBe('demo');
+  });
+
+  it('accepts the token the provider POSTs when the user signs out of a real session (end_session)', async () => {
+    const session = await idp.signIn('demo-8');
+    const before = received.length;
+    await idp.signOut(session);
+    expect(received.length).toBe(before + 1);
+    const token = received[received.length - 1]!;
+    const result = await check(token);
+    expect(result).toMatchObject({ ok: true, sub: 'demo-8', sid: session.sid, userId: 'demo-8' });
+    // A connection whose token carried that session's sid is the one to close; another session's is not.
+    expect(result.ok && matchesLogout(result, { sub: 'demo-8', sid: session.sid })).toBe(true);
+    expect(result.ok && matchesLogout(result, { sub: 'demo-8', sid: 'another-session' })).toBe(false);
   });
 
   it('shares the JWKS cache with logins: a login then a logout fetch the keys once', async () => {

@@ -12,7 +12,21 @@ declare module 'oidc-provider' {
   interface AccessTokenInstance {
     save(): Promise<string>;
   }
+  interface GrantInstance {
+    addOIDCScope(scope: string): void;
+    addResourceScope(resource: string, scope: string): void;
+    save(): Promise<string>;
+  }
+  interface InteractionDetails {
+    readonly prompt: { readonly name: string; readonly details: Record<string, unknown> };
+    readonly params: Record<string, unknown>;
+    readonly session?: { readonly accountId: string };
+    readonly grantId?: string;
+  }
   class Provider {
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
+    interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
+    readonly Grant: (new (data: { accountId: string; clientId: string }) => GrantInstance) & { find(id: string): Promise<GrantInstance | undefined> };
     constructor(issuer: string, configuration: Record<string, unknown>);
     readonly issuer: string;
     proxy: boolean;

@@ -2,17 +2,22 @@
  * A real OpenID Connect provider (oidc-provider, the certified implementation) in the test process,
  * on a free loopback port: discovery, JWKS, the token endpoint, JWT access tokens minted by the
  * provider's own AccessToken model for any subject and audience, key rotation (a new provider
- * instance with new keys behind the same address), back-channel logout through the provider's own
- * Client#backchannelLogout, and faults on its JWKS (down, hang, garbage) with request counts.
+ * instance with new keys behind the same address), a browser sign-in (code flow, PKCE) and sign-out
+ * at its end_session endpoint, after which it POSTs the back-channel logout token (or that POST
+ * alone, through its own Client#backchannelLogout), and faults on its JWKS (down, hang, garbage)
+ * with request counts.
  * Always stop() it in afterEach/afterAll.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider from 'oidc-provider';
 
 /** The audience (and client id) tests use unless they name another. */
 export const TEST_AUDIENCE = 'switchboard';
+/** Where the provider sends the browser after a sign-in (never followed: the code is read from the Location). */
+const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 /** The client registered for back-channel logout (its id is TEST_AUDIENCE). */
 export const TEST_CLIENT_SECRET = 'test-client-secret';
 
@@ -37,6 +42,12 @@ export interface TokenRequest {
   readonly extra?: Record<string, unknown>;
 }
 
+export interface IdpSession {
+  readonly sub: string;
+  readonly sid: string;
+  readonly cookies: Map<string, string>;
+}
+
 export interface TestIdp {
   readonly issuer: string;
   readonly port: number;
@@ -53,6 +64,13 @@ export interface TestIdp {
   clientCredentialsToken(clientId: string, resource?: string): Promise<string>;
   /** New signing key; `keepOld` keeps publishing (not signing with) the old one. No restart of the HTTP port. */
   rotate(options?: { keepOld?: boolean }): Promise<void>;
+  /**
+   * A browser sign-in of `sub` through the authorization endpoint (code flow, PKCE): a real session
+   * at the provider. Resolves the session's cookies and its `sid` for the client (from the ID token).
+   */
+  signIn(sub: string): Promise<IdpSession>;
+  /** RP-initiated logout of that session at the provider's end_session endpoint: the provider then POSTs the back-channel logout token. */
+  signOut(session: IdpSession): Promise<void>;
   /** The provider POSTs a logout token for `sub` / `sid` to the client's backchannel_logout_uri. */
   logout(sub: string, sid: string): Promise<void>;
   /** Fault on the JWKS endpoint from now on. */
@@ -123,6 +141,10 @@ function makeProvider(issuer: string, keys: Keys, options: TestIdpOptions, clien
   const resourceServer = (resource: string) => ({ audience: resource.replace(/^urn:/, ''), scope: 'connect', accessTokenFormat: 'jwt', accessTokenTTL: 300, jwt: { sign: { alg } } });
   const provider = new Provider(issuer, {
     adapter: memoryAdapter(),
+    // Every account id exists; its only claim is sub.
+    findAccount: (_ctx: unknown, id: string) => ({ accountId: id, claims: () => ({ sub: id }) }),
+    // Sign-in and consent are answered by the harness (see #interact), through the provider's interaction API.
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     extraTokenClaims: (_ctx: unknown, token: object) => extraClaims.get(token),
     cookies: { keys: ['test-cookie-key'] },
     ttl: { AccessToken: 300, ClientCredentials: 300, IdToken: 300 },
@@ -132,9 +154,9 @@ function makeProvider(issuer: string, keys: Keys, options: TestIdpOptions, clien
       {
         client_id: TEST_AUDIENCE,
         client_secret: TEST_CLIENT_SECRET,
-        grant_types: ['client_credentials'],
-        response_types: [],
-        redirect_uris: [],
+        grant_types: ['client_credentials', 'authorization_code'],
+        response_types: ['code'],
+        redirect_uris: [REDIRECT_URI],
         id_token_signed_response_alg: alg,
         ...(options.backchannelLogoutUri === undefined ? {} : { backchannel_logout_uri: options.backchannelLogoutUri, backchannel_logout_session_required: true }),
       },
@@ -169,8 +191,34 @@ export async function startIdp(options: TestIdpOptions = {}): Promise<TestIdp> {
   const sockets = new Set<Socket>();
   const hung = new Set<ServerResponse>();
 
+  let pendingLogin = '';
+
+  /** The provider's interaction step, answered as a user would: sign in as pendingLogin, then consent. */
+  const interact = async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      const details = await provider!.interactionDetails(req, res);
+      if (details.prompt.name === 'login') {
+        await provider!.interactionFinished(req, res, { login: { accountId: pendingLogin } }, { mergeWithLastSubmission: false });
+        return;
+      }
+      const missing = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
+      const grant =
+        (details.grantId === undefined ? undefined : await provider!.Grant.find(details.grantId)) ??
+        new provider!.Grant({ accountId: details.session!.accountId, clientId: String(details.params['client_id']) });
+      if (missing.missingOIDCScope !== undefined) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+      for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '));
+      await provider!.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+    } catch {
+      if (!res.headersSent) res.writeHead(500).end();
+    }
+  };
+
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
+    if (path?.startsWith('/interaction/') === true) {
+      void interact(req, res);
+      return;
+    }
     if (path === '/.well-known/openid-configuration') counts.discovery++;
     if (path === '/jwks') {
       counts.jwks++;
@@ -233,6 +281,24 @@ export async function startIdp(options: TestIdpOptions = {}): Promise<TestIdp> {
       closeConnections();
     });
 
+  const base = `http://127.0.0.1:${port}`;
+  /** One browser request: sends and keeps the cookies, never follows redirects. */
+  const browse = async (jar: Map<string, string>, url: string, init: { method?: string; body?: string } = {}) => {
+    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const headers: Record<string, string> = { cookie };
+    if (init.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const res = await fetch(new URL(url, base), { ...init, redirect: 'manual', headers });
+    for (const line of res.headers.getSetCookie()) {
+      const pair = line.split(';')[0]!;
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) jar.delete(name);
+      else jar.set(name, value);
+    }
+    return res;
+  };
+
   return {
     issuer,
     port,
@@ -270,6 +336,41 @@ export async function startIdp(options: TestIdpOptions = {}): Promise<TestIdp> {
       const next = await newKey(alg);
       keys = { signing: next, published: keepOld ? [next, ...keys.published] : [next] };
       configure();
+    },
+    signIn: async (sub) => {
+      pendingLogin = sub;
+      const jar = new Map<string, string>();
+      const verifier = randomBytes(32).toString('base64url');
+      const challenge = createHash('sha256').update(verifier).digest('base64url');
+      let url = `/auth?${new URLSearchParams({ client_id: TEST_AUDIENCE, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: 'S256' }).toString()}`;
+      let code: string | null = null;
+      for (let hop = 0; hop < 10 && code === null; hop++) {
+        const res = await browse(jar, url);
+        await res.arrayBuffer();
+        const location = res.headers.get('location');
+        if (location === null) throw new Error(`sign-in stopped with HTTP ${res.status}`);
+        if (location.startsWith(REDIRECT_URI)) code = new URL(location).searchParams.get('code');
+        else url = location;
+      }
+      if (code === null) throw new Error('sign-in: no code');
+      const res = await fetch(`${base}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${TEST_AUDIENCE}:${TEST_CLIENT_SECRET}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }).toString(),
+      });
+      const tokens = (await res.json()) as { id_token?: string };
+      if (tokens.id_token === undefined) throw new Error(`sign-in: token endpoint answered HTTP ${res.status}`);
+      const sid = decodeJwt(tokens.id_token)['sid'];
+      if (typeof sid !== 'string') throw new Error('sign-in: no sid in the ID token');
+      return { sub, sid, cookies: jar };
+    },
+    signOut: async (session) => {
+      const page = await browse(session.cookies, '/session/end');
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(await page.text())?.[1];
+      if (xsrf === undefined) throw new Error(`sign-out: no logout form (HTTP ${page.status})`);
+      const res = await browse(session.cookies, '/session/end/confirm', { method: 'POST', body: new URLSearchParams({ xsrf, logout: 'yes' }).toString() });
+      await res.arrayBuffer();
+      if (res.status >= 400) throw new Error(`sign-out: HTTP ${res.status}`);
     },
     logout: async (sub, sid) => {
       const client = await provider!.Client.find(TEST_AUDIENCE);
