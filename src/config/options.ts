@@ -7,6 +7,17 @@ import { bool, int, list, opt, str, url, type ConfigOf, type OptionTable } from 
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+/** Per-app JWT / OpenID Connect auth (contract §10). */
+const jwtAuthSchema = z
+  .object({
+    type: z.literal('jwt'),
+    issuer: url(['http:', 'https:']),
+    audience: z.string().min(1),
+    jwksUrl: url(['http:', 'https:']).optional(),
+    userClaim: z.string().min(1).default('sub'),
+  })
+  .strict();
+
 /** One client app (contract §4). `appName` is the userId prefix: `<appName>-<digits>`. */
 export const clientAppSchema = z
   .object({
@@ -15,9 +26,13 @@ export const clientAppSchema = z
     masterUserId: z.string().min(1),
     authEnabled: z.boolean().default(false),
     authUrl: z.string().url().optional(),
+    auth: jwtAuthSchema.optional(),
   })
   .strict()
   .refine((a) => !a.authEnabled || a.authUrl !== undefined, { message: 'authUrl is required when authEnabled is true' })
+  .refine((a) => a.auth === undefined || (!a.authEnabled && a.authUrl === undefined), {
+    message: 'an app has either the auth webhook (authEnabled, authUrl) or auth (type: jwt), not both',
+  })
   .refine((a) => new RegExp(`^${a.appName.replace(/\./g, '\\.')}-\\d+$`).test(a.masterUserId), {
     message: 'masterUserId must be <appName>-<digits>',
   });
@@ -36,7 +51,10 @@ const clientApps = z.preprocess(
     .array(clientAppSchema)
     .min(1)
     .refine((apps) => new Set(apps.map((a) => a.appId)).size === apps.length, { message: 'appId values must be unique' })
-    .refine((apps) => new Set(apps.map((a) => a.appName)).size === apps.length, { message: 'appName values must be unique' }),
+    .refine((apps) => new Set(apps.map((a) => a.appName)).size === apps.length, { message: 'appName values must be unique' })
+    .refine((apps) => { const jwt = apps.flatMap((a) => (a.auth ? [`${a.auth.issuer} ${a.auth.audience}`] : [])); return new Set(jwt).size === jwt.length; }, {
+      message: 'two apps with the same auth issuer and audience: give each app its own audience (back-channel logout finds the app by them)',
+    }),
 );
 
 const demoApps: ClientApp[] = [{ appName: 'demo', appId: 'demo', masterUserId: 'demo-0', authEnabled: false }];

@@ -4,12 +4,27 @@
  */
 import type { AppId, UserId } from './ids.js';
 
+/** Per-app JWT / OpenID Connect verification (contract §10); replaces the webhook for that app. */
+export interface JwtAuthConfig {
+  readonly type: 'jwt';
+  /** Expected `iss`; OIDC discovery at `{issuer}/.well-known/openid-configuration` unless `jwksUrl`. */
+  readonly issuer: string;
+  /** Expected in `aud`. */
+  readonly audience: string;
+  /** The JWKS to verify with; skips discovery. */
+  readonly jwksUrl?: string | undefined;
+  /** Claim that must equal the connection's userId. @default 'sub' */
+  readonly userClaim?: string | undefined;
+}
+
 export interface ClientAppConfig {
   readonly appName: string;
   readonly appId: string;
   readonly masterUserId: string;
   readonly authEnabled: boolean;
   readonly authUrl?: string | undefined;
+  /** JWT auth instead of the webhook (an app has one or the other). */
+  readonly auth?: JwtAuthConfig | undefined;
 }
 
 export interface ClientApp extends ClientAppConfig {

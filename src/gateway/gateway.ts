@@ -16,7 +16,6 @@ import type { AuthVerifier, Bus, Clock, Lease, Logger, MessageStore, Presence } 
 import type { Plugin } from '../core/plugin.js';
 import type { Connection } from '../core/connection.js';
 import type { FrameModule, ParsedFrame } from '../core/frames/frame-module.js';
-import { WebhookAuthVerifier } from './auth-webhook.js';
 import { WsConnection } from './connection.js';
 import { createIdentityPlugin } from '../core/identity/identity-plugin.js';
 import { backchannelLogoutRoute, type LogoutTokenValidator } from './backchannel-logout.js';
@@ -62,8 +61,9 @@ export interface GatewayBackends {
   /** Elects one holder per name cluster-wide (SSE bridges, per-user jobs, the version poll). */
   readonly lease: Lease;
   /**
-   * Verifies AUTH_CLIENT credentials per app.
-   * @default the auth webhook of apps with `authEnabled` (others admit every user of theirs)
+   * Verifies AUTH_CLIENT and REFRESH_TOKEN credentials per app: `createAppAuth(apps).verifier`
+   * (adapters/create-app-auth.ts) gives the webhook and JWT verifiers.
+   * @default admits the users of apps without auth, refuses every user of an app with a webhook or JWT (fail closed)
    */
   readonly auth?: AuthVerifier;
   /** Frame types beyond contract §3, each one module (core/frames/). */
@@ -103,7 +103,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     presence: backends.presence,
     store: backends.store,
     lease: backends.lease,
-    auth: backends.auth ?? new WebhookAuthVerifier(options.authTimeoutMs, log),
+    auth: backends.auth ?? noVerifier,
     clock,
     scheduler: timerScheduler,
     encodeMessage: encodeMessageUtf8,
@@ -287,3 +287,8 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     hub,
   };
 }
+
+/** Without a verifier: apps without auth admit their users; any app that asks for auth is refused (fail closed). */
+const noVerifier: AuthVerifier = {
+  verify: (app) => Promise.resolve(app.authEnabled || app.auth !== undefined ? { ok: false, reason: 'no auth verifier configured' } : { ok: true }),
+};

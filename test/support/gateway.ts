@@ -7,6 +7,7 @@ import { afterEach } from 'vitest';
 import { MemoryBus, MemoryBusNetwork } from '../../src/adapters/memory/memory-bus.js';
 import { MemoryMessageStore } from '../../src/adapters/memory/memory-message-store.js';
 import { MemoryPresence } from '../../src/adapters/memory/memory-presence.js';
+import { createAppAuth } from '../../src/adapters/create-app-auth.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { serveOptions, type ServeConfig } from '../../src/config/options.js';
 import { silentLogger } from '../../src/core/ports.js';
@@ -24,7 +25,9 @@ export interface TestGateway {
 export async function startGateway(overrides: Partial<ServeConfig> = {}, backends?: GatewayBackends): Promise<TestGateway> {
   const base = loadConfig('serve', serveOptions, { argv: [], env: {} });
   const config = { ...base, port: 0, ...overrides };
-  const b = backends ?? { bus: new MemoryBus(), presence: new MemoryPresence(), store: new MemoryMessageStore(), lease: new MemoryLease() };
+  const given = backends ?? { bus: new MemoryBus(), presence: new MemoryPresence(), store: new MemoryMessageStore(), lease: new MemoryLease() };
+  // The apps' verifiers (webhook, JWT) as `serve` builds them, unless the test brings its own.
+  const b = given.auth === undefined ? { ...given, auth: createAppAuth(config.clientApps, { logger: silentLogger, webhookTimeoutMs: config.authTimeoutMs }).verifier } : given;
   const gateway = createGateway(config, b, silentLogger);
   const { port } = await gateway.start();
   return { gateway, url: `ws://127.0.0.1:${port}/ws`, httpUrl: `http://127.0.0.1:${port}`, backends: b, stop: () => gateway.stop() };

@@ -9,6 +9,7 @@ import type { Peer } from '../peer.js';
 import type { Plugin } from '../plugin.js';
 import { allChannel, type Delivery } from '../ports.js';
 import type { Services } from '../services.js';
+import { matchesLogout } from './logout-match.js';
 import { refreshTokenFrame } from './refresh-token.js';
 
 export interface IdentityOptions {
@@ -61,10 +62,7 @@ export function createIdentityPlugin(options: IdentityOptions): IdentityPlugin {
     for (const [, peers] of services!.local.entries()) {
       for (const peer of [...peers]) {
         if (peer.app?.appId !== d.appId) continue;
-        const claims = peer.claims;
-        const bySub = d.sub !== undefined && (claims?.sub === d.sub || (claims === undefined && peer.userId === d.sub));
-        const bySid = d.sid !== undefined && claims?.sid === d.sid;
-        if (bySub || bySid) peer.close(Disconnect.LoggedOut);
+        if (matchesLogout(d, peer.claims)) peer.close(Disconnect.LoggedOut);
       }
     }
   };

@@ -1,0 +1,2 @@
+/** The AuthVerifier port, as the auth adapters import it. */
+export type { Credentials, AuthResult, AuthVerifier } from '../core/ports.js';
