@@ -519,7 +519,7 @@ export class Hub {
     try {
       // Messages held unstored for this user are stored first, so that the page can hold them.
       await this.#storeHeldOf(userId);
-      page = await this.#store.pending(userId, count, this.#deliveries.inFlightIds(userId));
+      page = await this.#store.pending(userId, count, { exclude: this.#deliveries.inFlightIds(userId) });
     } catch (err) {
       this.#backendFailed('store', err);
       session.sendError(ErrorCode.Internal, 'missing messages could not be read; try again', reference);
@@ -527,6 +527,12 @@ export class Hub {
     }
     if (session.isClosed) return;
     for (const entry of page.entries) {
+      if (entry.kind === 'presence') {
+        // A kept USER_CONNECTED / USER_DISCONNECTED: tracked like a message until proven received.
+        if (!session.send(encodePresence(entry.event, entry.userId), 'PRESENCE', 'RELIABLE', true)) return;
+        this.#deliveries.track(userId, entry.id, [session.transport], undefined);
+        continue;
+      }
       const frame =
         entry.kind === 'message' ? encodeMessageRaw(entry.from, entry.contentJson, entry.id, entry.reference) : encodeConfirmation(entry.reference);
       if (!session.send(frame, entry.kind === 'message' ? 'MESSAGE' : 'MESSAGE_CONFIRMATION', 'RELIABLE', true)) return;

@@ -4,12 +4,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BackendError } from '../../core/ports.js';
-import type { Clock, EntryStatus, MessageStore, PendingPage, StoredEntry } from '../../core/ports.js';
+import type { Clock, EntryStatus, MessageStore, PendingOptions, PendingPage, StoredEntry, StoreStats } from '../../core/ports.js';
 import type { MessageId, UserId } from '../../core/ids.js';
 import { fromRow, toParams } from './sqlite-entry-codec.js';
 import type { EntryRow } from './sqlite-entry-codec.js';
 import { migrate } from './sqlite-schema.js';
-import { SqliteStatements } from './sqlite-statements.js';
+import { EXPIRE_WINDOW, SqliteStatements } from './sqlite-statements.js';
 
 export interface SqliteMessageStoreOptions {
   /** Database file; its directory is created if missing. */
@@ -58,7 +58,7 @@ export interface SqliteMessageStoreOptions {
 }
 
 /** Counters for tests and metrics. */
-export interface SqliteMessageStoreStats {
+export interface SqliteMessageStoreCounters {
   /** Transactions committed by the writer. */
   readonly commits: number;
   /** Transactions that failed and were rolled back; their writes were rejected. */
@@ -188,12 +188,45 @@ export class SqliteMessageStore implements MessageStore {
     return this.#enqueue({ op: 'append', entries }, entries.length);
   }
 
-  pending(recipient: UserId, limit: number, exclude?: ReadonlySet<MessageId>): Promise<PendingPage> {
+  pending(recipient: UserId, limit: number, options: PendingOptions = {}): Promise<PendingPage> {
     return this.#read((sql) => {
+      const { exclude, after } = options;
+      const from = after !== undefined && Number.isFinite(after) ? after : 0;
       const excluded = exclude === undefined || exclude.size === 0 ? undefined : JSON.stringify([...exclude]);
-      const rows = sql.pendingPage(recipient, Math.max(0, limit), excluded) as EntryRow[];
-      const total = sql.pendingCount(recipient, excluded);
+      const rows = sql.pendingPage(recipient, from, Math.max(0, limit), excluded) as EntryRow[];
+      const total = sql.pendingCount(recipient, from, excluded);
       return { entries: rows.map(fromRow), remaining: Math.max(0, total - rows.length) };
+    });
+  }
+
+  /**
+   * Deletes pending entries stored before `storedBefore` (of recipients starting with
+   * `recipientPrefix`), a window of rows per transaction with a turn of the event loop between
+   * windows, so a large store never blocks appends for long. Resolves how many were deleted.
+   */
+  async expire(storedBefore: number, recipientPrefix = ''): Promise<number> {
+    await this.#usable();
+    let expired = 0;
+    let from = 0;
+    for (;;) {
+      const sql = this.#sql;
+      if (sql === undefined || this.#closed !== undefined) throw new BackendError(this.name, 'message store is closed');
+      const last = sql.maxSeq();
+      if (from >= last) return expired;
+      try {
+        expired += sql.expireWindow(from, from + EXPIRE_WINDOW, storedBefore, recipientPrefix);
+      } catch (cause) {
+        throw new BackendError(this.name, `expiry failed: ${errorText(cause)}`, { cause });
+      }
+      from += EXPIRE_WINDOW;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  stats(top: number): Promise<StoreStats> {
+    return this.#read((sql) => {
+      const { pending, pendingBytes, byRecipient } = sql.stats(Math.max(0, Math.floor(top)));
+      return { pending, pendingBytes, byRecipient: byRecipient.map((r) => ({ ...r, userId: r.userId as UserId })) };
     });
   }
 
@@ -220,7 +253,8 @@ export class SqliteMessageStore implements MessageStore {
     return this.#read(() => this.#prune());
   }
 
-  stats(): SqliteMessageStoreStats {
+  /** Commit and pruning counters of this instance (not the port's `stats`, which reads the database). */
+  counters(): SqliteMessageStoreCounters {
     return { ...this.#stats };
   }
 
@@ -296,7 +330,10 @@ export class SqliteMessageStore implements MessageStore {
         for (const { write } of batch) {
           switch (write.op) {
             case 'append':
-              for (const entry of write.entries) sql.insert(toParams(entry));
+              for (const entry of write.entries) {
+                if (entry.kind === 'presence') sql.insertPresence(toParams(entry));
+                else sql.insert(toParams(entry));
+              }
               break;
             case 'sent':
               for (const id of write.ids) sql.markSent(write.recipient, id);
