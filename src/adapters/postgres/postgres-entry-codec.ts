@@ -31,45 +31,77 @@ export function decodeText(bytes: Buffer): string {
   return bytes.length > 0 && bytes[0] === UTF16_MARK ? bytes.toString('utf16le', 1) : bytes.toString('utf8');
 }
 
-/** Column arrays of a batch, in the order of the insert's unnest parameters. */
-export interface EntryColumns {
-  readonly recipient: string[];
-  readonly id: string[];
-  readonly kind: number[];
-  readonly sender: (string | null)[];
-  readonly content: (Buffer | null)[];
-  readonly reference: (Buffer | null)[];
-  readonly storedAt: number[];
+/**
+ * The parameters of a batch's INSERT, in order: one array per column for unnest, and the bytes of
+ * every content (and reference) concatenated into one Buffer with offset and length arrays
+ * (length -1: NULL). A Buffer parameter travels in binary, where an array of bytea would travel as
+ * hex text at twice its size.
+ */
+export type InsertParams = [
+  recipient: string[],
+  id: string[],
+  kind: number[],
+  sender: (string | null)[],
+  contentOffset: number[],
+  contentLength: number[],
+  referenceOffset: number[],
+  referenceLength: number[],
+  storedAt: number[],
+  contents: Buffer,
+  references: Buffer,
+];
+
+class Blob {
+  readonly parts: Buffer[] = [];
+  readonly offsets: number[] = [];
+  readonly lengths: number[] = [];
+  #size = 0;
+  add(bytes: Buffer | null): void {
+    this.offsets.push(this.#size);
+    this.lengths.push(bytes === null ? -1 : bytes.length);
+    if (bytes === null) return;
+    this.parts.push(bytes);
+    this.#size += bytes.length;
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.parts, this.#size);
+  }
 }
 
-export function toColumns(entries: readonly StoredEntry[]): EntryColumns {
-  const c: EntryColumns = { recipient: [], id: [], kind: [], sender: [], content: [], reference: [], storedAt: [] };
+export function toInsertParams(entries: readonly StoredEntry[]): InsertParams {
+  const recipient: string[] = [];
+  const id: string[] = [];
+  const kind: number[] = [];
+  const sender: (string | null)[] = [];
+  const storedAt: number[] = [];
+  const content = new Blob();
+  const reference = new Blob();
   for (const entry of entries) {
-    c.recipient.push(entry.to);
-    c.id.push(entry.id);
-    c.storedAt.push(entry.storedAt);
+    recipient.push(entry.to);
+    id.push(entry.id);
+    storedAt.push(entry.storedAt);
     switch (entry.kind) {
       case 'message':
-        c.kind.push(KIND_MESSAGE);
-        c.sender.push(entry.from);
-        c.content.push(encodeText(entry.contentJson));
-        c.reference.push(entry.reference === undefined ? null : encodeText(entry.reference));
+        kind.push(KIND_MESSAGE);
+        sender.push(entry.from);
+        content.add(encodeText(entry.contentJson));
+        reference.add(entry.reference === undefined ? null : encodeText(entry.reference));
         break;
       case 'confirmation':
-        c.kind.push(KIND_CONFIRMATION);
-        c.sender.push(null);
-        c.content.push(null);
-        c.reference.push(encodeText(entry.reference));
+        kind.push(KIND_CONFIRMATION);
+        sender.push(null);
+        content.add(null);
+        reference.add(encodeText(entry.reference));
         break;
       case 'presence':
-        c.kind.push(KIND_PRESENCE);
-        c.sender.push(entry.userId);
-        c.content.push(Buffer.from(entry.event, 'utf8'));
-        c.reference.push(null);
+        kind.push(KIND_PRESENCE);
+        sender.push(entry.userId);
+        content.add(Buffer.from(entry.event, 'utf8'));
+        reference.add(null);
         break;
     }
   }
-  return c;
+  return [recipient, id, kind, sender, content.offsets, content.lengths, reference.offsets, reference.lengths, storedAt, content.bytes(), reference.bytes()];
 }
 
 export interface EntryRow {

@@ -5,7 +5,8 @@ import pg from 'pg';
 import { BackendError } from '../../core/ports.js';
 import type { Clock, EntryStatus, MessageStore, PendingOptions, PendingPage, StoredEntry, StoreStats } from '../../core/ports.js';
 import type { MessageId, UserId } from '../../core/ids.js';
-import { fromRow, toColumns, type EntryRow } from './postgres-entry-codec.js';
+import { AppendBatcher } from './postgres-append-batcher.js';
+import { fromRow, KIND_PRESENCE, toInsertParams, type EntryRow } from './postgres-entry-codec.js';
 import { IDENTIFIER, migrate, statements, type Statements } from './postgres-schema.js';
 
 export interface PostgresMessageStoreOptions {
@@ -23,12 +24,14 @@ export interface PostgresMessageStoreOptions {
   readonly connectionTimeoutMs?: number;
   /** A statement running longer fails (server-side statement_timeout; the client gives up 1 s later). @default 10000 */
   readonly statementTimeoutMs?: number;
-  /**
-   * Most entries in one INSERT. Appends waiting while a batch is in flight go into the next one;
-   * one batch is in flight at a time, which keeps append order across batches.
-   * @default 2000
-   */
+  /** Most entries in one INSERT (one round trip). Appends waiting while batches are in flight go into the next one. @default 2000 */
   readonly maxBatch?: number;
+  /**
+   * Most INSERTs in flight at once (each on its own connection). Batches in flight never share a
+   * recipient, so per recipient entries still commit in the order their appends were issued.
+   * @default 4
+   */
+  readonly maxInFlight?: number;
   /** Most entries waiting for a batch; past it `append` rejects at once with a BackendError. @default 100000 */
   readonly maxQueuedEntries?: number;
   /** How long DELIVERED entries are kept (a late repeat of their id is ignored meanwhile), ms. @default 3_600_000 */
@@ -37,12 +40,6 @@ export interface PostgresMessageStoreOptions {
   readonly probeIntervalMs?: number;
   /** @default Date.now */
   readonly clock?: Clock;
-}
-
-interface QueuedAppend {
-  readonly entries: readonly StoredEntry[];
-  readonly resolve: () => void;
-  readonly reject: (error: BackendError) => void;
 }
 
 const STATUS_NAMES: readonly EntryStatus[] = ['NONE', 'SENT', 'DELIVERED'];
@@ -69,14 +66,10 @@ export class PostgresMessageStore implements MessageStore {
   readonly #schema: string;
   readonly #table: string;
   readonly #sql: Statements;
-  readonly #maxBatch: number;
-  readonly #maxQueued: number;
+  readonly #batcher: AppendBatcher;
   readonly #retentionMs: number;
   readonly #probeMs: number;
   readonly #clock: Clock;
-  #queue: QueuedAppend[] = [];
-  #queued = 0;
-  #draining: Promise<void> | undefined;
   #started = false;
   #closed: Promise<void> | undefined;
   #reachable = false;
@@ -90,8 +83,12 @@ export class PostgresMessageStore implements MessageStore {
     for (const [key, value] of [['schema', this.#schema], ['table', this.#table]] as const) {
       if (!IDENTIFIER.test(value)) throw new RangeError(`${key} must match ${String(IDENTIFIER)}, got ${JSON.stringify(value)}`);
     }
-    this.#maxBatch = positiveInt('maxBatch', options.maxBatch ?? 2_000);
-    this.#maxQueued = positiveInt('maxQueuedEntries', options.maxQueuedEntries ?? 100_000);
+    this.#batcher = new AppendBatcher({
+      maxBatch: positiveInt('maxBatch', options.maxBatch ?? 2_000),
+      maxQueued: positiveInt('maxQueuedEntries', options.maxQueuedEntries ?? 100_000),
+      maxInFlight: positiveInt('maxInFlight', options.maxInFlight ?? 4),
+      send: (entries) => this.#insert(entries),
+    });
     this.#retentionMs = options.deliveredRetentionMs ?? 3_600_000;
     if (!(this.#retentionMs >= 0)) throw new RangeError(`deliveredRetentionMs must be >= 0, got ${this.#retentionMs}`);
     this.#probeMs = positiveInt('probeIntervalMs', options.probeIntervalMs ?? 1_000);
@@ -148,7 +145,7 @@ export class PostgresMessageStore implements MessageStore {
     clearInterval(this.#pruneTimer);
     clearTimeout(this.#probeTimer);
     this.#probeTimer = undefined;
-    while (this.#draining !== undefined) await this.#draining;
+    await this.#batcher.whenIdle();
     this.#reachable = false;
     if (this.#ownsPool) await this.#pool.end();
   }
@@ -161,43 +158,22 @@ export class PostgresMessageStore implements MessageStore {
     const unusable = this.#unusable();
     if (unusable !== undefined) return Promise.reject(unusable);
     if (entries.length === 0) return Promise.resolve();
-    if (this.#queued + entries.length > this.#maxQueued) {
-      return Promise.reject(new BackendError(this.name, `append queue full (${this.#queued} entries waiting)`));
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ entries, resolve, reject });
-      this.#queued += entries.length;
-      this.#draining ??= this.#drain();
-    });
+    const queued = this.#batcher.append(entries);
+    return queued ?? Promise.reject(new BackendError(this.name, `append queue full (${this.#batcher.queued} entries waiting)`));
   }
 
-  /** Sends batches while appends wait; one INSERT in flight at a time. */
-  async #drain(): Promise<void> {
-    // One turn of the event loop first, so that appends issued together share the first batch.
-    await new Promise((resolve) => setImmediate(resolve));
-    while (this.#queue.length > 0) {
-      const batch: QueuedAppend[] = [];
-      const entries: StoredEntry[] = [];
-      while (this.#queue.length > 0 && (batch.length === 0 || entries.length + this.#queue[0]!.entries.length <= this.#maxBatch)) {
-        const next = this.#queue.shift()!;
-        batch.push(next);
-        entries.push(...next.entries);
-      }
-      this.#queued -= entries.length;
-      try {
-        const c = toColumns(entries);
-        const text = c.kind.includes(2) ? this.#sql.insertCoalescing : this.#sql.insert;
-        await this.#query(text, [c.recipient, c.id, c.kind, c.sender, c.content, c.reference, c.storedAt]);
-        this.#counters.batches++;
-        this.#counters.entries += entries.length;
-        for (const a of batch) a.resolve();
-      } catch (error) {
-        this.#counters.failedBatches++;
-        const failure = this.#wrap('append', error, entries.length);
-        for (const a of batch) a.reject(failure);
-      }
+  /** One batch, one statement: all of it is stored, or (rejecting) none. */
+  async #insert(entries: readonly StoredEntry[]): Promise<void> {
+    const params = toInsertParams(entries);
+    const text = params[2].includes(KIND_PRESENCE) ? this.#sql.insertCoalescing : this.#sql.insert;
+    try {
+      await this.#query(text, params);
+    } catch (error) {
+      this.#counters.failedBatches++;
+      throw this.#wrap('append', error, entries.length);
     }
-    this.#draining = undefined;
+    this.#counters.batches++;
+    this.#counters.entries += entries.length;
   }
 
   /** INSERTs sent (batches), failed, and entries in the committed ones: for tests and figures. */

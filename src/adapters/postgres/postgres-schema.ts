@@ -64,7 +64,12 @@ export async function migrate(client: PoolClient, schema: string, table: string)
   }
 }
 
-const UNNEST = `unnest($1::text[], $2::text[], $3::int2[], $4::text[], $5::bytea[], $6::bytea[], $7::int8[]) WITH ORDINALITY AS u(r, i, k, s, c, f, a, ord)`;
+/** The rows of a batch (see InsertParams): contents and references are slices of one bytea parameter each. */
+const UNNEST = `(SELECT r, i, k, s, a, ord,
+      CASE WHEN cl < 0 THEN NULL ELSE substring($10::bytea FROM co + 1 FOR cl) END AS c,
+      CASE WHEN fl < 0 THEN NULL ELSE substring($11::bytea FROM fo + 1 FOR fl) END AS f
+    FROM unnest($1::text[], $2::text[], $3::int2[], $4::text[], $5::int4[], $6::int4[], $7::int4[], $8::int4[], $9::int8[])
+      WITH ORDINALITY AS v(r, i, k, s, co, cl, fo, fl, a, ord)) AS u`;
 const COLUMNS = '(recipient, id, kind, sender, content, reference, stored_at)';
 
 /** Every statement of the store, for one table. */
