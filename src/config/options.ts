@@ -15,6 +15,7 @@ export const clientAppSchema = z
     masterUserId: z.string().min(1),
     authEnabled: z.boolean().default(false),
     authUrl: z.string().url().optional(),
+    messageTtl: z.number().int().min(0).optional(),
   })
   .strict()
   .refine((a) => !a.authEnabled || a.authUrl !== undefined, { message: 'authUrl is required when authEnabled is true' })
@@ -49,6 +50,7 @@ export const serveOptions = {
   store: opt(z.enum(['sqlite', 'memory']), 'sqlite', 'message store when --postgres is not set (memory keeps nothing across restarts)', 'sqlite or memory'),
   sqliteSync: opt(z.enum(['full', 'normal']), 'full', 'SQLite synchronous mode: full survives power loss, normal survives process crashes', 'full or normal'),
   reliableHoldMs: opt(int(0, 10_000), 250, 'how long a RELIABLE message without a reference (or a RELIABLE group message\'s copy), written at once to a recipient connected to this node, may wait for proof of receipt before it is stored, ms; proven in time, it is never stored (single node only; 0: store every RELIABLE message before delivering it)', 'an integer 0–10000'),
+  messageTtlMs: opt(int(0, 315_360_000_000), 0, 'how long an undelivered RELIABLE message, confirmation or kept presence entry is kept before it expires, ms (0: until fetched); an app\'s messageTtl overrides it', 'an integer ≥ 0'),
   commitDelayMs: opt(int(0, 1000), 5, 'group-commit window, ms: at most one durable commit per window; a write after a quiet spell commits at once (0: every event-loop turn commits)', 'an integer 0–1000'),
   redis: opt(url(['redis:', 'rediss:']).optional(), undefined, 'Redis URL; turns on cluster mode (bus and presence)', 'a redis:// URL'),
   postgres: opt(url(['postgres:', 'postgresql:']).optional(), undefined, 'PostgreSQL URL for the message store', 'a postgres:// URL'),

@@ -18,6 +18,7 @@ import { WebhookAuthVerifier } from './auth-webhook.js';
 import { WsConnection } from './connection.js';
 import { createHttpHandler } from './http-routes.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+import { startRetention, type Retention } from './retention.js';
 
 /** The slice of `serve`'s configuration the gateway uses (ServeConfig satisfies it). */
 export interface GatewayOptions {
@@ -41,6 +42,8 @@ export interface GatewayOptions {
   readonly headersTimeoutMs: number;
   readonly drainTimeoutMs: number;
   readonly clientApps: readonly ClientAppConfig[];
+  /** Global TTL of undelivered entries, ms (0 or absent: kept until fetched); apps may set `messageTtl`. */
+  readonly messageTtlMs?: number;
 }
 
 export interface GatewayBackends {
@@ -100,6 +103,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   let started = false;
   let stopped: Promise<void> | undefined;
   let sweep: NodeJS.Timeout | undefined;
+  let retention: Retention | undefined;
 
   const server: Server = createServer(
     {
@@ -203,6 +207,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     const sweepMs = Math.max(50, Math.min(options.pingIntervalMs || 1_000, options.pongTimeoutMs, options.authDeadlineMs || 1_000) / 2);
     sweep = setInterval(runSweep, sweepMs);
     sweep.unref();
+    retention = startRetention({ messageTtlMs: options.messageTtlMs ?? 0, apps: options.clientApps, store: backends.store, registry: metrics.registry, logger: log, clock });
     const address = server.address() as AddressInfo;
     log.info({ host: options.host, port: address.port }, 'gateway started');
     return { host: options.host, port: address.port };
@@ -219,6 +224,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     while (connections.size > 0 && clock() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const ws of connections) ws.terminate();
     await hub.settle();
+    await retention?.stop();
     for (const backend of allBackends) {
       try {
         await backend.close();
