@@ -23,7 +23,7 @@ const PRUNE_EVERY_MAX_MS = 60_000;
  * batch is in flight share the next INSERT (at most `maxBatch` entries, one round trip); if it
  * fails, every append of the batch rejects with a BackendError (driver error as `cause`) and,
  * the INSERT being one statement, none of it is stored. Order: per recipient, entries come back
- * in the order their appends were issued (one batch in flight at a time). Idempotent on
+ * in the order their appends were issued (batches in flight never share a recipient). Idempotent on
  * (recipient, id). Presence entries are coalesced per (recipient, user) within this store's
  * batches; two nodes appending for the same pair at the same instant may leave two pending, and
  * the pair's next append removes the older ones. `isReady` is false from a connection failure
