@@ -266,6 +266,21 @@ describe('SqliteMessageStore', () => {
       await again.close();
     });
 
+    it('expires exactly across many row windows, yielding between them', async () => {
+      const store = await open({ path: freshPath(), synchronous: 'normal' });
+      const total = 45_000; // more than two EXPIRE_WINDOWs
+      for (let i = 0; i < total; i += 5_000) {
+        await store.append(Array.from({ length: 5_000 }, (_, k) => message(asUserId(`demo-${(i + k) % 7}`), { storedAt: (i + k) % 3 === 0 ? 100 : 300 })));
+      }
+      let turns = 0;
+      const ticker = setInterval(() => turns++, 0);
+      expect(await store.expire(200)).toBe(total / 3);
+      clearInterval(ticker);
+      expect(turns).toBeGreaterThan(0);
+      expect((await store.stats(1)).pending).toBe(total - total / 3);
+      await store.close();
+    });
+
     it('prunes on its own timer', async () => {
       const store = await open({ path: freshPath(), deliveredRetentionMs: 5 });
       const a = message(alice);
