@@ -29,7 +29,7 @@ async function run(synchronous, concurrency, index) {
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, (_, s) => sender(s)));
   const elapsed = (performance.now() - t0) / 1_000;
-  const { commits } = store.stats();
+  const { commits } = store.counters();
   await store.close();
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2);

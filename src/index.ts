@@ -6,6 +6,9 @@
  * import { createGateway, MemoryBus, MemoryLease, MemoryPresence, SqliteMessageStore } from 'switchboard';
  * const gateway = createGateway(options, { bus: new MemoryBus(), presence: new MemoryPresence(), lease: new MemoryLease(), store: new SqliteMessageStore({ path: './data/switchboard.db' }) }, logger);
  * const { port } = await gateway.start();
+ *
+ * The PostgreSQL store is a subpath of its own, so that embedders without PostgreSQL never load
+ * `pg`: `import { PostgresMessageStore } from 'switchboard/postgres'` (and `'switchboard/sqlite'`).
  */
 export { createGateway, type Gateway, type GatewayBackends, type GatewayOptions } from './gateway/gateway.js';
 export { MemoryBus, MemoryBusNetwork } from './adapters/memory/memory-bus.js';
@@ -21,6 +24,7 @@ export type { Backend, Bus, Channel, Presence, Lease, MessageStore, Delivery, St
 export type { Plugin } from './core/plugin.js';
 export type { FrameModule, FrameContext, ParsedFrame } from './core/frames/frame-module.js';
 export type { Services } from './core/services.js';
+export type { StoredMessage, StoredConfirmation, StoredPresence, PositionedEntry, PendingOptions, StoreStats } from './core/ports.js';
 export { CloseCode, Disconnect } from './protocol/close-codes.js';
 export { ErrorCode } from './protocol/error-codes.js';
 export type { ClientFrame, ServerFrame, Feature } from './protocol/frames.js';

@@ -4,7 +4,7 @@
  * verifier for `POST /oidc/backchannel-logout`, sharing one JWKS cache. Makes no request until a
  * token needs a key.
  */
-import type { ClientApp } from '../core/client-apps.js';
+import type { ClientApp, ClientAppConfig } from '../core/client-apps.js';
 import type { Logger } from '../core/ports.js';
 import { AppAuthVerifier } from './app-auth.js';
 import type { AuthVerifier } from './auth-port.js';
@@ -25,13 +25,14 @@ export interface AppAuth {
   readonly logout: BackchannelLogoutVerifier;
 }
 
-export function createAppAuth(apps: readonly ClientApp[], options: AppAuthOptions): AppAuth {
+export function createAppAuth(apps: readonly ClientAppConfig[], options: AppAuthOptions): AppAuth {
   const sources = new JwksSources(options);
   return {
     verifier: new AppAuthVerifier({
       jwt: new JwtAuthVerifier(options, sources),
       webhook: new WebhookAuthVerifier({ timeoutMs: options.webhookTimeoutMs ?? 5_000 }),
     }),
-    logout: new BackchannelLogoutVerifier(apps, options, sources),
+    // The configured apps are the registry's apps (ClientApps brands the same objects).
+    logout: new BackchannelLogoutVerifier(apps as readonly ClientApp[], options, sources),
   };
 }

@@ -12,6 +12,7 @@ Commands:
   serve    the gateway (WebSocket on /ws, /healthz, /readyz, /metrics)
   proxy    the reconnect proxy in front of any WebSocket server (--upstream URL)
   bench    the load generator (--url ws://HOST:PORT/ws)
+  store    what the message store holds (store stats [--data-dir DIR | --postgres URL])
 
 Run 'switchboard <command> --help' for the flags of a command.`;
 
@@ -21,6 +22,7 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve-command.js')).runServe,
   proxy: async () => (await import('./proxy-command.js')).runProxy,
   bench: async () => (await import('./bench-command.js')).runBench,
+  store: async () => (await import('./store-command.js')).runStore,
 };
 
 async function main(): Promise<void> {

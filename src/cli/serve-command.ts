@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { loadConfig } from '../config/load-config.js';
 import { serveOptions, type ServeConfig } from '../config/options.js';
 import { ConfigError } from '../config/config-error.js';
+import { createAppAuth } from '../adapters/create-app-auth.js';
 import type { Logger } from '../core/ports.js';
 import type { GatewayBackends } from '../gateway/gateway.js';
 import { createGateway } from '../gateway/gateway.js';
@@ -16,8 +17,8 @@ import { exitOnSignals } from './shutdown.js';
 
 export async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   const config = loadConfig('serve', serveOptions, { argv, env });
-  if (config.redis !== undefined) throw new ConfigError('--redis', config.redis, 'cluster mode (Redis bus and presence) is not available in this build yet');
-  if (config.postgres !== undefined) throw new ConfigError('--postgres', config.postgres, 'the PostgreSQL store is not available in this build yet');
+  // Every node of a cluster must see every stored message: a node-local store would lose them for users on other nodes.
+  if (config.redis !== undefined && config.postgres === undefined) throw new ConfigError('--redis', config.redis, 'cluster mode needs a shared store: give --postgres as well');
   // V8 reads this when it sets the next heap limit: with its own small factor a gateway whose live
   // heap is mostly connections started a full collection every half second under steady load.
   if (config.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
@@ -35,20 +36,55 @@ export async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv):
   announceListening(host, port);
 }
 
-/** Embedded mode: everything in this process. Adapters are imported lazily (cluster drivers never load here). */
+/**
+ * The backends: embedded by default (in-process bus, presence and leases; SQLite under --data-dir),
+ * Redis for bus, presence and leases with --redis, PostgreSQL for the store with --postgres. Adapters
+ * are imported lazily, so a driver that is not used is never loaded.
+ */
 async function createBackends(config: ServeConfig, logger: Logger): Promise<GatewayBackends> {
-  const { MemoryBus } = await import('../adapters/memory/memory-bus.js');
-  const { MemoryPresence } = await import('../adapters/memory/memory-presence.js');
-  const { MemoryLease } = await import('../adapters/memory/memory-lease.js');
-  const bus = new MemoryBus();
-  const presence = new MemoryPresence();
-  const lease = new MemoryLease();
+  const auth = createAppAuth(config.clientApps, { logger, webhookTimeoutMs: config.authTimeoutMs });
+  const identity = {
+    auth: auth.verifier,
+    logoutTokens: {
+      validate: async (token: string) => {
+        const result = await auth.logout.verify(token);
+        if (!result.ok) return result;
+        return { ok: true as const, appId: result.app.appId, ...(result.sub === undefined ? {} : { sub: result.sub }), ...(result.sid === undefined ? {} : { sid: result.sid }) };
+      },
+    },
+  };
+  return { ...(await createCluster(config, logger)), store: await createStore(config, logger), ...identity };
+}
+
+async function createCluster(config: ServeConfig, logger: Logger): Promise<Pick<GatewayBackends, 'bus' | 'presence' | 'lease'>> {
+  if (config.redis !== undefined) {
+    const urls = config.redis.split(',').map((u) => u.trim());
+    const [{ RedisBus }, { RedisPresence }, { RedisLease }] = await Promise.all([
+      import('../adapters/redis/redis-bus.js'),
+      import('../adapters/redis/redis-presence.js'),
+      import('../adapters/redis/redis-lease.js'),
+    ]);
+    const log = logger.child({ backend: 'redis' });
+    return { bus: new RedisBus({ urls, logger: log }), presence: new RedisPresence({ urls }), lease: new RedisLease({ urls }) };
+  }
+  const [{ MemoryBus }, { MemoryPresence }, { MemoryLease }] = await Promise.all([
+    import('../adapters/memory/memory-bus.js'),
+    import('../adapters/memory/memory-presence.js'),
+    import('../adapters/memory/memory-lease.js'),
+  ]);
+  return { bus: new MemoryBus(), presence: new MemoryPresence(), lease: new MemoryLease() };
+}
+
+async function createStore(config: ServeConfig, logger: Logger): Promise<GatewayBackends['store']> {
+  if (config.postgres !== undefined) {
+    const { PostgresMessageStore } = await import('../adapters/postgres/postgres-message-store.js');
+    return new PostgresMessageStore({ connectionString: config.postgres });
+  }
   if (config.store === 'memory') {
     const { MemoryMessageStore } = await import('../adapters/memory/memory-message-store.js');
     logger.warn({}, 'memory store: RELIABLE messages do not survive a restart');
-    return { bus, presence, lease, store: new MemoryMessageStore() };
+    return new MemoryMessageStore();
   }
   const { SqliteMessageStore } = await import('../adapters/sqlite/sqlite-message-store.js');
-  const store = new SqliteMessageStore({ path: join(config.dataDir, 'switchboard.db'), synchronous: config.sqliteSync, commitDelayMs: config.commitDelayMs });
-  return { bus, presence, lease, store };
+  return new SqliteMessageStore({ path: join(config.dataDir, 'switchboard.db'), synchronous: config.sqliteSync, commitDelayMs: config.commitDelayMs });
 }

@@ -64,6 +64,12 @@ export function url(protocols: readonly string[]): z.ZodType<string> {
   });
 }
 
+/** One URL, or a comma-separated list of URLs (the seed nodes of a Redis Cluster), each of `protocols`. */
+export function urls(protocols: readonly string[]): z.ZodType<string> {
+  const one = url(protocols);
+  return z.string().refine((v) => v.split(',').every((part) => one.safeParse(part.trim()).success));
+}
+
 /** A comma-separated list in flags/env, or a YAML list. */
 export function list(): z.ZodType<string[]> {
   return z.preprocess(

@@ -3,7 +3,7 @@
  * (kebab-case), env variables (SWITCHBOARD_UPPER_SNAKE) and --help — is derived from these.
  */
 import { z } from 'zod';
-import { bool, int, list, opt, str, url, type ConfigOf, type OptionTable } from './option.js';
+import { bool, int, list, opt, str, url, urls, type ConfigOf, type OptionTable } from './option.js';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -27,6 +27,7 @@ export const clientAppSchema = z
     authEnabled: z.boolean().default(false),
     authUrl: z.string().url().optional(),
     auth: jwtAuthSchema.optional(),
+    messageTtl: z.number().int().min(0).optional(),
   })
   .strict()
   .refine((a) => !a.authEnabled || a.authUrl !== undefined, { message: 'authUrl is required when authEnabled is true' })
@@ -69,8 +70,9 @@ export const serveOptions = {
   reliableHoldMs: opt(int(0, 10_000), 250, 'how long a RELIABLE message without a reference (or a RELIABLE group message\'s copy), written at once to a recipient connected to this node, may wait for proof of receipt before it is stored, ms; proven in time, it is never stored (single node only; 0: store every RELIABLE message before delivering it)', 'an integer 0–10000'),
   tokenGraceMs: opt(int(0, 600_000), 5_000, 'how long after its token\'s exp a connection that did not send REFRESH_TOKEN may stay open, ms; then it is closed with 4001 (apps with JWT auth)', 'an integer 0–600000'),
   presenceTtlMs: opt(int(1_000, 600_000), 10_000, 'how long this node\'s presence entries live without a refresh, ms: it refreshes them every third of it, and the users of a node that stopped refreshing are reported gone at most this plus a quarter of it later (cluster mode)', 'an integer 1000–600000'),
+  messageTtlMs: opt(int(0, 315_360_000_000), 0, 'how long an undelivered RELIABLE message, confirmation or kept presence entry is kept before it expires, ms (0: until fetched); an app\'s messageTtl overrides it', 'an integer ≥ 0'),
   commitDelayMs: opt(int(0, 1000), 5, 'group-commit window, ms: at most one durable commit per window; a write after a quiet spell commits at once (0: every event-loop turn commits)', 'an integer 0–1000'),
-  redis: opt(url(['redis:', 'rediss:']).optional(), undefined, 'Redis URL; turns on cluster mode (bus and presence)', 'a redis:// URL'),
+  redis: opt(urls(['redis:', 'rediss:']).optional(), undefined, 'Redis URL, or the comma-separated seed nodes of a Redis Cluster; turns on cluster mode (bus, presence, leases); needs --postgres', 'a redis:// URL or a comma-separated list of them'),
   postgres: opt(url(['postgres:', 'postgresql:']).optional(), undefined, 'PostgreSQL URL for the message store', 'a postgres:// URL'),
   nodeId: opt(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(), undefined, 'this node’s id (default: random)', '1–64 letters, digits, "_" or "-"'),
   maxPayload: opt(int(64, 16 * 1024 * 1024), 65_536, 'largest accepted frame, bytes (larger: close 1009)', 'an integer 64–16777216'),

@@ -4,7 +4,7 @@
  * received; then FETCH_MISSING_MESSAGES_COMPLETE with what is left.
  */
 import { ErrorCode } from '../protocol/error-codes.js';
-import { encodeConfirmation, encodeFetchComplete, encodeMessageRaw } from '../protocol/frames.js';
+import { encodeConfirmation, encodeFetchComplete, encodeMessageRaw, encodePresence } from '../protocol/frames.js';
 import type { Background } from './background.js';
 import type { Confirmations } from './delivery/confirmations.js';
 import type { HeldMessages } from './delivery/held-messages.js';
@@ -28,7 +28,7 @@ export class MissingMessages {
     try {
       // Messages held unstored for this user are stored first, so that the page can hold them.
       await this.held.storeOf(userId);
-      page = await this.store.pending(userId, count, this.tracker.inFlightIds(userId));
+      page = await this.store.pending(userId, count, { exclude: this.tracker.inFlightIds(userId) });
     } catch (err) {
       this.background.failed('store', err);
       peer.sendError(ErrorCode.Internal, 'missing messages could not be read; try again', reference);
@@ -36,6 +36,12 @@ export class MissingMessages {
     }
     if (peer.isClosed) return;
     for (const entry of page.entries) {
+      if (entry.kind === 'presence') {
+        // A kept USER_CONNECTED / USER_DISCONNECTED: tracked like a message until proven received.
+        if (!peer.send(encodePresence(entry.event, entry.userId), 'PRESENCE', 'RELIABLE', true)) return;
+        this.tracker.track(userId, entry.id, [peer.transport]);
+        continue;
+      }
       const frame = entry.kind === 'message' ? encodeMessageRaw(entry.from, entry.contentJson, entry.id, entry.reference) : encodeConfirmation(entry.reference);
       if (!peer.send(frame, entry.kind === 'message' ? 'MESSAGE' : 'MESSAGE_CONFIRMATION', 'RELIABLE', true)) return;
       this.tracker.track(userId, entry.id, [peer.transport], entry.kind === 'message' ? this.confirmations.confirmer(entry.from, entry.reference, entry.id) : undefined);

@@ -25,6 +25,7 @@ import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { timerScheduler } from './scheduler.js';
 import { createConsoleStats } from './stats.js';
 import { encodeMessageUtf8 } from './wire/encode-message-utf8.js';
+import { startRetention, type Retention } from './retention.js';
 
 /** The slice of `serve`'s configuration the gateway uses (ServeConfig satisfies it). */
 export interface GatewayOptions {
@@ -52,6 +53,8 @@ export interface GatewayOptions {
   readonly clientApps: readonly ClientAppConfig[];
   /** Admin token for the console's stats off loopback (docs/console.md); absent: loopback only. */
   readonly consoleToken?: string | undefined;
+  /** Global TTL of undelivered entries, ms (0 or absent: kept until fetched); apps may set `messageTtl`. */
+  readonly messageTtlMs?: number;
 }
 
 export interface GatewayBackends {
@@ -141,6 +144,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     nodes: () => backends.presence.nodes(),
     clock,
   });
+  let retention: Retention | undefined;
 
   const server: Server = createServer(
     {
@@ -250,6 +254,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     const sweepMs = Math.max(50, Math.min(options.pingIntervalMs || 1_000, options.pongTimeoutMs, options.authDeadlineMs || 1_000) / 2);
     sweep = setInterval(runSweep, sweepMs);
     sweep.unref();
+    retention = startRetention({ messageTtlMs: options.messageTtlMs ?? 0, apps: options.clientApps, store: backends.store, registry: metrics.registry, logger: log, clock });
     const address = server.address() as AddressInfo;
     log.info({ host: options.host, port: address.port }, 'gateway started');
     return { host: options.host, port: address.port };
@@ -268,6 +273,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     for (const ws of connections) ws.terminate();
     await hub.settle();
     await hub.leave();
+    await retention?.stop();
     for (const backend of allBackends) {
       try {
         await backend.close();

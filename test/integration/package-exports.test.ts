@@ -16,4 +16,11 @@ describe('package exports', () => {
     const client = await import('switchboard/client');
     expect(typeof client.createClient).toBe('function');
   });
+
+  it('"switchboard/postgres" and "switchboard/sqlite" expose the stores', async () => {
+    const { PostgresMessageStore } = await import('switchboard/postgres');
+    const { SqliteMessageStore } = await import('switchboard/sqlite');
+    expect(new PostgresMessageStore({ connectionString: 'postgres://127.0.0.1:1/x' }).name).toBe('postgres');
+    expect(new SqliteMessageStore({ path: ':memory:' }).name).toBe('sqlite');
+  });
 });

@@ -1,9 +1,10 @@
 // The MessageStore conformance suite: written once, run by every store adapter's test file with
 // a factory that returns a fresh, isolated store. Backend-neutral: only the port is used.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MessageStore, StoredConfirmation, StoredEntry, StoredMessage } from '../../core/ports.js';
+import type { MessageStore, PendingPage, StoredConfirmation, StoredEntry, StoredMessage, StoredPresence } from '../../core/ports.js';
 import { asMessageId, asUserId } from '../../core/ids.js';
 import type { MessageId, UserId } from '../../core/ids.js';
+import { positionsContract } from './message-store-positions.contract.js';
 
 /** Makes a fresh store that shares no data with any other store it made (unique file, schema or key prefix). */
 export type MessageStoreFactory = () => MessageStore | Promise<MessageStore>;
@@ -27,7 +28,16 @@ export function confirmation(to: UserId, reference: string): StoredConfirmation 
   return { kind: 'confirmation', id: asMessageId(unique('c')), to, reference, storedAt: 1_700_000_000_001 };
 }
 
+export function presence(to: UserId, userId: UserId, event: StoredPresence['event'], storedAt = 1_700_000_000_002): StoredPresence {
+  return { kind: 'presence', id: asMessageId(unique('p')), to, userId, event, storedAt };
+}
+
 const ids = (entries: readonly StoredEntry[]): MessageId[] => entries.map((e) => e.id);
+
+/** The entries of a page without their positions, to compare with what was appended. */
+export function unpositioned(page: PendingPage): StoredEntry[] {
+  return page.entries.map(({ position: _position, ...entry }) => entry);
+}
 
 export function describeMessageStoreContract(name: string, factory: MessageStoreFactory): void {
   describe(`MessageStore contract: ${name}`, () => {
@@ -54,6 +64,7 @@ export function describeMessageStoreContract(name: string, factory: MessageStore
 
     it('returns an empty page for a recipient with nothing stored', async () => {
       expect(await store.pending(alice, 10)).toStrictEqual({ entries: [], remaining: 0 });
+      expect(await store.pending(alice, 10, { after: 5, exclude: new Set() })).toStrictEqual({ entries: [], remaining: 0 });
     });
 
     it('accepts an empty append', async () => {
@@ -67,7 +78,7 @@ export function describeMessageStoreContract(name: string, factory: MessageStore
       await store.append([a]);
       await store.append([b]);
       const page = await store.pending(alice, 10);
-      expect(page.entries).toStrictEqual([a, b]);
+      expect(unpositioned(page)).toStrictEqual([a, b]);
       expect(page.remaining).toBe(0);
     });
 
@@ -82,7 +93,7 @@ export function describeMessageStoreContract(name: string, factory: MessageStore
       const entries = [message(alice), confirmation(alice, 'ref-1'), message(alice, { reference: 'x' }), confirmation(alice, 'ref-2')];
       await store.append(entries.slice(0, 2));
       await store.append(entries.slice(2));
-      expect((await store.pending(alice, 10)).entries).toStrictEqual(entries);
+      expect(unpositioned(await store.pending(alice, 10))).toStrictEqual(entries);
     });
 
     it('keeps recipients apart', async () => {
@@ -111,10 +122,10 @@ export function describeMessageStoreContract(name: string, factory: MessageStore
       const entries = Array.from({ length: 6 }, () => message(alice));
       await store.append(entries);
       const exclude = new Set([entries[0]!.id, entries[2]!.id, entries[5]!.id, asMessageId('not-stored')]);
-      const page = await store.pending(alice, 2, exclude);
+      const page = await store.pending(alice, 2, { exclude });
       expect(ids(page.entries)).toEqual([entries[1]!.id, entries[3]!.id]);
       expect(page.remaining).toBe(1);
-      expect(await store.pending(alice, 10, new Set())).toMatchObject({ remaining: 0 });
+      expect(await store.pending(alice, 10, { exclude: new Set() })).toMatchObject({ remaining: 0 });
     });
 
     it('ignores an append whose id the recipient already has', async () => {
@@ -123,7 +134,7 @@ export function describeMessageStoreContract(name: string, factory: MessageStore
       await store.append([{ ...a, contentJson: '"replay"' }, a]);
       await Promise.all([store.append([a]), store.append([a])]);
       const page = await store.pending(alice, 10);
-      expect(page.entries).toStrictEqual([a]);
+      expect(unpositioned(page)).toStrictEqual([a]);
     });
 
     it('ignores a repeated id within one append', async () => {
@@ -234,8 +245,10 @@ export function describeMessageStoreContract(name: string, factory: MessageStore
       await store.append(entries);
       const page = await store.pending(alice, 100);
       expect(page.entries.map((e) => (e.kind === 'message' ? e.contentJson : undefined))).toEqual(contents);
-      expect(page.entries.map((e) => e.reference)).toEqual(contents.map(() => 'ref\u0000\ud800'));
+      expect(page.entries.map((e) => (e.kind === 'message' ? e.reference : undefined))).toEqual(contents.map(() => 'ref\u0000\ud800'));
     });
+
+    positionsContract({ store: () => store, user: (prefix) => asUserId(unique(prefix)), make: { message, confirmation, presence } });
 
     it('closes idempotently', async () => {
       await store.close();

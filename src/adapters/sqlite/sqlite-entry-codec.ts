@@ -1,5 +1,5 @@
 // Maps StoredEntry values to SQLite row values and back. Pure: no database access.
-import type { StoredEntry } from '../../core/ports.js';
+import type { PositionedEntry, StoredEntry } from '../../core/ports.js';
 import type { MessageId, UserId } from '../../core/ids.js';
 
 /** Column values of one entry, in the order of the insert statement. */
@@ -9,6 +9,7 @@ export type EntryParams = [recipient: string, id: string, kind: number, sender: 
 export type TextValue = string | Buffer;
 
 export interface EntryRow {
+  readonly seq: number;
   readonly kind: number;
   readonly id: string;
   readonly recipient: string;
@@ -20,6 +21,8 @@ export interface EntryRow {
 
 const KIND_MESSAGE = 0;
 const KIND_CONFIRMATION = 1;
+/** A kept USER_CONNECTED / USER_DISCONNECTED: `sender` holds the user who came or went, `content` the event. */
+export const KIND_PRESENCE = 2;
 
 /** A lone surrogate: UTF-8 cannot encode it, SQLite would store U+FFFD instead. */
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -34,21 +37,31 @@ export function decodeText(value: TextValue): string {
 }
 
 export function toParams(entry: StoredEntry): EntryParams {
-  const reference = entry.reference === undefined ? null : encodeText(entry.reference);
   switch (entry.kind) {
     case 'message':
-      return [entry.to, entry.id, KIND_MESSAGE, entry.from, encodeText(entry.contentJson), reference, entry.storedAt];
+      return [entry.to, entry.id, KIND_MESSAGE, entry.from, encodeText(entry.contentJson), encodeReference(entry.reference), entry.storedAt];
     case 'confirmation':
-      return [entry.to, entry.id, KIND_CONFIRMATION, null, null, reference, entry.storedAt];
+      return [entry.to, entry.id, KIND_CONFIRMATION, null, null, encodeText(entry.reference), entry.storedAt];
+    case 'presence':
+      return [entry.to, entry.id, KIND_PRESENCE, entry.userId, entry.event, null, entry.storedAt];
   }
 }
 
-export function fromRow(row: EntryRow): StoredEntry {
+function encodeReference(reference: string | undefined): TextValue | null {
+  return reference === undefined ? null : encodeText(reference);
+}
+
+export function fromRow(row: EntryRow): PositionedEntry {
   const id = row.id as MessageId;
   const to = row.recipient as UserId;
+  const position = row.seq;
   const reference = row.reference === null ? undefined : decodeText(row.reference);
   if (row.kind === KIND_CONFIRMATION) {
-    return { kind: 'confirmation', id, to, reference: reference ?? '', storedAt: row.stored_at };
+    return { kind: 'confirmation', id, to, reference: reference ?? '', storedAt: row.stored_at, position };
+  }
+  if (row.kind === KIND_PRESENCE) {
+    const event = row.content === 'USER_DISCONNECTED' ? 'USER_DISCONNECTED' : 'USER_CONNECTED';
+    return { kind: 'presence', id, to, userId: (row.sender ?? '') as UserId, event, storedAt: row.stored_at, position };
   }
   return {
     kind: 'message',
@@ -58,5 +71,6 @@ export function fromRow(row: EntryRow): StoredEntry {
     contentJson: decodeText(row.content ?? ''),
     ...(reference === undefined ? {} : { reference }),
     storedAt: row.stored_at,
+    position,
   };
 }

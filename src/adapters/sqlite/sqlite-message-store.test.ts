@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { describeMessageStoreContract, message } from '../contract/message-store.contract.js';
+import { describeMessageStoreContract, message, unpositioned } from '../contract/message-store.contract.js';
 import { SqliteMessageStore } from './sqlite-message-store.js';
 import { migrations } from './sqlite-schema.js';
 import type { SqliteMessageStoreOptions } from './sqlite-message-store.js';
@@ -71,6 +71,7 @@ describe('SqliteMessageStore', () => {
         'entries_by_id',
         'entries_delivered',
         'entries_pending',
+        'entries_presence',
       ]);
       db.close();
     });
@@ -106,7 +107,7 @@ describe('SqliteMessageStore', () => {
       await store.close();
       await appended;
       const reopened = await open({ path });
-      expect((await reopened.pending(alice, 10)).entries).toStrictEqual(entries);
+      expect(unpositioned(await reopened.pending(alice, 10))).toStrictEqual(entries);
       await reopened.close();
     });
 
@@ -132,7 +133,7 @@ describe('SqliteMessageStore', () => {
     const after = message(alice);
     await second.append([after]);
     expect(await second.status(alice, before[0]!.id)).toBe('SENT');
-    expect((await second.pending(alice, 10)).entries).toStrictEqual([before[0], before[2], after]);
+    expect(unpositioned(await second.pending(alice, 10))).toStrictEqual([before[0], before[2], after]);
     await second.close();
   });
 
@@ -151,7 +152,7 @@ describe('SqliteMessageStore', () => {
       const store = await open({ path: freshPath() });
       const entries = Array.from({ length: 1_000 }, () => message(alice));
       await Promise.all(entries.map((e) => store.append([e])));
-      expect(store.stats().commits).toBeLessThanOrEqual(2);
+      expect(store.counters().commits).toBeLessThanOrEqual(2);
       expect((await store.pending(alice, 2_000)).entries.map((e) => e.id)).toEqual(entries.map((e) => e.id));
       await store.close();
     });
@@ -159,7 +160,7 @@ describe('SqliteMessageStore', () => {
     it('commits as soon as a batch reaches maxBatch', async () => {
       const store = await open({ path: freshPath(), maxBatch: 100 });
       await Promise.all(Array.from({ length: 1_000 }, () => store.append([message(alice)])));
-      expect(store.stats().commits).toBe(10);
+      expect(store.counters().commits).toBe(10);
       await store.close();
     });
 
@@ -171,10 +172,10 @@ describe('SqliteMessageStore', () => {
       const t0 = performance.now();
       await store.markDelivered(alice, [entry.id]);
       expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
-      expect(store.stats().commits).toBe(2);
+      expect(store.counters().commits).toBe(2);
       const other = message(alice);
       await Promise.all([store.markSent(alice, [entry.id]), store.append([other])]);
-      expect(store.stats().commits).toBe(3); // the status rode on the append's commit
+      expect(store.counters().commits).toBe(3); // the status rode on the append's commit
       await store.close();
       const again = await open({ path });
       expect(await again.status(alice, entry.id)).toBe('DELIVERED');
@@ -186,12 +187,12 @@ describe('SqliteMessageStore', () => {
       const t0 = performance.now();
       await store.append([message(alice)]);
       expect(performance.now() - t0).toBeLessThan(30); // no window to wait for after a quiet spell
-      expect(store.stats().commits).toBe(1);
+      expect(store.counters().commits).toBe(1);
       const second = store.append([message(alice)]);
       await new Promise((resolve) => setTimeout(resolve, 10));
       await Promise.all([second, store.markSent(alice, [asMessageId('x')]), store.append([message(alice)])]);
       expect(performance.now() - t0).toBeGreaterThanOrEqual(35); // waited for the window
-      expect(store.stats().commits).toBe(2);
+      expect(store.counters().commits).toBe(2);
       await store.close();
     });
 
@@ -220,8 +221,8 @@ describe('SqliteMessageStore', () => {
       await store.markDelivered(alice, stored.map((e) => e.id));
       expect(await store.prune()).toBe(stored.length);
       await store.append(batch);
-      expect((await store.pending(alice, 10)).entries).toStrictEqual(batch);
-      expect(store.stats().failedCommits).toBe(2);
+      expect(unpositioned(await store.pending(alice, 10))).toStrictEqual(batch);
+      expect(store.counters().failedCommits).toBe(2);
       await store.close();
     });
   });
@@ -246,12 +247,46 @@ describe('SqliteMessageStore', () => {
       await store.close();
     });
 
+    it('never reuses the position of pruned newest entries, across reopen', async () => {
+      let now = 10_000;
+      const path = freshPath();
+      const store = await open({ path, deliveredRetentionMs: 0, clock: () => now });
+      const [a, b] = [message(alice), message(alice)];
+      await store.append([a, b]);
+      const last = (await store.pending(alice, 2)).entries[1]!.position;
+      await store.markDelivered(alice, [a.id, b.id]);
+      now += 1;
+      expect(await store.prune()).toBe(2);
+      expect(await store.prune()).toBe(0);
+      await store.close();
+      const again = await open({ path });
+      await again.append([message(alice)]);
+      expect((await again.pending(alice, 1)).entries[0]!.position).toBe(last + 1);
+      expect((await again.stats(10)).pending).toBe(1);
+      await again.close();
+    });
+
+    it('expires exactly across many row windows, yielding between them', async () => {
+      const store = await open({ path: freshPath(), synchronous: 'normal' });
+      const total = 45_000; // more than two EXPIRE_WINDOWs
+      for (let i = 0; i < total; i += 5_000) {
+        await store.append(Array.from({ length: 5_000 }, (_, k) => message(asUserId(`demo-${(i + k) % 7}`), { storedAt: (i + k) % 3 === 0 ? 100 : 300 })));
+      }
+      let turns = 0;
+      const ticker = setInterval(() => turns++, 0);
+      expect(await store.expire(200)).toBe(total / 3);
+      clearInterval(ticker);
+      expect(turns).toBeGreaterThan(0);
+      expect((await store.stats(1)).pending).toBe(total - total / 3);
+      await store.close();
+    });
+
     it('prunes on its own timer', async () => {
       const store = await open({ path: freshPath(), deliveredRetentionMs: 5 });
       const a = message(alice);
       await store.append([a]);
       await store.markDelivered(alice, [a.id]);
-      await vi.waitFor(() => expect(store.stats().pruned).toBe(1), { timeout: 2_000, interval: 5 });
+      await vi.waitFor(() => expect(store.counters().pruned).toBe(1), { timeout: 2_000, interval: 5 });
       expect(await store.status(alice, a.id)).toBeUndefined();
       await store.close();
     });

@@ -4,72 +4,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BackendError } from '../../core/ports.js';
-import type { Clock, EntryStatus, MessageStore, PendingPage, StoredEntry } from '../../core/ports.js';
+import type { EntryStatus, MessageStore, PendingOptions, PendingPage, StoredEntry, StoreStats } from '../../core/ports.js';
 import type { MessageId, UserId } from '../../core/ids.js';
 import { fromRow, toParams } from './sqlite-entry-codec.js';
 import type { EntryRow } from './sqlite-entry-codec.js';
 import { migrate } from './sqlite-schema.js';
-import { SqliteStatements } from './sqlite-statements.js';
+import { EXPIRE_WINDOW, SqliteStatements } from './sqlite-statements.js';
+import type { SqliteMessageStoreCounters, SqliteMessageStoreOptions } from './sqlite-message-store-options.js';
 
-export interface SqliteMessageStoreOptions {
-  /** Database file; its directory is created if missing. */
-  readonly path: string;
-  /**
-   * 'full' syncs the WAL on every commit: accepted entries survive power loss. 'normal' survives
-   * kill -9 of the process but may lose the last commits on power loss, and is much faster.
-   * @default 'full'
-   */
-  readonly synchronous?: 'full' | 'normal';
-  /**
-   * The group-commit window, in milliseconds: at most one durable commit per window. A write
-   * after a quiet spell commits on the next turn of the event loop; writes that come within the
-   * window after a commit wait for its end and share the next commit. 0: every event-loop turn
-   * with writes commits.
-   * @default 0
-   */
-  readonly commitDelayMs?: number;
-  /**
-   * How long status updates (markSent, markDelivered) wait for a commit to ride on, in
-   * milliseconds. They join the next append commit if one comes first; otherwise they commit on
-   * their own without a sync of their own (a status lost to power loss means an entry is served
-   * again — never that one is lost).
-   * @default 20
-   */
-  readonly statusDelayMs?: number;
-  /**
-   * A batch commits at once when it holds this many entries and ids.
-   * @default 2000
-   */
-  readonly maxBatch?: number;
-  /**
-   * How long DELIVERED entries are kept (a late repeat of their id is ignored meanwhile) before a
-   * timer prunes them, in milliseconds.
-   * @default 3_600_000
-   */
-  readonly deliveredRetentionMs?: number;
-  /**
-   * Largest database size in bytes (SQLite max_page_count); beyond it appends fail with a
-   * BackendError, as on a full disk.
-   * @default no limit
-   */
-  readonly maxSizeBytes?: number;
-  /** @default Date.now */
-  readonly clock?: Clock;
-}
-
-/** Counters for tests and metrics. */
-export interface SqliteMessageStoreStats {
-  /** Transactions committed by the writer. */
-  readonly commits: number;
-  /** Transactions that failed and were rolled back; their writes were rejected. */
-  readonly failedCommits: number;
-  /** Entries handed to append (before idempotency filtering). */
-  readonly appendedEntries: number;
-  /** Delivered entries removed by pruning. */
-  readonly pruned: number;
-  /** Prune runs that failed (retried by the next run). */
-  readonly pruneErrors: number;
-}
+export type { SqliteMessageStoreCounters, SqliteMessageStoreOptions } from './sqlite-message-store-options.js';
 
 type Write =
   | { readonly op: 'append'; readonly entries: readonly StoredEntry[] }
@@ -188,12 +131,46 @@ export class SqliteMessageStore implements MessageStore {
     return this.#enqueue({ op: 'append', entries }, entries.length);
   }
 
-  pending(recipient: UserId, limit: number, exclude?: ReadonlySet<MessageId>): Promise<PendingPage> {
+  pending(recipient: UserId, limit: number, options: PendingOptions = {}): Promise<PendingPage> {
     return this.#read((sql) => {
+      const { exclude, after } = options;
+      const from = after !== undefined && Number.isFinite(after) ? after : 0;
       const excluded = exclude === undefined || exclude.size === 0 ? undefined : JSON.stringify([...exclude]);
-      const rows = sql.pendingPage(recipient, Math.max(0, limit), excluded) as EntryRow[];
-      const total = sql.pendingCount(recipient, excluded);
+      const rows = sql.pendingPage(recipient, from, Math.max(0, limit), excluded) as EntryRow[];
+      const total = sql.pendingCount(recipient, from, excluded);
       return { entries: rows.map(fromRow), remaining: Math.max(0, total - rows.length) };
+    });
+  }
+
+  /**
+   * Deletes pending entries stored before `storedBefore` (of recipients starting with
+   * `recipientPrefix`), a window of rows per transaction with a turn of the event loop between
+   * windows, so a large store never blocks appends for long. Resolves how many were deleted.
+   */
+  async expire(storedBefore: number, recipientPrefix = ''): Promise<number> {
+    await this.#usable();
+    let expired = 0;
+    let from = 0;
+    // Rows appended while the sweep runs were stored after it began: they need no look.
+    const last = await this.#read((sql) => sql.maxSeq());
+    for (;;) {
+      const sql = this.#sql;
+      if (sql === undefined || this.#closed !== undefined) throw new BackendError(this.name, 'message store is closed');
+      if (from >= last) return expired;
+      try {
+        expired += sql.expireWindow(from, from + EXPIRE_WINDOW, storedBefore, recipientPrefix);
+      } catch (cause) {
+        throw new BackendError(this.name, `expiry failed: ${errorText(cause)}`, { cause });
+      }
+      from += EXPIRE_WINDOW;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  stats(top: number): Promise<StoreStats> {
+    return this.#read((sql) => {
+      const { pending, pendingBytes, byRecipient } = sql.stats(Math.max(0, Math.floor(top)));
+      return { pending, pendingBytes, byRecipient: byRecipient.map((r) => ({ ...r, userId: r.userId as UserId })) };
     });
   }
 
@@ -220,7 +197,8 @@ export class SqliteMessageStore implements MessageStore {
     return this.#read(() => this.#prune());
   }
 
-  stats(): SqliteMessageStoreStats {
+  /** Commit and pruning counters of this instance (not the port's `stats`, which reads the database). */
+  counters(): SqliteMessageStoreCounters {
     return { ...this.#stats };
   }
 
@@ -296,7 +274,10 @@ export class SqliteMessageStore implements MessageStore {
         for (const { write } of batch) {
           switch (write.op) {
             case 'append':
-              for (const entry of write.entries) sql.insert(toParams(entry));
+              for (const entry of write.entries) {
+                if (entry.kind === 'presence') sql.insertPresence(toParams(entry));
+                else sql.insert(toParams(entry));
+              }
               break;
             case 'sent':
               for (const id of write.ids) sql.markSent(write.recipient, id);

@@ -10,7 +10,8 @@ import type Database from 'better-sqlite3';
  * after pruning (AUTOINCREMENT's extra bookkeeping table is not needed for that). `content` and
  * `reference` hold TEXT, or a UTF-16LE BLOB for strings that are not well-formed UTF-16 (lone
  * surrogates), so every JavaScript string round-trips exactly. Statuses: 0 NONE, 1 SENT,
- * 2 DELIVERED.
+ * 2 DELIVERED. Kinds: 0 message, 1 confirmation, 2 presence, 3 the high-water row (see
+ * SqliteStatements#keepHighWater).
  */
 export const migrations: readonly string[] = [
   `CREATE TABLE entries (
@@ -33,6 +34,9 @@ export const migrations: readonly string[] = [
   // about 40 % less store CPU per message at 2,000 recipients). Same uniqueness as before.
   `DROP INDEX entries_by_recipient_id;
    CREATE UNIQUE INDEX entries_by_id ON entries (id, recipient);`,
+  // Presence entries (kind 2, `sender` = the user who came or went) are coalesced per
+  // (recipient, user): the partial index finds the pending one to replace, and holds no other rows.
+  `CREATE INDEX entries_presence ON entries (recipient, sender) WHERE kind = 2 AND status < 2;`,
 ];
 
 /**
