@@ -21,16 +21,37 @@ export class WebhookAuthVerifier implements AuthVerifier {
         redirect: 'error',
       });
       if (!response.ok) {
-        this.logger.warn({ appId: request.appId, status: response.status }, 'auth webhook refused');
+        this.logger.warn({ appId: request.appId, url: shownUrl(url), status: response.status }, 'auth webhook refused');
         await response.body?.cancel();
         return false;
       }
       const body: unknown = await response.json();
       return typeof body === 'object' && body !== null && (body as { isAuthenticated?: unknown }).isAuthenticated === true;
     } catch (err) {
-      const reason = err instanceof Error ? err.name : 'error';
-      this.logger.warn({ appId: request.appId, reason }, 'auth webhook unreachable');
+      this.logger.warn({ appId: request.appId, url: shownUrl(url), cause: causeOf(err, this.timeoutMs) }, 'auth webhook unreachable');
       return false;
     }
   }
+}
+
+/** The URL for a log line: no user, password or query (which may carry secrets). */
+function shownUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+/** Why fetch failed, in a word an operator can act on: ECONNREFUSED, ENOTFOUND, "timeout after 5000 ms", … */
+function causeOf(err: unknown, timeoutMs: number): string {
+  if (!(err instanceof Error)) return 'error';
+  // The parser's message quotes the body, and webhook bodies are never logged.
+  if (err instanceof SyntaxError) return 'answer is not JSON';
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return `timeout after ${timeoutMs} ms`;
+  const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return err.message;
 }

@@ -15,7 +15,7 @@ import { asConnectionId, asNodeId } from '../core/ids.js';
 import type { Bus, Clock, Logger, MessageStore, Presence } from '../core/ports.js';
 import type { Session } from '../core/session.js';
 import { WebhookAuthVerifier } from './auth-webhook.js';
-import { WsConnection } from './connection.js';
+import { closeCodeOf, gatewaySocketClass, WsConnection } from './connection.js';
 import { createHttpHandler } from './http-routes.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 
@@ -127,7 +127,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     abortHandshake(socket, err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false, WebSocket: gatewaySocketClass(options.maxPayload) });
 
   function onRawSocketError(err: Error): void {
     log.debug({ err: err.message }, 'upgrade socket error');
@@ -171,8 +171,9 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     const session = (this as SessionSocket)[SESSION];
     connections.delete(this);
     (session.transport as WsConnection).socketClosed();
-    hub.closeSession(session, code);
-    if (debug) session.log.debug({ code }, 'connection closed');
+    // Metrics count the code this server sent (a 1009 it sent is reported to 'close' as 1006).
+    hub.closeSession(session, closeCodeOf(this, code));
+    if (debug) session.log.debug({ code: closeCodeOf(this, code) }, 'connection closed');
   }
 
   function runSweep(): void {
