@@ -5,7 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig, sourceOf } from '../config/load-config.js';
 import { serveOptions, type ServeConfig } from '../config/options.js';
 import { ConfigError } from '../config/config-error.js';
 import { BackendError, type Logger } from '../core/ports.js';
@@ -17,8 +17,8 @@ import { listenFailure, prepareDataDir, storeFailure } from './start-failure.js'
 
 export async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   const config = loadConfig('serve', serveOptions, { argv, env });
-  if (config.redis !== undefined) throw new ConfigError('--redis', config.redis, 'cluster mode (Redis bus and presence) is not available in this build yet');
-  if (config.postgres !== undefined) throw new ConfigError('--postgres', config.postgres, 'the PostgreSQL store is not available in this build yet');
+  if (config.redis !== undefined) throw new ConfigError(sourceOf(config, 'redis'), config.redis, 'cluster mode (Redis bus and presence) is not available in this build yet');
+  if (config.postgres !== undefined) throw new ConfigError(sourceOf(config, 'postgres'), config.postgres, 'the PostgreSQL store is not available in this build yet');
   // V8 reads this when it sets the next heap limit: with its own small factor a gateway whose live
   // heap is mostly connections started a full collection every half second under steady load.
   if (config.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
