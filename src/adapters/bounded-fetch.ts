@@ -22,6 +22,13 @@ export interface BoundedResponse {
 /** Why a request failed, as a short stable phrase (no URL query, no body). */
 export class FetchFailure extends Error {
   override readonly name = 'FetchFailure';
+  constructor(
+    message: string,
+    /** Why, in a word an operator can act on (ECONNREFUSED, ENOTFOUND, "timeout after 5000 ms", …). */
+    readonly reason: string = message,
+  ) {
+    super(message);
+  }
 }
 
 /** Resolves the status and the body text (read even for non-2xx); rejects with FetchFailure. */
@@ -37,7 +44,7 @@ export async function boundedFetch(url: string, options: BoundedFetchOptions): P
       redirect: 'error',
     });
   } catch (err) {
-    throw new FetchFailure(signal.aborted ? 'timed out' : `unreachable (${causeName(err)})`);
+    throw signal.aborted ? new FetchFailure('timed out', `timeout after ${options.timeoutMs} ms`) : new FetchFailure(`unreachable (${causeName(err)})`, causeName(err));
   }
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > options.maxBytes) {

@@ -30,7 +30,7 @@ export function createAppAuth(apps: readonly ClientAppConfig[], options: AppAuth
   return {
     verifier: new AppAuthVerifier({
       jwt: new JwtAuthVerifier(options, sources),
-      webhook: new WebhookAuthVerifier({ timeoutMs: options.webhookTimeoutMs ?? 5_000 }),
+      webhook: new WebhookAuthVerifier({ timeoutMs: options.webhookTimeoutMs ?? 5_000, logger: options.logger }),
     }),
     // The configured apps are the registry's apps (ClientApps brands the same objects).
     logout: new BackchannelLogoutVerifier(apps as readonly ClientApp[], options, sources),

@@ -10,6 +10,7 @@ import { generatorWarnings, type BenchProtocol, type BenchResult, type IdleMemor
 import { DeliveryCounts } from './delivery-counts.js';
 import { LatencyRecorder } from './latency-recorder.js';
 import { fetchMetricsRss, sampleProcess } from './process-stats.js';
+import { idleBaselineWarnings } from './idle-baseline.js';
 import { computeSchedule, dueCount, type SendSchedule } from './send-schedule.js';
 import { SocketIoLink, type SocketIoConnect } from './socketio-link.js';
 import { WsLink } from './ws-link.js';
@@ -125,6 +126,8 @@ class BenchRun implements LinkSink {
   #skipped = 0;
   #late = 0;
   #scheduledMeasured = 0;
+  /** The idle scenario's warnings about its baseline (a server that was not fresh). */
+  #idleWarnings: string[] = [];
   #maxLagMs = 0;
   #lastSendMs = 0;
   #disconnects = 0;
@@ -161,6 +164,10 @@ class BenchRun implements LinkSink {
             rssAfterBytes: after.bytes,
             bytesPerConnection: Math.round((after.bytes - memoryBefore.bytes) / this.#connected),
           };
+          if (after.source !== 'client') {
+            const cpu = memoryBefore.cpuSeconds === undefined ? {} : { cpuSecondsBefore: memoryBefore.cpuSeconds };
+            this.#idleWarnings = idleBaselineWarnings({ rssBeforeBytes: memoryBefore.bytes, bytesPerConnection: idleMemory.bytesPerConnection, ...cpu });
+          }
         }
       } else {
         await this.#sendPhase();
@@ -418,6 +425,7 @@ class BenchRun implements LinkSink {
     const latency = this.#recorder.summary();
     const warnings = generatorWarnings({ elu, scheduled: this.#scheduledMeasured, late: this.#late, skipped: this.#skipped, connected: this.#connected, connections: o.connections });
     if (o.scenario === 'idle' && idleMemory === undefined) warnings.push('could not read memory for the idle scenario');
+    warnings.push(...this.#idleWarnings);
     return {
       scenario: o.scenario,
       protocol: o.protocol,
@@ -448,10 +456,13 @@ class BenchRun implements LinkSink {
     };
   }
 
-  async #sampleMemory(): Promise<{ source: IdleMemory['source']; bytes: number } | undefined> {
+  async #sampleMemory(): Promise<{ source: IdleMemory['source']; bytes: number; cpuSeconds?: number } | undefined> {
     const o = this.#o;
     try {
-      if (o.serverPid !== undefined) return { source: 'server-pid', bytes: (await sampleProcess(o.serverPid)).rssBytes };
+      if (o.serverPid !== undefined) {
+        const sample = await sampleProcess(o.serverPid);
+        return { source: 'server-pid', bytes: sample.rssBytes, cpuSeconds: sample.cpuSeconds };
+      }
       if (o.metricsUrl !== undefined) return { source: 'metrics', bytes: await fetchMetricsRss(o.metricsUrl) };
     } catch {
       // Reported as a warning by the caller (no idleMemory in the result).

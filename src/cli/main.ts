@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../config/config-error.js';
 import { HelpRequested } from '../config/load-config.js';
+import { LineWriter, switchboardVersion } from './logger.js';
 
 const USAGE = `Usage: switchboard <command> [flags]
 
@@ -14,7 +15,7 @@ Commands:
   bench    the load generator (--url ws://HOST:PORT/ws)
   store    what the message store holds (store stats [--data-dir DIR | --postgres URL])
 
-Run 'switchboard <command> --help' for the flags of a command.`;
+Run 'switchboard <command> --help' for the flags of a command, 'switchboard --version' for the version.`;
 
 type Command = (argv: readonly string[], env: NodeJS.ProcessEnv) => Promise<void>;
 
@@ -25,31 +26,45 @@ const commands: Record<string, () => Promise<Command>> = {
   store: async () => (await import('./store-command.js')).runStore,
 };
 
+/** A reader that went away (`| head`) must not crash a command with an unhandled 'error' event. */
+function ignoreBrokenPipe(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE' || err.code === 'EBADF' || err.code === 'ECONNRESET') return; // nobody is reading any more
+  throw err;
+}
+
 async function main(): Promise<void> {
+  process.stdout.on('error', ignoreBrokenPipe);
+  process.stderr.on('error', ignoreBrokenPipe);
+  const out = new LineWriter(1);
+  const err = new LineWriter(2);
   const [name, ...argv] = process.argv.slice(2);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    out.write(`${USAGE}\n`);
+    return;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    out.write(`switchboard ${switchboardVersion()}\n`);
     return;
   }
   const load = commands[name];
   if (load === undefined) {
-    process.stderr.write(`switchboard: unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`);
+    err.write(`switchboard: unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`);
     process.exitCode = 2;
     return;
   }
   try {
     const run = await load();
     await run(argv, process.env);
-  } catch (err) {
-    if (err instanceof HelpRequested) {
-      process.stdout.write(`${err.text}\n`);
+  } catch (error) {
+    if (error instanceof HelpRequested) {
+      out.write(error.kind === 'version' ? `switchboard ${switchboardVersion()}\n` : `${error.text}\n`);
       return;
     }
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
+    if (error instanceof ConfigError) {
+      err.write(`${error.message}\n`);
       process.exit(ConfigError.exitCode);
     }
-    throw err;
+    throw error;
   }
 }
 

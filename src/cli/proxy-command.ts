@@ -8,8 +8,9 @@ import { loadConfig } from '../config/load-config.js';
 import { proxyOptions } from '../config/options.js';
 import type { ProxyMetrics } from '../proxy/proxy-ports.js';
 import { ProxyServer, type ProxyStats } from '../proxy/proxy-server.js';
-import { announceListening, createLogger } from './logger.js';
+import { announceListening, createLogger, hostPort, printBanner, switchboardVersion } from './logger.js';
 import { exitOnSignals } from './shutdown.js';
+import { listenFailure } from './start-failure.js';
 
 // A drain that hangs must not keep the process past the contract's 10 s.
 const EXIT_DEADLINE_MS = 9_000;
@@ -43,9 +44,20 @@ export async function runProxy(argv: readonly string[], env: NodeJS.ProcessEnv):
     metrics,
     metricsText: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   });
-  const address = await server.start();
-  logger.info({ host: address.host, port: address.port, upstream: redactUrl(config.upstream) }, 'proxy listening');
-  announceListening(address.host, address.port);
+  let address: { host: string; port: number };
+  try {
+    address = await server.start();
+  } catch (err) {
+    throw listenFailure(err, config) ?? err;
+  }
+  const upstream = redactUrl(config.upstream);
+  const version = switchboardVersion();
+  const url = `ws://${hostPort(address.host, address.port)}`;
+  logger.info({ host: address.host, port: address.port, upstream }, 'proxy listening');
+  announceListening(address.host, address.port, { version, ws: url, upstream });
+  if (config.logLevel !== 'silent') {
+    printBanner(`switchboard ${version} proxy: clients connect to ${url}/PATH?connectionId=ID, forwarded to ${upstream}/PATH · health: http://${hostPort(address.host, address.port)}/healthz`);
+  }
 
   // The proxy's drain is best effort (clients get 1001 either way), so it always exits 0.
   exitOnSignals({ drain: () => server.stop(), deadlineMs: EXIT_DEADLINE_MS, failureExitCode: 0, logger });

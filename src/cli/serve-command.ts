@@ -3,22 +3,23 @@
  * default: in-process bus and presence, SQLite store under --data-dir), starts the gateway and
  * wires SIGTERM/SIGINT to a graceful stop.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig, sourceOf } from '../config/load-config.js';
 import { serveOptions, type ServeConfig } from '../config/options.js';
 import { ConfigError } from '../config/config-error.js';
 import { createAppAuth } from '../adapters/create-app-auth.js';
-import type { Logger } from '../core/ports.js';
+import { BackendError, type Logger } from '../core/ports.js';
 import type { GatewayBackends } from '../gateway/gateway.js';
 import { createGateway } from '../gateway/gateway.js';
-import { announceListening, createLogger } from './logger.js';
+import { announceListening, createLogger, hostPort, printBanner, switchboardVersion } from './logger.js';
 import { exitOnSignals } from './shutdown.js';
+import { listenFailure, prepareDataDir, storeFailure } from './start-failure.js';
 
 export async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   const config = loadConfig('serve', serveOptions, { argv, env });
   // Every node of a cluster must see every stored message: a node-local store would lose them for users on other nodes.
-  if (config.redis !== undefined && config.postgres === undefined) throw new ConfigError('--redis', config.redis, 'cluster mode needs a shared store: give --postgres as well');
+  if (config.redis !== undefined && config.postgres === undefined) throw new ConfigError(sourceOf(config, 'redis'), config.redis, 'cluster mode needs a shared store: give --postgres as well');
   // V8 reads this when it sets the next heap limit: with its own small factor a gateway whose live
   // heap is mostly connections started a full collection every half second under steady load.
   if (config.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
@@ -27,13 +28,30 @@ export async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv):
   // point to alive through every scavenge until the next full collection.
   if (!config.gcPretenuring) setFlagsFromString('--no-allocation-site-pretenuring');
   const logger = createLogger(config.logLevel);
+  if (config.store === 'sqlite') prepareDataDir(config);
   const backends = await createBackends(config, logger);
   const gateway = createGateway(config, backends, logger);
 
   exitOnSignals({ drain: () => gateway.stop(), deadlineMs: config.drainTimeoutMs + 1_500, failureExitCode: 1, logger });
 
-  const { host, port } = await gateway.start();
-  announceListening(host, port);
+  let address: { host: string; port: number };
+  try {
+    address = await gateway.start();
+  } catch (err) {
+    // Start-up failures a user can cause end in one line and exit 2; anything else is a bug (stack).
+    const failure = listenFailure(err, config) ?? (err instanceof BackendError && err.backend === backends.store.name && config.store === 'sqlite' ? storeFailure(err, config) : undefined);
+    throw failure ?? err;
+  }
+  const { host, port } = address;
+  const version = switchboardVersion();
+  const wsUrl = `ws://${hostPort(host, port)}/ws`;
+  const apps = config.clientApps.map((app) => app.appId);
+  const data = config.store === 'sqlite' ? resolve(config.dataDir, 'switchboard.db') : undefined;
+  announceListening(host, port, { version, ws: wsUrl, apps, store: config.store, ...(data === undefined ? {} : { data }) });
+  if (config.logLevel !== 'silent') {
+    const where = data === undefined ? 'memory (nothing survives a restart)' : `sqlite at ${data}`;
+    printBanner(`switchboard ${version}: WebSocket clients connect to ${wsUrl} · apps: ${apps.join(', ')} · store: ${where} · health: http://${hostPort(host, port)}/healthz`);
+  }
 }
 
 /**

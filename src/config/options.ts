@@ -18,26 +18,51 @@ const jwtAuthSchema = z
   })
   .strict();
 
+/** What each clientApps field allows, for error lines (fields without an entry use zod's message). */
+export const clientAppFieldAllowed: Readonly<Record<string, string>> = {
+  appName: 'letters, digits, "_" or "." (no "-"; it is the userId prefix)',
+  appId: 'a non-empty string',
+  masterUserId: '<appName>-<digits>',
+  authEnabled: 'true or false',
+  authUrl: 'an http:// or https:// URL',
+  auth: '{type: jwt, issuer, audience, jwksUrl?, userClaim?}',
+  messageTtl: 'an integer ≥ 0 (ms)',
+};
+
 /** One client app (contract §4). `appName` is the userId prefix: `<appName>-<digits>`. */
 export const clientAppSchema = z
   .object({
-    appName: z.string().regex(/^[A-Za-z0-9_.]+$/, 'appName: letters, digits, "_" or "." (no "-")'),
+    appName: z.string().regex(/^[A-Za-z0-9_.]+$/),
     appId: z.string().min(1),
     masterUserId: z.string().min(1),
     authEnabled: z.boolean().default(false),
-    authUrl: z.string().url().optional(),
+    authUrl: url(['http:', 'https:']).optional(),
     auth: jwtAuthSchema.optional(),
     messageTtl: z.number().int().min(0).optional(),
   })
   .strict()
-  .refine((a) => !a.authEnabled || a.authUrl !== undefined, { message: 'authUrl is required when authEnabled is true' })
+  .refine((a) => !a.authEnabled || a.authUrl !== undefined, { message: 'authUrl is required when authEnabled is true', path: ['authUrl'] })
   .refine((a) => a.auth === undefined || (!a.authEnabled && a.authUrl === undefined), {
     message: 'an app has either the auth webhook (authEnabled, authUrl) or auth (type: jwt), not both',
+    path: ['auth'],
   })
   .refine((a) => new RegExp(`^${a.appName.replace(/\./g, '\\.')}-\\d+$`).test(a.masterUserId), {
     message: 'masterUserId must be <appName>-<digits>',
+    path: ['masterUserId'],
   });
 export type ClientApp = z.infer<typeof clientAppSchema>;
+
+/** Issues on the second and later use of a value that must be unique across apps. */
+function unique(field: 'appId' | 'appName') {
+  return (apps: readonly ClientApp[], ctx: z.RefinementCtx): void => {
+    const seen = new Map<string, number>();
+    apps.forEach((app, index) => {
+      const first = seen.get(app[field]);
+      if (first === undefined) seen.set(app[field], index);
+      else ctx.addIssue({ code: 'custom', path: [index, field], message: `${field} ${JSON.stringify(app[field])} is also used by clientApps[${first}]; ${field} values must be unique` });
+    });
+  };
+}
 
 const clientApps = z.preprocess(
   (v) => {
@@ -51,8 +76,8 @@ const clientApps = z.preprocess(
   z
     .array(clientAppSchema)
     .min(1)
-    .refine((apps) => new Set(apps.map((a) => a.appId)).size === apps.length, { message: 'appId values must be unique' })
-    .refine((apps) => new Set(apps.map((a) => a.appName)).size === apps.length, { message: 'appName values must be unique' })
+    .superRefine(unique('appId'))
+    .superRefine(unique('appName'))
     .refine((apps) => { const jwt = apps.flatMap((a) => (a.auth ? [`${a.auth.issuer} ${a.auth.audience}`] : [])); return new Set(jwt).size === jwt.length; }, {
       message: 'two apps with the same auth issuer and audience: give each app its own audience (back-channel logout finds the app by them)',
     }),
@@ -148,3 +173,7 @@ export const benchOptions = {
   quiet: opt(bool(), false, 'no progress line', 'true or false', { kind: 'boolean' }),
 } satisfies OptionTable;
 export type BenchConfig = ConfigOf<typeof benchOptions>;
+
+/** Every command's table, by command name: a config file or the environment may carry the keys of any of them. */
+export const commandTables = { serve: serveOptions, proxy: proxyOptions, bench: benchOptions } as const satisfies Record<string, OptionTable>;
+export type CommandName = keyof typeof commandTables;

@@ -3,7 +3,7 @@
  * with 1013), delivery proofs by ping/pong, heartbeat bookkeeping, and close as a value.
  */
 import type { Duplex } from 'node:stream';
-import type { WebSocket } from 'ws';
+import { WebSocket } from 'ws';
 import { Disconnect } from '../protocol/close-codes.js';
 import { hasHeadroom } from './wire/frame-slab.js';
 import type { ConnectionId } from '../core/ids.js';
@@ -18,6 +18,38 @@ function makeProof(): Proof {
   let resolve!: (proved: boolean) => void;
   const promise = new Promise<boolean>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/**
+ * The socket class of a gateway's WebSocketServer. ws closes a socket by itself on a protocol error
+ * (a frame over --max-payload: 1009, bad UTF-8: 1007, bad framing: 1002) and sends the code alone;
+ * this class gives those closes a reason, and records the code of the close frame this server sent
+ * (`closeCodeSent`): after such an error ws stops reading, never sees the peer's answering close,
+ * and reports 1006 to 'close' listeners, while the peer got 1009.
+ */
+export function gatewaySocketClass(maxPayload: number): typeof WebSocket {
+  const reasons = new Map<number, string>([
+    [1009, `frame larger than --max-payload (${maxPayload} bytes)`],
+    [1007, 'text frame is not valid UTF-8'],
+    [1002, 'WebSocket protocol error'],
+  ]);
+  return class GatewaySocket extends WebSocket {
+    override close(code?: number, data?: string | Buffer): void {
+      if (code !== undefined && this.readyState === WebSocket.OPEN) (this as SentCode)[CLOSE_CODE_SENT] = code;
+      super.close(code, data ?? (code === undefined ? undefined : reasons.get(code)));
+    }
+  };
+}
+
+const CLOSE_CODE_SENT = Symbol('switchboard.closeCodeSent');
+type SentCode = WebSocket & { [CLOSE_CODE_SENT]?: number };
+
+/**
+ * The code of the close frame this server sent on `socket` (its own close, or its answer to the
+ * peer's), or `received` (the code the 'close' event reports) when it sent none.
+ */
+export function closeCodeOf(socket: WebSocket, received: number): number {
+  return (socket as SentCode)[CLOSE_CODE_SENT] ?? received;
 }
 
 /** The WsConnection of a socket, kept on the socket itself so listeners can be shared. */

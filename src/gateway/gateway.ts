@@ -16,7 +16,7 @@ import type { AuthVerifier, Bus, Clock, Lease, Logger, MessageStore, Presence } 
 import type { Plugin } from '../core/plugin.js';
 import type { Connection } from '../core/connection.js';
 import type { FrameModule, ParsedFrame } from '../core/frames/frame-module.js';
-import { WsConnection } from './connection.js';
+import { closeCodeOf, gatewaySocketClass, WsConnection } from './connection.js';
 import { createIdentityPlugin } from '../core/identity/identity-plugin.js';
 import { backchannelLogoutRoute, type LogoutTokenValidator } from './backchannel-logout.js';
 import { createConsoleRoutes } from './console-routes.js';
@@ -177,7 +177,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     abortHandshake(socket, err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false, WebSocket: gatewaySocketClass(options.maxPayload) });
 
   function onRawSocketError(err: Error): void {
     log.debug({ err: err.message }, 'upgrade socket error');
@@ -221,8 +221,9 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     const session = (this as SessionSocket)[SESSION];
     connections.delete(this);
     (session.transport as WsConnection).socketClosed();
-    hub.closeConnection(session, code);
-    if (debug) session.log.debug({ code }, 'connection closed');
+    // Metrics count the code this server sent (a 1009 it sent is reported to 'close' as 1006).
+    hub.closeConnection(session, closeCodeOf(this, code));
+    if (debug) session.log.debug({ code: closeCodeOf(this, code) }, 'connection closed');
   }
 
   function runSweep(): void {

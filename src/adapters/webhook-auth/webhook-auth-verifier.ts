@@ -5,6 +5,7 @@
  * sent to the webhook only: never logged, never in a reason. No expiry (`expiresAt` absent).
  */
 import type { ClientApp } from '../../core/client-apps.js';
+import type { Logger } from '../../core/ports.js';
 import type { AuthResult, AuthVerifier, Credentials } from '../auth-port.js';
 import { boundedFetch, FetchFailure } from '../bounded-fetch.js';
 
@@ -13,15 +14,19 @@ export interface WebhookAuthOptions {
   readonly timeoutMs?: number;
   /** Largest answer read, bytes. @default 65536 */
   readonly maxResponseBytes?: number;
+  /** Where an unreachable webhook is reported (its URL without credentials or query, and the cause; never the token). */
+  readonly logger?: Logger;
 }
 
 export class WebhookAuthVerifier implements AuthVerifier {
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
+  readonly #logger: Logger | undefined;
 
   constructor(options: WebhookAuthOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#maxBytes = options.maxResponseBytes ?? 65_536;
+    this.#logger = options.logger;
   }
 
   async verify(app: ClientApp, credentials: Credentials): Promise<AuthResult> {
@@ -36,9 +41,13 @@ export class WebhookAuthVerifier implements AuthVerifier {
         maxBytes: this.#maxBytes,
       });
     } catch (err) {
+      this.#logger?.warn({ appId: app.appId, url: shownUrl(app.authUrl), cause: err instanceof FetchFailure ? err.reason : 'error' }, 'auth webhook unreachable');
       return { ok: false, reason: `auth webhook ${err instanceof FetchFailure ? err.message : 'failed'}` };
     }
-    if (response.status < 200 || response.status > 299) return { ok: false, reason: `auth webhook answered HTTP ${response.status}` };
+    if (response.status < 200 || response.status > 299) {
+      this.#logger?.warn({ appId: app.appId, url: shownUrl(app.authUrl), status: response.status }, 'auth webhook refused');
+      return { ok: false, reason: `auth webhook answered HTTP ${response.status}` };
+    }
     let body: unknown;
     try {
       body = JSON.parse(response.text);
@@ -48,5 +57,15 @@ export class WebhookAuthVerifier implements AuthVerifier {
     const isAuthenticated = typeof body === 'object' && body !== null ? (body as { isAuthenticated?: unknown }).isAuthenticated : undefined;
     if (isAuthenticated === true) return { ok: true };
     return { ok: false, reason: isAuthenticated === false ? 'auth webhook said not authenticated' : 'auth webhook answered without isAuthenticated: true' };
+  }
+}
+
+/** The URL for a log line: no user, password or query (which may carry secrets). */
+function shownUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return '(not a URL)';
   }
 }
