@@ -45,6 +45,8 @@ export class Membership {
   #cancelRefresh: (() => void) | undefined;
   #cancelReap: (() => void) | undefined;
   #stopped = false;
+  /** The rejoin under way, shared by everyone who found this node's epoch stale meanwhile. */
+  #rejoining: Promise<boolean> | undefined;
 
   constructor(options: MembershipOptions) {
     this.#o = options;
@@ -76,8 +78,15 @@ export class Membership {
     if (first) o.metrics.usersOnline(o.local.userCount);
     try {
       if (first && !o.isolated) await o.bus.subscribe(userChannel(userId));
-      const { firstForUser } = await o.presence.addConnection(userId, peer.transport.id, o.nodeId, this.#epoch);
-      if (firstForUser) o.events.report(app, 'USER_CONNECTED', userId);
+      const epoch = this.#epoch;
+      try {
+        const { firstForUser } = await o.presence.addConnection(userId, peer.transport.id, o.nodeId, epoch);
+        if (firstForUser) o.events.report(app, 'USER_CONNECTED', userId);
+      } catch (err) {
+        // This node's registration was lost (presence restarted empty, or this node was reaped):
+        // registering again adds every local connection back, this one included.
+        if (!(err instanceof StaleEpochError) || !(await this.#rejoinOnce(epoch))) throw err;
+      }
       if (first) for (const plugin of o.plugins) plugin.userArrived?.(app, userId);
       return true;
     } catch (err) {
@@ -131,18 +140,25 @@ export class Membership {
     try {
       await o.presence.refreshNode(o.nodeId, this.#epoch, o.presenceTtlMs);
     } catch (err) {
-      if (err instanceof StaleEpochError && !this.#stopped) await this.#rejoin();
+      if (err instanceof StaleEpochError && !this.#stopped) await this.#rejoinOnce(this.#epoch);
       else o.background.failed('presence', err);
     } finally {
       this.#scheduleRefresh();
     }
   }
 
+  /** Rejoins once for everyone who found `staleEpoch` stale; true when this node is registered again. */
+  #rejoinOnce(staleEpoch: number): Promise<boolean> {
+    if (this.#epoch !== staleEpoch) return Promise.resolve(true); // someone already rejoined
+    this.#rejoining ??= this.#rejoin().finally(() => (this.#rejoining = undefined));
+    return this.#rejoining;
+  }
+
   /**
    * This node's lease ran out (paused, or cut off from presence) and its connections were reaped:
-   * register again and add back every connection still open here.
+   * register again and add back every connection still open here. False when that failed.
    */
-  async #rejoin(): Promise<void> {
+  async #rejoin(): Promise<boolean> {
     const o = this.#o;
     o.logger.warn({}, 'presence lease lost; registering again');
     try {
@@ -154,8 +170,10 @@ export class Membership {
           if (firstForUser && app !== undefined) o.events.report(app, 'USER_CONNECTED', userId);
         }
       }
+      return true;
     } catch (err) {
       o.background.failed('presence', err);
+      return false;
     }
   }
 
