@@ -3,6 +3,7 @@
  * rule, and each app's master user. Pure.
  */
 import type { AppId, UserId } from './ids.js';
+import type { TopicConfig } from './topics/topic-pattern.js';
 
 export interface ClientAppConfig {
   readonly appName: string;
@@ -10,6 +11,10 @@ export interface ClientAppConfig {
   readonly masterUserId: string;
   readonly authEnabled: boolean;
   readonly authUrl?: string | undefined;
+  /** The server API key (contract §8): `Authorization: Bearer <apiKey>` selects this app. Never logged. */
+  readonly apiKey?: string | undefined;
+  /** The topics a connection of this app may subscribe to (contract §9). */
+  readonly topics?: readonly TopicConfig[] | undefined;
 }
 
 export interface ClientApp extends ClientAppConfig {

@@ -15,6 +15,8 @@ export const CloseCode = {
   UpstreamGone: 1011,
   /** Slow consumer (send buffer over its bound) or a proxy queue full. Reconnect with backoff, then fetch missing messages. */
   TryAgainLater: 1013,
+  /** The app's server closed the user's connections (POST /api/disconnect). Reconnect only if the app wants it. */
+  DisconnectedByServer: 4000,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -32,6 +34,7 @@ export const Disconnect = {
   PongTimeout: { code: CloseCode.PolicyViolation, reason: 'no pong' },
   TooManyConnections: { code: CloseCode.PolicyViolation, reason: 'too many connections for this user' },
   BacklogFull: { code: CloseCode.TryAgainLater, reason: 'too many frames waiting for authentication' },
+  DisconnectedByServer: { code: CloseCode.DisconnectedByServer, reason: 'disconnected by the server' },
 } as const satisfies Record<string, Disconnect>;
 
 /** Codes after which a client should reconnect (with backoff). */

@@ -62,7 +62,9 @@ export type ServerFrame =
   | { type: 'FETCH_MISSING_MESSAGES_COMPLETE'; data: { leftMissingCount: number } }
   | { type: 'USER_CONNECTED'; data: { userId: string } }
   | { type: 'USER_DISCONNECTED'; data: { userId: string } }
-  | { type: 'ERROR'; data: { code: ErrorCode; message: string; reference?: string }; reference?: string };
+  | { type: 'ERROR'; data: { code: ErrorCode; message: string; reference?: string }; reference?: string }
+  | { type: 'SUBSCRIBED' | 'UNSUBSCRIBED'; data: { topic: string }; reference?: string }
+  | { type: 'PUBLICATION'; data: { topic: string; data: unknown; eventId?: string } };
 export type ServerFrameType = ServerFrame['type'];
 
 export function encodeAuthReply(appId: string, userId: string, isAuthenticated: boolean): string {

@@ -1,0 +1,298 @@
+/**
+ * SseBridges: one upstream SSE stream per bridged topic for the whole cluster. Every node with a
+ * local subscriber of the topic holds its own interest key (lease `sse-interest:<app>:<topic>:<node>`)
+ * and tries for the stream lease (`sse:<app>:<topic>`) every tick; the holder opens the upstream,
+ * publishes each event as a PUBLICATION, reconnects with backoff and Last-Event-ID, and renews the
+ * lease. When the holder itself has no subscriber left it probes the other live nodes' interest
+ * keys (presence.nodes()); once nobody anywhere has wanted the topic for the linger, it closes the
+ * stream and releases the lease. A holder that dies stops renewing: another interested node takes
+ * the lease after its ttl, resuming from the last event id it saw over the bus. No I/O here.
+ */
+import type { AppId, NodeId } from '../ids.js';
+import type { Services } from '../services.js';
+import type { OpenUpstream, TopicMetrics, UpstreamStream } from './topic-ports.js';
+import type { PublishResult } from './topics-plugin.js';
+
+export interface BridgeTimings {
+  /** Lease ttl of the stream and interest keys, ms. A dead holder is replaced within about ttl + tick. @default 5000 */
+  readonly leaseTtlMs: number;
+  /** How often each interested node renews its keys and tries for the stream, ms. @default 1000 */
+  readonly tickMs: number;
+  /** First reconnect delay after a drop, ms (doubles up to maxBackoffMs; an upstream `retry:` replaces it). @default 500 */
+  readonly minBackoffMs: number;
+  /** @default 30000 */
+  readonly maxBackoffMs: number;
+}
+
+export const defaultBridgeTimings: BridgeTimings = { leaseTtlMs: 5_000, tickMs: 1_000, minBackoffMs: 500, maxBackoffMs: 30_000 };
+
+export interface SseBridgesOptions {
+  readonly services: Services;
+  readonly openUpstream: OpenUpstream;
+  readonly lingerMs: number;
+  readonly timings: Partial<BridgeTimings>;
+  readonly metrics: TopicMetrics;
+  /** Publishes upstream data (JSON text) on the topic, from this node. */
+  readonly publish: (appId: AppId, topic: string, dataJson: string, eventId: string | undefined) => Promise<PublishResult>;
+}
+
+interface Bridge {
+  readonly appId: AppId;
+  readonly topic: string;
+  readonly url: string;
+  /** This node has a subscriber of the topic. */
+  wanted: boolean;
+  /** When this node's last subscriber left (while holding). */
+  leftAt: number;
+  /** Since when no other node was seen interested (while holding and not wanted here). */
+  othersIdleSince: number | undefined;
+  interestToken: number | undefined;
+  streamToken: number | undefined;
+  stream: UpstreamStream | undefined;
+  streamOpen: boolean;
+  lastEventId: string | undefined;
+  backoffMs: number;
+  cancelTick: (() => void) | undefined;
+  cancelReconnect: (() => void) | undefined;
+  running: boolean;
+  again: boolean;
+  gone: boolean;
+}
+
+const PROBE_TTL_MS = 1;
+
+export class SseBridges {
+  readonly #o: SseBridgesOptions;
+  readonly #t: BridgeTimings;
+  readonly #bridges = new Map<string, Bridge>();
+  readonly #nodeId: NodeId;
+  #openStreams = 0;
+  #stopped = false;
+
+  constructor(options: SseBridgesOptions) {
+    this.#o = options;
+    this.#t = { ...defaultBridgeTimings, ...options.timings };
+    this.#nodeId = options.services.nodeId;
+  }
+
+  /** This node got its first subscriber of a bridged topic. */
+  wanted(appId: AppId, topic: string, url: string): void {
+    if (this.#stopped) return;
+    const key = `${appId}:${topic}`;
+    let b = this.#bridges.get(key);
+    if (b === undefined) {
+      b = { appId, topic, url, wanted: true, leftAt: 0, othersIdleSince: undefined, interestToken: undefined, streamToken: undefined, stream: undefined, streamOpen: false, lastEventId: undefined, backoffMs: this.#t.minBackoffMs, cancelTick: undefined, cancelReconnect: undefined, running: false, again: false, gone: false };
+      this.#bridges.set(key, b);
+    }
+    b.wanted = true;
+    b.othersIdleSince = undefined;
+    this.#tick(b);
+  }
+
+  /** This node's last subscriber of a bridged topic left. */
+  unwanted(appId: AppId, topic: string): void {
+    const b = this.#bridges.get(`${appId}:${topic}`);
+    if (b === undefined) return;
+    b.wanted = false;
+    b.leftAt = this.#o.services.clock();
+    this.#releaseInterest(b);
+    if (b.streamToken === undefined) return this.#forget(b);
+    // The linger is checked at its end, not only at the next tick.
+    this.#o.services.scheduler.after(this.#o.lingerMs + 1, () => this.#tick(b));
+  }
+
+  /** A publication of a bridged topic came over the bus from the holder: remember its event id for a takeover. */
+  observed(appId: AppId, topic: string, frame: string): void {
+    const b = this.#bridges.get(`${appId}:${topic}`);
+    if (b === undefined || b.streamToken !== undefined || !frame.includes('"eventId":')) return;
+    try {
+      const id = (JSON.parse(frame) as { data?: { eventId?: unknown } }).data?.eventId;
+      if (typeof id === 'string') b.lastEventId = id;
+    } catch {
+      // Our own encoding; a frame that does not parse simply leaves the last id as it was.
+    }
+  }
+
+  /** Closes every stream and gives up every lease this node holds. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const { lease } = this.#o.services;
+    const releases: Promise<void>[] = [];
+    for (const b of [...this.#bridges.values()]) {
+      const token = b.streamToken;
+      if (token !== undefined) releases.push(lease.release(streamLease(b), this.#nodeId, token));
+      b.wanted = false;
+      this.#releaseInterest(b);
+      this.#forget(b);
+    }
+    await Promise.allSettled(releases);
+  }
+
+  /** One round of lease work for `b`; never two at once (a call meanwhile runs one more round after). */
+  #tick(b: Bridge): void {
+    if (b.gone) return;
+    if (b.running) {
+      b.again = true;
+      return;
+    }
+    b.running = true;
+    b.cancelTick?.();
+    b.cancelTick = undefined;
+    this.#round(b).then(
+      () => undefined,
+      (err: unknown) => {
+        // A lease or presence backend failed: the next tick tries again; streams stay as they are.
+        this.#o.services.logger.warn({ err: String(err), topic: b.topic }, 'sse bridge lease round failed');
+        this.#o.services.metrics.backendError('lease');
+      },
+    ).finally(() => {
+      b.running = false;
+      if (b.gone) return;
+      if (b.again) {
+        b.again = false;
+        this.#tick(b);
+        return;
+      }
+      b.cancelTick = this.#o.services.scheduler.after(this.#t.tickMs, () => this.#tick(b));
+    });
+  }
+
+  async #round(b: Bridge): Promise<void> {
+    const { lease, clock } = this.#o.services;
+    const ttl = this.#t.leaseTtlMs;
+    if (b.wanted) b.interestToken = await lease.acquire(interestLease(b, this.#nodeId), this.#nodeId, ttl);
+    if (b.gone) return;
+    if (b.streamToken === undefined) {
+      if (!b.wanted) return this.#forget(b);
+      const token = await lease.acquire(streamLease(b), this.#nodeId, ttl);
+      if (token === undefined || b.gone) return;
+      b.streamToken = token;
+      this.#o.services.logger.info({ topic: b.topic, appId: b.appId }, 'sse bridge: holding the upstream stream');
+      this.#connect(b);
+      return;
+    }
+    if (!(await lease.renew(streamLease(b), this.#nodeId, b.streamToken, ttl))) {
+      // Lapsed and taken by another node: its stream replaces ours.
+      this.#o.services.logger.warn({ topic: b.topic }, 'sse bridge: stream lease lost');
+      b.streamToken = undefined;
+      this.#closeStream(b);
+      if (!b.wanted) this.#forget(b);
+      return;
+    }
+    if (b.wanted) return;
+    const now = clock();
+    if (await this.#othersInterested(b)) b.othersIdleSince = undefined;
+    else b.othersIdleSince ??= now;
+    if (b.gone || b.wanted || b.othersIdleSince === undefined) return;
+    if (now - Math.max(b.leftAt, b.othersIdleSince) < this.#o.lingerMs) return;
+    const token = b.streamToken;
+    this.#o.services.logger.info({ topic: b.topic, appId: b.appId }, 'sse bridge: no subscriber anywhere; upstream closed');
+    this.#forget(b);
+    await lease.release(streamLease(b), this.#nodeId, token);
+  }
+
+  /** True when another live node holds its interest key for `b` (probed by trying to take it for 1 ms). */
+  async #othersInterested(b: Bridge): Promise<boolean> {
+    const { lease, presence } = this.#o.services;
+    const probe = `probe:${this.#nodeId}`;
+    for (const node of await presence.nodes()) {
+      if (node.nodeId === this.#nodeId) continue;
+      const name = interestLease(b, node.nodeId);
+      const token = await lease.acquire(name, probe, PROBE_TTL_MS);
+      if (token === undefined) return true;
+      await lease.release(name, probe, token);
+    }
+    return false;
+  }
+
+  #connect(b: Bridge): void {
+    if (b.gone || b.streamToken === undefined || b.stream !== undefined) return;
+    const s = this.#o.services;
+    let stream: UpstreamStream | undefined;
+    const current = (): boolean => stream !== undefined && b.stream === stream;
+    stream = this.#o.openUpstream(b.url, b.lastEventId, {
+      opened: () => {
+        if (!current()) return;
+        b.backoffMs = this.#t.minBackoffMs;
+        b.streamOpen = true;
+        this.#countStreams(+1);
+      },
+      event: (e) => {
+        if (!current()) return;
+        if (e.id !== undefined) b.lastEventId = e.id;
+        const dataJson = isJson(e.data) ? e.data : JSON.stringify(e.data);
+        this.#o.publish(b.appId, b.topic, dataJson, e.id).then(
+          (r) => {
+            if (!r.ok) s.logger.warn({ topic: b.topic, reason: r.message }, 'sse bridge: upstream event dropped');
+          },
+          (err: unknown) => s.logger.warn({ err: String(err), topic: b.topic }, 'sse bridge: publication not handed to the bus'),
+        );
+      },
+      retry: (ms) => {
+        if (current()) b.backoffMs = Math.min(Math.max(ms, 0), this.#t.maxBackoffMs);
+      },
+      closed: (reason) => {
+        if (!current()) return;
+        b.stream = undefined;
+        if (b.streamOpen) this.#countStreams(-1);
+        b.streamOpen = false;
+        if (b.gone || b.streamToken === undefined) return;
+        const delay = b.backoffMs / 2 + Math.random() * (b.backoffMs / 2);
+        s.logger.warn({ topic: b.topic, reason, retryInMs: Math.round(delay) }, 'sse bridge: upstream stream closed; reconnecting');
+        b.backoffMs = Math.min(b.backoffMs * 2, this.#t.maxBackoffMs);
+        b.cancelReconnect = s.scheduler.after(delay, () => {
+          b.cancelReconnect = undefined;
+          this.#o.metrics.upstreamReconnect();
+          this.#connect(b);
+        });
+      },
+    });
+    b.stream = stream;
+  }
+
+  #closeStream(b: Bridge): void {
+    b.cancelReconnect?.();
+    b.cancelReconnect = undefined;
+    const stream = b.stream;
+    b.stream = undefined;
+    if (b.streamOpen) this.#countStreams(-1);
+    b.streamOpen = false;
+    stream?.close();
+  }
+
+  #releaseInterest(b: Bridge): void {
+    const token = b.interestToken;
+    if (token === undefined) return;
+    b.interestToken = undefined;
+    this.#o.services.lease.release(interestLease(b, this.#nodeId), this.#nodeId, token).then(undefined, (err: unknown) => {
+      // Not released: it expires after its ttl, which only delays a holder's linger.
+      this.#o.services.logger.warn({ err: String(err), topic: b.topic }, 'sse bridge: interest key not released');
+    });
+  }
+
+  #forget(b: Bridge): void {
+    b.gone = true;
+    b.streamToken = undefined;
+    b.cancelTick?.();
+    b.cancelTick = undefined;
+    this.#closeStream(b);
+    if (this.#bridges.get(`${b.appId}:${b.topic}`) === b) this.#bridges.delete(`${b.appId}:${b.topic}`);
+  }
+
+  #countStreams(delta: number): void {
+    this.#openStreams += delta;
+    this.#o.metrics.upstreamStreams(this.#openStreams);
+  }
+}
+
+const streamLease = (b: Bridge): string => `sse:${b.appId}:${b.topic}`;
+const interestLease = (b: Bridge, nodeId: NodeId): string => `sse-interest:${b.appId}:${b.topic}:${nodeId}`;
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
