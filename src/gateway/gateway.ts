@@ -16,10 +16,15 @@ import type { AuthVerifier, Bus, Clock, Lease, Logger, MessageStore, Presence } 
 import type { Plugin } from '../core/plugin.js';
 import type { Connection } from '../core/connection.js';
 import type { FrameModule, ParsedFrame } from '../core/frames/frame-module.js';
+import { TopicsPlugin, type PublishResult } from '../core/topics/topics-plugin.js';
+import type { OpenUpstream } from '../core/topics/topic-ports.js';
+import { createApiHandler } from './api/api-routes.js';
 import { WebhookAuthVerifier } from './auth-webhook.js';
 import { WsConnection } from './connection.js';
 import { createHttpHandler } from './http-routes.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+import { createSseClient } from './sse-client.js';
+import { createTopicMetrics } from './topic-metrics.js';
 import { timerScheduler } from './scheduler.js';
 import { encodeMessageUtf8 } from './wire/encode-message-utf8.js';
 
@@ -46,6 +51,12 @@ export interface GatewayOptions {
   readonly headersTimeoutMs: number;
   readonly drainTimeoutMs: number;
   readonly clientApps: readonly ClientAppConfig[];
+  /** How long an upstream SSE stream stays open after its topic's last subscriber anywhere left, ms. @default 5000 */
+  readonly sseLingerMs?: number;
+  /** Most topics one connection may be subscribed to. @default 100 */
+  readonly maxSubscriptions?: number;
+  /** Longest topic name, characters. @default 256 */
+  readonly maxTopicLength?: number;
 }
 
 export interface GatewayBackends {
@@ -63,6 +74,11 @@ export interface GatewayBackends {
   readonly frames?: readonly FrameModule<ParsedFrame>[];
   /** Capabilities plugged into the core (core/plugin.ts): topics, commands and jobs, identity, … */
   readonly plugins?: readonly Plugin[];
+  /**
+   * Opens the upstream SSE streams of bridged topics.
+   * @default fetch streaming (gateway/sse-client.ts)
+   */
+  readonly openUpstream?: OpenUpstream;
 }
 
 export interface Gateway {
@@ -72,6 +88,14 @@ export interface Gateway {
   stop(): Promise<void>;
   readonly metrics: GatewayMetrics;
   readonly hub: Hub;
+  /** The topics plugin (subscriptions, publications, SSE bridges). */
+  readonly topics: TopicsPlugin;
+  /**
+   * Publishes `data` (any JSON value) on `topic` of app `appId`: every connection of the app
+   * subscribed to it, on every node, gets PUBLICATION. Resolves `{ok:false}` for an unknown app, a
+   * bad topic or data over --max-payload; rejects when the bus refused it.
+   */
+  publish(appId: string, topic: string, data: unknown): Promise<PublishResult>;
 }
 
 /** A socket carries its core connection, so that its listeners can be shared rather than made per connection. */
@@ -84,6 +108,14 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   // Per-connection child loggers are only built when their level is on (they cost memory per connection).
   const debug = logger.isLevelEnabled('debug');
   const metrics = createGatewayMetrics();
+  const topics = new TopicsPlugin({
+    maxSubscriptionsPerConnection: options.maxSubscriptions ?? 100,
+    maxTopicLength: options.maxTopicLength ?? 256,
+    maxPublicationBytes: options.maxPayload,
+    sseLingerMs: options.sseLingerMs ?? 5_000,
+    openUpstream: backends.openUpstream ?? createSseClient({ maxEventBytes: options.maxPayload }),
+    metrics: createTopicMetrics(metrics.registry),
+  });
   const hub = new Hub({
     nodeId,
     apps: new ClientApps(options.clientApps),
@@ -96,7 +128,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     scheduler: timerScheduler,
     encodeMessage: encodeMessageUtf8,
     ...(backends.frames === undefined ? {} : { frames: backends.frames }),
-    ...(backends.plugins === undefined ? {} : { plugins: backends.plugins }),
+    plugins: [topics, ...(backends.plugins ?? [])],
     logger: log,
     metrics,
     limits: {
@@ -136,6 +168,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
         const states = Object.fromEntries(Object.entries(roles).map(([role, b]) => [`${role}:${b.name}`, b.isReady()]));
         return { ready: started && !stopping && allBackends.every((b) => b.isReady()), backends: states };
       },
+      api: createApiHandler({ services: hub.services, topics, maxBodyBytes: options.maxPayload }),
     }),
   );
   /** Answers a raw socket with a bare HTTP status and closes it; one that cannot be written is destroyed. */
@@ -260,5 +293,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     stop: () => (stopped ??= stopOnce()),
     metrics,
     hub,
+    topics,
+    publish: (appId, topic, data) => topics.publish(appId, topic, data),
   };
 }

@@ -9,6 +9,8 @@ export interface HttpRoutesOptions {
   readonly registry: Registry;
   /** Readiness: every backend connected and the gateway not stopping. */
   readonly readiness: () => { ready: boolean; backends: Record<string, boolean> };
+  /** The server API: every path under /api/ goes here, whatever the method. */
+  readonly api?: (req: IncomingMessage, res: ServerResponse, path: string) => void;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -20,6 +22,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 export function createHttpHandler(options: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (options.api !== undefined && path.startsWith('/api/')) return options.api(req, res, path);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 });
       res.end();
