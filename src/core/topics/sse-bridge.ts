@@ -44,8 +44,8 @@ interface Bridge {
   wanted: boolean;
   /** When this node's last subscriber left (while holding). */
   leftAt: number;
-  /** Since when no other node was seen interested (while holding and not wanted here). */
-  othersIdleSince: number | undefined;
+  /** When another node was last seen interested (while holding and not wanted here); 0: not since this node's last subscriber left. */
+  othersSeenAt: number;
   interestToken: number | undefined;
   streamToken: number | undefined;
   stream: UpstreamStream | undefined;
@@ -81,11 +81,11 @@ export class SseBridges {
     const key = `${appId}:${topic}`;
     let b = this.#bridges.get(key);
     if (b === undefined) {
-      b = { appId, topic, url, wanted: true, leftAt: 0, othersIdleSince: undefined, interestToken: undefined, streamToken: undefined, stream: undefined, streamOpen: false, lastEventId: undefined, backoffMs: this.#t.minBackoffMs, cancelTick: undefined, cancelReconnect: undefined, running: false, again: false, gone: false };
+      b = { appId, topic, url, wanted: true, leftAt: 0, othersSeenAt: 0, interestToken: undefined, streamToken: undefined, stream: undefined, streamOpen: false, lastEventId: undefined, backoffMs: this.#t.minBackoffMs, cancelTick: undefined, cancelReconnect: undefined, running: false, again: false, gone: false };
       this.#bridges.set(key, b);
     }
     b.wanted = true;
-    b.othersIdleSince = undefined;
+    b.othersSeenAt = 0;
     this.#tick(b);
   }
 
@@ -111,6 +111,11 @@ export class SseBridges {
     } catch {
       // Our own encoding; a frame that does not parse simply leaves the last id as it was.
     }
+  }
+
+  /** True while this node holds the stream lease of the topic. */
+  holds(appId: string, topic: string): boolean {
+    return this.#bridges.get(`${appId}:${topic}`)?.streamToken !== undefined;
   }
 
   /** Closes every stream and gives up every lease this node holds. */
@@ -181,10 +186,12 @@ export class SseBridges {
     }
     if (b.wanted) return;
     const now = clock();
-    if (await this.#othersInterested(b)) b.othersIdleSince = undefined;
-    else b.othersIdleSince ??= now;
-    if (b.gone || b.wanted || b.othersIdleSince === undefined) return;
-    if (now - Math.max(b.leftAt, b.othersIdleSince) < this.#o.lingerMs) return;
+    if (await this.#othersInterested(b)) {
+      b.othersSeenAt = now;
+      return;
+    }
+    // Nobody anywhere since the later of this node's last subscriber leaving and another node last seen interested.
+    if (b.gone || b.wanted || now - Math.max(b.leftAt, b.othersSeenAt) < this.#o.lingerMs) return;
     const token = b.streamToken;
     this.#o.services.logger.info({ topic: b.topic, appId: b.appId }, 'sse bridge: no subscriber anywhere; upstream closed');
     this.#forget(b);

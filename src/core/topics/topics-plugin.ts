@@ -151,6 +151,11 @@ export class TopicsPlugin implements Plugin {
     return [...(this.#byPeer.get(peer) ?? [])].map((k) => k.slice(k.indexOf('\n') + 1));
   }
 
+  /** True while this node holds the upstream stream lease of a bridged topic (tests, the console). */
+  holdsStream(appId: string, topic: string): boolean {
+    return this.#bridges?.holds(appId, topic) ?? false;
+  }
+
   /** Local subscribers of a topic (tests, the console). */
   subscriberCount(appId: string, topic: string): number {
     return this.#byTopic.get(keyOf(appId, topic))?.peers.size ?? 0;
