@@ -148,7 +148,7 @@ describe('server API', () => {
 });
 
 describe('topics on two nodes', () => {
-  it('a publication reaches subscribers on both nodes once, and a disconnect closes the user's connections on both', async () => {
+  it("a publication reaches subscribers on both nodes once, and a disconnect closes the user's connections on both", async () => {
     const cluster: TestGateway & { nodes: readonly TestGateway[] } = await startTwoNodes({ clientApps: topicApps() as never });
     try {
       const [a, b] = cluster.nodes;

@@ -50,7 +50,7 @@ export async function startSseUpstream(): Promise<SseUpstream> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  return Object.assign(upstream, {
+  return Object.assign<typeof upstream, Omit<SseUpstream, 'refusing'>>(upstream, {
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
     openCount: () => open.size,
@@ -70,5 +70,5 @@ export async function startSseUpstream(): Promise<SseUpstream> {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
-  }) as SseUpstream;
+  });
 }

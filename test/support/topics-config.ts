@@ -15,8 +15,11 @@ export function topicApps(sseBase = 'http://127.0.0.1:9/events'): object[] {
   ];
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are inspected freely
+export type Json = any;
+
 /** POSTs JSON (or a raw string) to the server API with a key; resolves status and parsed body. */
-export async function api(httpUrl: string, path: string, options: { key?: string | undefined; body?: unknown; method?: string } = {}): Promise<{ status: number; body: any }> {
+export async function api(httpUrl: string, path: string, options: { key?: string | undefined; body?: unknown; method?: string } = {}): Promise<{ status: number; body: Json }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
   const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');

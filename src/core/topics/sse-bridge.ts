@@ -49,6 +49,8 @@ interface Bridge {
   interestToken: number | undefined;
   streamToken: number | undefined;
   stream: UpstreamStream | undefined;
+  /** Identity of the current stream's handlers. */
+  streamId: object | undefined;
   streamOpen: boolean;
   lastEventId: string | undefined;
   backoffMs: number;
@@ -81,7 +83,7 @@ export class SseBridges {
     const key = `${appId}:${topic}`;
     let b = this.#bridges.get(key);
     if (b === undefined) {
-      b = { appId, topic, url, wanted: true, leftAt: 0, othersSeenAt: 0, interestToken: undefined, streamToken: undefined, stream: undefined, streamOpen: false, lastEventId: undefined, backoffMs: this.#t.minBackoffMs, cancelTick: undefined, cancelReconnect: undefined, running: false, again: false, gone: false };
+      b = { appId, topic, url, wanted: true, leftAt: 0, othersSeenAt: 0, interestToken: undefined, streamToken: undefined, stream: undefined, streamId: undefined, streamOpen: false, lastEventId: undefined, backoffMs: this.#t.minBackoffMs, cancelTick: undefined, cancelReconnect: undefined, running: false, again: false, gone: false };
       this.#bridges.set(key, b);
     }
     b.wanted = true;
@@ -215,9 +217,11 @@ export class SseBridges {
   #connect(b: Bridge): void {
     if (b.gone || b.streamToken === undefined || b.stream !== undefined) return;
     const s = this.#o.services;
-    let stream: UpstreamStream | undefined;
-    const current = (): boolean => stream !== undefined && b.stream === stream;
-    stream = this.#o.openUpstream(b.url, b.lastEventId, {
+    // Handlers of a replaced or closed stream do nothing: each stream is told apart by its own token.
+    const token = {};
+    b.streamId = token;
+    const current = (): boolean => b.streamId === token;
+    const stream = this.#o.openUpstream(b.url, b.lastEventId, {
       opened: () => {
         if (!current()) return;
         b.backoffMs = this.#t.minBackoffMs;
@@ -241,6 +245,7 @@ export class SseBridges {
       closed: (reason) => {
         if (!current()) return;
         b.stream = undefined;
+        b.streamId = undefined;
         if (b.streamOpen) this.#countStreams(-1);
         b.streamOpen = false;
         if (b.gone || b.streamToken === undefined) return;
@@ -262,6 +267,7 @@ export class SseBridges {
     b.cancelReconnect = undefined;
     const stream = b.stream;
     b.stream = undefined;
+    b.streamId = undefined;
     if (b.streamOpen) this.#countStreams(-1);
     b.streamOpen = false;
     stream?.close();

@@ -110,7 +110,6 @@ export class TopicPatterns {
 export function topicProblem(topic: string, maxLength: number): string | undefined {
   if (topic.length === 0) return 'topic must not be empty';
   if (topic.length > maxLength) return `topic longer than ${maxLength} characters`;
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (/[\u0000-\u001f\u007f]/.test(topic)) return 'topic must not contain control characters';
   return undefined;
 }

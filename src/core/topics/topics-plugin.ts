@@ -51,7 +51,7 @@ const keyOf = (appId: string, topic: string): string => `${appId}\n${topic}`;
 
 export class TopicsPlugin implements Plugin {
   readonly name = 'topics';
-  readonly frames: readonly FrameModule<ParsedFrame>[] = topicFrameModules(this) as unknown as FrameModule<ParsedFrame>[];
+  readonly frames: readonly FrameModule<ParsedFrame>[] = topicFrameModules(this);
   readonly #o: TopicsOptions;
   readonly #metrics: TopicMetrics;
   readonly #patterns = new Map<AppId, TopicPatterns>();
@@ -197,11 +197,11 @@ export class TopicsPlugin implements Plugin {
             return false;
           },
         );
-    const bridged = match.sseUrl !== undefined && this.#bridges !== undefined;
-    const entry: TopicEntry = { appId: app.appId, topic, peers: new Set(), subscribed, bridged };
+    const url = this.#bridges === undefined ? undefined : match.sseUrl;
+    const entry: TopicEntry = { appId: app.appId, topic, peers: new Set(), subscribed, bridged: url !== undefined };
     this.#byTopic.set(key, entry);
     this.#metrics.topics(this.#byTopic.size);
-    if (bridged) this.#bridges!.wanted(app.appId, topic, match.sseUrl!);
+    if (url !== undefined) this.#bridges?.wanted(app.appId, topic, url);
     return entry;
   }
 
