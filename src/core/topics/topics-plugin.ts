@@ -177,8 +177,10 @@ export class TopicsPlugin implements Plugin {
     if (entry === undefined) return;
     if (entry.bridged && d.origin !== this.#services!.nodeId) this.#bridges?.observed(d.appId, d.topic, d.frame);
     let written = 0;
+    // Encoded to UTF-8 once for all subscribers (a text frame would be encoded again per write).
+    const frame = entry.peers.size > 1 ? utf8.encode(d.frame) : d.frame;
     // A slow subscriber is closed by its transport (1013) when its send buffer is over its bound.
-    for (const peer of entry.peers) if (peer.send(d.frame, 'PUBLICATION')) written++;
+    for (const peer of entry.peers) if (peer.send(frame, 'PUBLICATION')) written++;
     if (written > 0) this.#metrics.publicationsOut(written);
   };
 
