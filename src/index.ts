@@ -24,3 +24,6 @@ export type { Services } from './core/services.js';
 export { CloseCode, Disconnect } from './protocol/close-codes.js';
 export { ErrorCode } from './protocol/error-codes.js';
 export type { ClientFrame, ServerFrame, Feature } from './protocol/frames.js';
+export type { PublishResult, TopicsPlugin } from './core/topics/topics-plugin.js';
+export type { TopicConfig } from './core/topics/topic-pattern.js';
+export type { OpenUpstream, UpstreamEvent, UpstreamHandlers, UpstreamStream } from './core/topics/topic-ports.js';

@@ -84,6 +84,31 @@ describe('topics on one node', () => {
     await expect.poll(() => g.gateway.topics.subscriberCount('app-alpha', 'room/7')).toBe(0);
   });
 
+  it('closes a subscriber that does not read with 1013 while the others get every publication', async () => {
+    const g = await scope.start({ clientApps: topicApps() as never, maxBufferedBytes: 64 * 1024 });
+    const healthy = await client(g, 'alpha-1');
+    const slow = await client(g, 'alpha-2');
+    await subscribe(healthy, 'room/big');
+    await subscribe(slow, 'room/big');
+    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const sent = 1_500;
+    const data = 'x'.repeat(4_000);
+    for (let i = 0; i < sent; i++) {
+      expect((await g.gateway.publish('app-alpha', 'room/big', { i, data })).ok).toBe(true);
+      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 5));
+    }
+    let received = 0;
+    for (let i = 0; i < sent; i++) {
+      const f = await healthy.next('PUBLICATION');
+      expect(f.data.data.i).toBe(i);
+      received++;
+    }
+    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    expect((await slow.closed).code).toBe(1013);
+    await expect.poll(() => g.gateway.topics.subscriberCount('app-alpha', 'room/big')).toBe(1);
+    console.log('slow subscriber counts:', { sent, received, lost: sent - received, duplicated: 0, slowClosedWith: 1013 });
+  });
+
   it('refuses a publication over --max-payload with 413 and a bad topic with 400', async () => {
     const g = await scope.start({ clientApps: topicApps() as never, maxPayload: 1024 });
     expect((await api(g.httpUrl, '/api/publish', { key: API_KEY, body: { topic: 'room/1', data: 'x'.repeat(2000) } })).status).toBe(413);
