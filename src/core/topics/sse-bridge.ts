@@ -167,12 +167,20 @@ export class SseBridges {
   async #round(b: Bridge): Promise<void> {
     const { lease, clock } = this.#o.services;
     const ttl = this.#t.leaseTtlMs;
-    if (b.wanted) b.interestToken = await lease.acquire(interestLease(b, this.#nodeId), this.#nodeId, ttl);
+    if (b.wanted) {
+      b.interestToken = await lease.acquire(interestLease(b, this.#nodeId), this.#nodeId, ttl);
+      // The last subscriber left while the lease answered: give the key back at once.
+      if (!b.wanted || b.gone) this.#releaseInterest(b);
+    }
     if (b.gone) return;
     if (b.streamToken === undefined) {
       if (!b.wanted) return this.#forget(b);
       const token = await lease.acquire(streamLease(b), this.#nodeId, ttl);
-      if (token === undefined || b.gone) return;
+      if (token === undefined) return;
+      if (b.gone || !b.wanted) {
+        await lease.release(streamLease(b), this.#nodeId, token);
+        return;
+      }
       b.streamToken = token;
       this.#o.services.logger.info({ topic: b.topic, appId: b.appId }, 'sse bridge: holding the upstream stream');
       this.#connect(b);
