@@ -48,6 +48,8 @@ interface Bridge {
   othersSeenAt: number;
   interestToken: number | undefined;
   streamToken: number | undefined;
+  /** When the stream lease was last granted or renewed (the start of that call). */
+  renewedAt: number;
   stream: UpstreamStream | undefined;
   /** Identity of the current stream's handlers. */
   streamId: object | undefined;
@@ -83,7 +85,7 @@ export class SseBridges {
     const key = `${appId}:${topic}`;
     let b = this.#bridges.get(key);
     if (b === undefined) {
-      b = { appId, topic, url, wanted: true, leftAt: 0, othersSeenAt: 0, interestToken: undefined, streamToken: undefined, stream: undefined, streamId: undefined, streamOpen: false, lastEventId: undefined, backoffMs: this.#t.minBackoffMs, cancelTick: undefined, cancelReconnect: undefined, running: false, again: false, gone: false };
+      b = { appId, topic, url, wanted: true, leftAt: 0, othersSeenAt: 0, interestToken: undefined, streamToken: undefined, renewedAt: 0, stream: undefined, streamId: undefined, streamOpen: false, lastEventId: undefined, backoffMs: this.#t.minBackoffMs, cancelTick: undefined, cancelReconnect: undefined, running: false, again: false, gone: false };
       this.#bridges.set(key, b);
     }
     b.wanted = true;
@@ -148,9 +150,15 @@ export class SseBridges {
     this.#round(b).then(
       () => undefined,
       (err: unknown) => {
-        // A lease or presence backend failed: the next tick tries again; streams stay as they are.
+        // A lease or presence backend failed: the next tick tries again. A holder that could not
+        // renew for a whole ttl must assume another node took the stream: it closes its own.
         this.#o.services.logger.warn({ err: String(err), topic: b.topic }, 'sse bridge lease round failed');
         this.#o.services.metrics.backendError('lease');
+        if (b.streamToken !== undefined && this.#o.services.clock() - b.renewedAt >= this.#t.leaseTtlMs) {
+          b.streamToken = undefined;
+          this.#closeStream(b);
+          if (!b.wanted) this.#forget(b);
+        }
       },
     ).finally(() => {
       b.running = false;
@@ -182,11 +190,14 @@ export class SseBridges {
         return;
       }
       b.streamToken = token;
+      b.renewedAt = clock();
       this.#o.services.logger.info({ topic: b.topic, appId: b.appId }, 'sse bridge: holding the upstream stream');
       this.#connect(b);
       return;
     }
-    if (!(await lease.renew(streamLease(b), this.#nodeId, b.streamToken, ttl))) {
+    const renewing = clock();
+    if (await lease.renew(streamLease(b), this.#nodeId, b.streamToken, ttl)) b.renewedAt = renewing;
+    else {
       // Lapsed and taken by another node: its stream replaces ours.
       this.#o.services.logger.warn({ topic: b.topic }, 'sse bridge: stream lease lost');
       b.streamToken = undefined;
