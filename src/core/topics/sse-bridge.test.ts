@@ -54,7 +54,7 @@ function cutOff(lease: Lease): Lease & { dead: boolean } {
     renew: (n: string, h: string, tok: number, t: number) => (wrapped.dead ? fail() : lease.renew(n, h, tok, t)),
     release: (n: string, h: string, tok: number) => (wrapped.dead ? fail() : lease.release(n, h, tok)),
   };
-  return wrapped as unknown as Lease & { dead: boolean };
+  return wrapped;
 }
 
 interface Upstream {
