@@ -9,6 +9,10 @@ describe('TopicPattern', () => {
     expect(p.match('project/7/push/x')).toBeUndefined();
     expect(p.match('project//push')).toBeUndefined();
     expect(p.match('projects/7/push')).toBeUndefined();
+    // A named segment never climbs the upstream URL's path.
+    expect(p.match('project/../push')).toBeUndefined();
+    expect(p.match('project/./push')).toBeUndefined();
+    expect(p.match('project/.../push')).toEqual({ id: '...', event: 'push' });
   });
 
   it('matches * as the rest (at least one character)', () => {

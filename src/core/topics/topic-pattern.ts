@@ -1,6 +1,7 @@
 /**
  * Topic patterns of an app's `topics` config (contract §9): `{name}` matches one path segment,
- * `*` (last segment only) matches the rest; anything else matches itself. A pattern with `sse`
+ * `*` (last segment only) matches the rest; anything else matches itself. A named segment is
+ * never `.` or `..`. A pattern with `sse`
  * names its upstream URL as a template filled from the named segments. Pure.
  */
 
@@ -65,7 +66,8 @@ export class TopicPattern {
       if (segment.kind === 'literal') {
         if (part !== segment.text) return undefined;
       } else {
-        if (part.length === 0) return undefined;
+        // "." and ".." would climb the upstream URL's path once filled into an sse template.
+        if (part.length === 0 || part === '.' || part === '..') return undefined;
         params[segment.name] = part;
       }
     }
