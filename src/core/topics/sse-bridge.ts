@@ -10,21 +10,9 @@
  */
 import type { AppId, NodeId } from '../ids.js';
 import type { Services } from '../services.js';
-import type { OpenUpstream, TopicMetrics, UpstreamStream } from './topic-ports.js';
+import { defaultBridgeTimings, interestLease, isJson, streamLease, type Bridge, type BridgeTimings } from './sse-bridge-state.js';
+import type { OpenUpstream, TopicMetrics } from './topic-ports.js';
 import type { PublishResult } from './topics-plugin.js';
-
-export interface BridgeTimings {
-  /** Lease ttl of the stream and interest keys, ms. A dead holder is replaced within about ttl + tick. @default 5000 */
-  readonly leaseTtlMs: number;
-  /** How often each interested node renews its keys and tries for the stream, ms. @default 1000 */
-  readonly tickMs: number;
-  /** First reconnect delay after a drop, ms (doubles up to maxBackoffMs; an upstream `retry:` replaces it). @default 500 */
-  readonly minBackoffMs: number;
-  /** @default 30000 */
-  readonly maxBackoffMs: number;
-}
-
-export const defaultBridgeTimings: BridgeTimings = { leaseTtlMs: 5_000, tickMs: 1_000, minBackoffMs: 500, maxBackoffMs: 30_000 };
 
 export interface SseBridgesOptions {
   readonly services: Services;
@@ -34,33 +22,6 @@ export interface SseBridgesOptions {
   readonly metrics: TopicMetrics;
   /** Publishes upstream data (JSON text) on the topic, from this node. */
   readonly publish: (appId: AppId, topic: string, dataJson: string, eventId: string | undefined) => Promise<PublishResult>;
-}
-
-interface Bridge {
-  readonly appId: AppId;
-  readonly topic: string;
-  readonly url: string;
-  /** This node has a subscriber of the topic. */
-  wanted: boolean;
-  /** When this node's last subscriber left (while holding). */
-  leftAt: number;
-  /** When another node was last seen interested (while holding and not wanted here); 0: not since this node's last subscriber left. */
-  othersSeenAt: number;
-  interestToken: number | undefined;
-  streamToken: number | undefined;
-  /** When the stream lease was last granted or renewed (the start of that call). */
-  renewedAt: number;
-  stream: UpstreamStream | undefined;
-  /** Identity of the current stream's handlers. */
-  streamId: object | undefined;
-  streamOpen: boolean;
-  lastEventId: string | undefined;
-  backoffMs: number;
-  cancelTick: (() => void) | undefined;
-  cancelReconnect: (() => void) | undefined;
-  running: boolean;
-  again: boolean;
-  gone: boolean;
 }
 
 const PROBE_TTL_MS = 1;
@@ -317,14 +278,4 @@ export class SseBridges {
   }
 }
 
-const streamLease = (b: Bridge): string => `sse:${b.appId}:${b.topic}`;
-const interestLease = (b: Bridge, nodeId: NodeId): string => `sse-interest:${b.appId}:${b.topic}:${nodeId}`;
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { defaultBridgeTimings, type BridgeTimings };
