@@ -28,3 +28,6 @@ export type { StoredMessage, StoredConfirmation, StoredPresence, PositionedEntry
 export { CloseCode, Disconnect } from './protocol/close-codes.js';
 export { ErrorCode } from './protocol/error-codes.js';
 export type { ClientFrame, ServerFrame, Feature } from './protocol/frames.js';
+export type { PublishResult, TopicsPlugin } from './core/topics/topics-plugin.js';
+export type { TopicConfig } from './core/topics/topic-pattern.js';
+export type { OpenUpstream, UpstreamEvent, UpstreamHandlers, UpstreamStream } from './core/topics/topic-ports.js';

@@ -36,7 +36,8 @@ export function clientAppsError(source: string, raw: unknown, issue: z.core.$Zod
     return new ConfigError(where, undefined, `${label} has the unknown field${issue.keys.length === 1 ? '' : 's'} ${names}${hint}; allowed fields: ${FIELDS.join(', ')}`);
   }
   if (typeof field !== 'string') return new ConfigError(where, undefined, `${label}: ${issue.message}`);
-  const value = (entry as Record<string, unknown>)[field];
+  // A secret is never echoed back, not even a wrong one.
+  const value = field === 'apiKey' ? '***' : (entry as Record<string, unknown>)[field];
   const fieldWhere = `${where}.${field}`;
   if (value === undefined && issue.code !== 'custom') {
     return new ConfigError(fieldWhere, undefined, `${label} has no ${field}; ${field} is required and must be ${clientAppFieldAllowed[field] ?? 'given'}`);

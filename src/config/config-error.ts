@@ -17,7 +17,12 @@ export class ConfigError extends Error {
     readonly got: unknown,
     readonly allowed: string,
   ) {
-    const shown = got === undefined ? '' : `=${JSON.stringify(got)}`;
+    const shown = got === undefined ? '' : `=${redactSecrets(JSON.stringify(got, (key, value: unknown) => (key === 'apiKey' ? '***' : value)))}`;
     super(`config: ${source}${shown} — ${allowed}`);
   }
+}
+
+/** API keys never appear in an error line, also when the value was given as JSON text (a flag or env variable). */
+function redactSecrets(text: string): string {
+  return text.replace(/(\\?"apiKey\\?"\s*:\s*\\?")((?:[^"\\]|\\(?!"))*)(\\?")/g, '$1***$3');
 }

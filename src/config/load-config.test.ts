@@ -56,6 +56,28 @@ describe('loadConfig', () => {
     expect(config.clientApps[0]).toMatchObject({ appName: 'ANZ', appId: 'app-id-343', authEnabled: true });
   });
 
+  it('reads apiKey and topics, and refuses bad patterns, unknown sse names and short or shared keys', () => {
+    const apps = (extra: object, second: object = {}) =>
+      JSON.stringify([{ appName: 'a', appId: 'a', masterUserId: 'a-0', ...extra }, { appName: 'b', appId: 'b', masterUserId: 'b-0', ...second }]);
+    const ok = load(['--client-apps', apps({ apiKey: 'k'.repeat(16), topics: [{ pattern: 'p/{id}/*', sse: 'http://h/{id}' }, { pattern: 'news/*' }] })]);
+    expect(ok.clientApps[0]).toMatchObject({ apiKey: 'k'.repeat(16), topics: [{ pattern: 'p/{id}/*', sse: 'http://h/{id}' }, { pattern: 'news/*' }] });
+    expect(() => load(['--client-apps', apps({ topics: [{ pattern: 'a/*/b' }] })])).toThrow(ConfigError);
+    expect(() => load(['--client-apps', apps({ topics: [{ pattern: 'a/x{y}' }] })])).toThrow(ConfigError);
+    expect(() => load(['--client-apps', apps({ topics: [{ pattern: 'a/{x}', sse: 'http://h/{y}' }] })])).toThrow(/\{y\}/);
+    expect(() => load(['--client-apps', apps({ topics: [{ pattern: 'a/{x}', sse: 'ftp://h/{x}' }] })])).toThrow(ConfigError);
+    expect(() => load(['--client-apps', apps({ apiKey: 'short-secret' })])).toThrow(ConfigError);
+    expect(() => load(['--client-apps', apps({ apiKey: 'k'.repeat(16) }, { apiKey: 'k'.repeat(16) })])).toThrow(/unique/);
+    // The key never appears in the error line.
+    for (const argv of [['--client-apps', apps({ apiKey: 'short-secret' })], ['--client-apps', apps({ apiKey: 'k'.repeat(16) }, { apiKey: 'k'.repeat(16) })]]) {
+      try {
+        load(argv);
+      } catch (err) {
+        expect((err as Error).message).not.toMatch(/short-secret|kkkkkkkkkkkkkkkk/);
+        expect((err as Error).message).toMatch(/apiKey/);
+      }
+    }
+  });
+
   it('refuses a bad value with one line naming the key', () => {
     expect(() => load([], { SWITCHBOARD_PORT: 'abc' })).toThrow(ConfigError);
     expect(() => load([], { SWITCHBOARD_PORT: 'abc' })).toThrow(/SWITCHBOARD_PORT="abc" — port must be an integer 0–65535/);
@@ -207,7 +229,7 @@ describe('loadConfig', () => {
 
     it('suggests the field meant for an unknown one', () => {
       expect(errorLine(() => apps([{ appName: 'a', appId: 'x', masterUserId: 'a-1', authurl: 'http://h' }]))).toBe(
-        'config: SWITCHBOARD_CLIENT_APPS[0] — app "x" has the unknown field "authurl"; did you mean authUrl?; allowed fields: appName, appId, masterUserId, authEnabled, authUrl, auth, messageTtl',
+        'config: SWITCHBOARD_CLIENT_APPS[0] — app "x" has the unknown field "authurl"; did you mean authUrl?; allowed fields: appName, appId, masterUserId, authEnabled, authUrl, auth, messageTtl, apiKey, topics',
       );
     });
 

@@ -27,7 +27,38 @@ export const clientAppFieldAllowed: Readonly<Record<string, string>> = {
   authUrl: 'an http:// or https:// URL',
   auth: '{type: jwt, issuer, audience, jwksUrl?, userClaim?}',
   messageTtl: 'an integer ≥ 0 (ms)',
+  apiKey: 'a secret of 16–512 characters',
+  topics: 'a list of {pattern, sse?}',
 };
+
+/** `{name}` one segment, `*` the rest (last segment only), anything else literal text without `{`, `}` or `*`. */
+function topicPatternProblem(pattern: string): string | undefined {
+  const parts = pattern.split('/');
+  for (const [i, part] of parts.entries()) {
+    if (part === '*') {
+      if (i !== parts.length - 1) return `topic pattern ${pattern}: "*" may only be the last segment`;
+    } else if (!/^\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(part) && /[{}*]/.test(part)) {
+      return `topic pattern ${pattern}: segment "${part}" must be text, {name} or *`;
+    }
+  }
+  return undefined;
+}
+
+/** One `topics` entry (contract §9): a pattern and, optionally, the upstream SSE URL template it is bridged from. */
+const topicSchema = z
+  .object({
+    pattern: z.string().min(1).max(1024),
+    sse: url(['http:', 'https:']).optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const problem = topicPatternProblem(t.pattern);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    const names = new Set([...t.pattern.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]));
+    for (const m of (t.sse ?? '').matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
+      if (!names.has(m[1])) ctx.addIssue({ code: 'custom', message: `sse URL names {${m[1]!}}, which pattern ${t.pattern} does not have` });
+    }
+  });
 
 /** One client app (contract §4). `appName` is the userId prefix: `<appName>-<digits>`. */
 export const clientAppSchema = z
@@ -39,6 +70,9 @@ export const clientAppSchema = z
     authUrl: url(['http:', 'https:']).optional(),
     auth: jwtAuthSchema.optional(),
     messageTtl: z.number().int().min(0).optional(),
+    /** Server API key (contract §8): `Authorization: Bearer <apiKey>`. */
+    apiKey: z.string().min(16, 'apiKey: at least 16 characters').max(512).optional(),
+    topics: z.array(topicSchema).max(1000).optional(),
   })
   .strict()
   .refine((a) => !a.authEnabled || a.authUrl !== undefined, { message: 'authUrl is required when authEnabled is true', path: ['authUrl'] })
@@ -80,7 +114,8 @@ const clientApps = z.preprocess(
     .superRefine(unique('appName'))
     .refine((apps) => { const jwt = apps.flatMap((a) => (a.auth ? [`${a.auth.issuer} ${a.auth.audience}`] : [])); return new Set(jwt).size === jwt.length; }, {
       message: 'two apps with the same auth issuer and audience: give each app its own audience (back-channel logout finds the app by them)',
-    }),
+    })
+    .refine((apps) => { const keys = apps.flatMap((a) => (a.apiKey === undefined ? [] : [a.apiKey])); return new Set(keys).size === keys.length; }, { message: 'apiKey values must be unique' }),
 );
 
 const demoApps: ClientApp[] = [{ appName: 'demo', appId: 'demo', masterUserId: 'demo-0', authEnabled: false }];
@@ -119,7 +154,10 @@ export const serveOptions = {
   headersTimeoutMs: opt(int(100, 600_000), 10_000, 'drop a connection whose HTTP/upgrade headers are not complete within this many ms', 'an integer 100–600000'),
   drainTimeoutMs: opt(int(100, 60_000), 8_000, 'on SIGTERM, wait at most this long for sockets to close before exiting', 'an integer 100–60000'),
   consoleToken: opt(z.string().min(16).optional(), undefined, 'admin token for the web console\'s stats (/console/api/stats) from addresses other than loopback, sent as Authorization: Bearer TOKEN (unset: loopback only)', 'a string of at least 16 characters'),
-  clientApps: opt(clientApps, demoApps, 'client apps (YAML list; env/flag: JSON)', 'a list of {appName, appId, masterUserId, authEnabled, authUrl}', { fileOnly: false }),
+  sseLingerMs: opt(int(0, 3_600_000), 5_000, 'how long an upstream SSE stream of a topic stays open after its last subscriber anywhere left, ms', 'an integer 0–3600000'),
+  maxSubscriptions: opt(int(1, 100_000), 100, 'most topics one connection may be subscribed to (more: ERROR LIMIT_EXCEEDED)', 'an integer 1–100000'),
+  maxTopicLength: opt(int(1, 4096), 256, 'longest topic name, characters (longer: ERROR BAD_REQUEST, API 400)', 'an integer 1–4096'),
+  clientApps: opt(clientApps, demoApps, 'client apps (YAML list; env/flag: JSON)', 'a list of {appName, appId, masterUserId, authEnabled, authUrl, auth, messageTtl, apiKey, topics}', { fileOnly: false }),
 } satisfies OptionTable;
 export type ServeConfig = ConfigOf<typeof serveOptions>;
 

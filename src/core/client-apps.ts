@@ -3,6 +3,7 @@
  * rule, and each app's master user. Pure.
  */
 import type { AppId, UserId } from './ids.js';
+import type { TopicConfig } from './topics/topic-pattern.js';
 
 /** Per-app JWT / OpenID Connect verification (contract §10); replaces the webhook for that app. */
 export interface JwtAuthConfig {
@@ -25,6 +26,10 @@ export interface ClientAppConfig {
   readonly authUrl?: string | undefined;
   /** JWT auth instead of the webhook (an app has one or the other). */
   readonly auth?: JwtAuthConfig | undefined;
+  /** The server API key (contract §8): `Authorization: Bearer <apiKey>` selects this app. Never logged. */
+  readonly apiKey?: string | undefined;
+  /** The topics a connection of this app may subscribe to (contract §9). */
+  readonly topics?: readonly TopicConfig[] | undefined;
 }
 
 export interface ClientApp extends ClientAppConfig {

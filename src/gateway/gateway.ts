@@ -4,7 +4,7 @@
  * heartbeats and the auth deadline; graceful stop (1001, flush, close backends).
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Disconnect } from '../protocol/close-codes.js';
@@ -21,7 +21,12 @@ import { createIdentityPlugin } from '../core/identity/identity-plugin.js';
 import { backchannelLogoutRoute, type LogoutTokenValidator } from './backchannel-logout.js';
 import { createConsoleRoutes } from './console-routes.js';
 import { createHttpHandler, type HttpRoute } from './http-routes.js';
+import { TopicsPlugin, type PublishResult } from '../core/topics/topics-plugin.js';
+import type { OpenUpstream } from '../core/topics/topic-ports.js';
+import { createApiHandler } from './api/api-routes.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+import { createSseClient } from './sse-client.js';
+import { createTopicMetrics } from './topic-metrics.js';
 import { timerScheduler } from './scheduler.js';
 import { createConsoleStats } from './stats.js';
 import { encodeMessageUtf8 } from './wire/encode-message-utf8.js';
@@ -55,6 +60,12 @@ export interface GatewayOptions {
   readonly consoleToken?: string | undefined;
   /** Global TTL of undelivered entries, ms (0 or absent: kept until fetched); apps may set `messageTtl`. */
   readonly messageTtlMs?: number;
+  /** How long an upstream SSE stream stays open after its topic's last subscriber anywhere left, ms. @default 5000 */
+  readonly sseLingerMs?: number;
+  /** Most topics one connection may be subscribed to. @default 100 */
+  readonly maxSubscriptions?: number;
+  /** Longest topic name, characters. @default 256 */
+  readonly maxTopicLength?: number;
 }
 
 export interface GatewayBackends {
@@ -77,6 +88,11 @@ export interface GatewayBackends {
   readonly logoutTokens?: LogoutTokenValidator;
   /** HTTP routes of capabilities, tried before the built-in ones. */
   readonly routes?: readonly HttpRoute[];
+  /**
+   * Opens the upstream SSE streams of bridged topics.
+   * @default fetch streaming (gateway/sse-client.ts)
+   */
+  readonly openUpstream?: OpenUpstream;
 }
 
 export interface Gateway {
@@ -86,6 +102,14 @@ export interface Gateway {
   stop(): Promise<void>;
   readonly metrics: GatewayMetrics;
   readonly hub: Hub;
+  /** The topics plugin (subscriptions, publications, SSE bridges). */
+  readonly topics: TopicsPlugin;
+  /**
+   * Publishes `data` (any JSON value) on `topic` of app `appId`: every connection of the app
+   * subscribed to it, on every node, gets PUBLICATION. Resolves `{ok:false}` for an unknown app, a
+   * bad topic or data over --max-payload; rejects when the bus refused it.
+   */
+  publish(appId: string, topic: string, data: unknown): Promise<PublishResult>;
 }
 
 /** A socket carries its core connection, so that its listeners can be shared rather than made per connection. */
@@ -99,6 +123,14 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   const debug = logger.isLevelEnabled('debug');
   const metrics = createGatewayMetrics();
   const identity = createIdentityPlugin({ tokenGraceMs: options.tokenGraceMs });
+  const topics = new TopicsPlugin({
+    maxSubscriptionsPerConnection: options.maxSubscriptions ?? 100,
+    maxTopicLength: options.maxTopicLength ?? 256,
+    maxPublicationBytes: options.maxPayload,
+    sseLingerMs: options.sseLingerMs ?? 5_000,
+    openUpstream: backends.openUpstream ?? createSseClient({ maxEventBytes: options.maxPayload }),
+    metrics: createTopicMetrics(metrics.registry),
+  });
   const hub = new Hub({
     nodeId,
     apps: new ClientApps(options.clientApps),
@@ -111,7 +143,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     scheduler: timerScheduler,
     encodeMessage: encodeMessageUtf8,
     ...(backends.frames === undefined ? {} : { frames: backends.frames }),
-    plugins: [identity, ...(backends.plugins ?? [])],
+    plugins: [identity, topics, ...(backends.plugins ?? [])],
     logger: log,
     metrics,
     limits: {
@@ -156,6 +188,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     createHttpHandler({
       registry: metrics.registry,
       routes: [
+        apiRoute(createApiHandler({ services: hub.services, topics, maxBodyBytes: options.maxPayload })),
         createConsoleRoutes({ stats: consoleStats, consoleToken: options.consoleToken }),
         backchannelLogoutRoute(backends.logoutTokens, (l) => identity.logout(l), log),
         ...(backends.routes ?? []),
@@ -292,6 +325,8 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     stop: () => (stopped ??= stopOnce()),
     metrics,
     hub,
+    topics,
+    publish: (appId, topic, data) => topics.publish(appId, topic, data),
   };
 }
 
@@ -299,3 +334,12 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
 const noVerifier: AuthVerifier = {
   verify: (app) => Promise.resolve(app.authEnabled || app.auth !== undefined ? { ok: false, reason: 'no auth verifier configured' } : { ok: true }),
 };
+
+/** The server API as a route: every path under /api/, whatever the method. */
+function apiRoute(api: (req: IncomingMessage, res: ServerResponse, path: string) => void): HttpRoute {
+  return (req, res, path) => {
+    if (!path.startsWith('/api/')) return false;
+    api(req, res, path);
+    return true;
+  };
+}

@@ -41,6 +41,7 @@ export const Disconnect = {
   ClosedByMaster: { code: CloseCode.ClosedByApp, reason: "closed by the app's master user" },
   TokenExpired: { code: CloseCode.TokenExpired, reason: 'token expired' },
   LoggedOut: { code: CloseCode.LoggedOut, reason: 'logged out' },
+  DisconnectedByServer: { code: CloseCode.ClosedByApp, reason: 'disconnected by the server' },
 } as const satisfies Record<string, Disconnect>;
 
 /** Codes after which a client should reconnect (with backoff). */

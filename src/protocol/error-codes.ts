@@ -17,5 +17,7 @@ export const ErrorCode = {
   Internal: 'INTERNAL',
   /** Extension: a backend this request needs is down or timed out (the bus to other nodes, a command's handler); nothing was done. Retry later. */
   Unavailable: 'UNAVAILABLE',
+  /** Extension: a per-connection bound was reached (subscriptions per connection); nothing was done. */
+  LimitExceeded: 'LIMIT_EXCEEDED',
 } as const satisfies Record<string, string>;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

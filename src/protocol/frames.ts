@@ -65,7 +65,9 @@ export type ServerFrame =
   | { type: 'USER_CONNECTED'; data: { userId: string } }
   | { type: 'USER_DISCONNECTED'; data: { userId: string } }
   | { type: 'REFRESH_TOKEN_REPLY'; data: { ok: boolean; expiresAt: number | null } }
-  | { type: 'ERROR'; data: { code: ErrorCode; message: string; reference?: string }; reference?: string };
+  | { type: 'ERROR'; data: { code: ErrorCode; message: string; reference?: string }; reference?: string }
+  | { type: 'SUBSCRIBED' | 'UNSUBSCRIBED'; data: { topic: string }; reference?: string }
+  | { type: 'PUBLICATION'; data: { topic: string; data: unknown; eventId?: string } };
 export type ServerFrameType = ServerFrame['type'];
 
 export function encodeAuthReply(appId: string, userId: string, isAuthenticated: boolean): string {

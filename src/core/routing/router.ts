@@ -4,7 +4,8 @@
  * deliver is serialized here, once, for every connection of its recipient.
  */
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { encodeAccepted, encodeMessageRaw, type GroupMessageFrame, type MessageFrame } from '../../protocol/frames.js';
+import { encodeAccepted, encodeMessageRaw, type Feature, type GroupMessageFrame, type MessageFrame } from '../../protocol/frames.js';
+import type { ClientApp } from '../client-apps.js';
 import type { Background } from '../background.js';
 import type { HeldMessages } from '../delivery/held-messages.js';
 import type { LocalDelivery } from '../delivery/local-delivery.js';
@@ -134,6 +135,28 @@ export class Router {
         );
       },
     };
+  }
+
+  /**
+   * A MESSAGE from the server API (contract §8) to `to`, from the app's master user, with no
+   * reference (nothing to accept or confirm). RELIABLE: stored first, behind anything held for
+   * `to`, and resolves with its id once durable (rejects with the store's error: nothing stored,
+   * nothing sent); then published, or left for the recipient's fetch when it has no connection
+   * (rule 4). FAST: published; resolves once the bus took it.
+   */
+  async sendFromServer(app: ClientApp, to: UserId, contentJson: string, feature: Feature): Promise<MessageId> {
+    const o = this.#o;
+    const id = asMessageId(o.nextId());
+    const from = app.masterUserId;
+    o.metrics.messageRouted('MESSAGE', feature);
+    const frame = encodeMessageRaw(from, contentJson, id, undefined);
+    if (feature === 'FAST') {
+      await o.publisher.publishHanded(userChannel(to), { kind: 'message', origin: o.nodeId, to, id, from, frame, reliable: false, acceptedAt: o.clock() });
+      return id;
+    }
+    await o.held.append([{ kind: 'message', id, to, from, contentJson, storedAt: o.clock() }]);
+    o.publisher.publish(userChannel(to), { kind: 'message', origin: o.nodeId, to, id, from, frame, reliable: true, acceptedAt: o.clock() });
+    return id;
   }
 
   /** GROUP_MESSAGE: one copy per distinct recipient; no confirmation (seed). In a cluster it crosses the bus once. */
