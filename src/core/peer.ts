@@ -15,6 +15,10 @@ export interface Peer {
   readonly userId: UserId | undefined;
   readonly app: ClientApp | undefined;
   readonly isClosed: boolean;
+  /** The token the connection authenticated with (jobs and commands call upstreams with it). Never logged. */
+  readonly token: string | undefined;
+  /** When the credentials stop being valid (ms since the epoch); undefined: never. */
+  readonly expiresAt: number | undefined;
   /** The start of every MESSAGE frame this connection's user sends, as bytes (after auth). */
   readonly messageHead: Uint8Array;
   /** Writes a frame and counts it; false when not written. `proofFollows`: see {@link Transport.send}. */

@@ -16,11 +16,15 @@ import type { AuthVerifier, Bus, Clock, Lease, Logger, MessageStore, Presence } 
 import type { Plugin } from '../core/plugin.js';
 import type { Connection } from '../core/connection.js';
 import type { FrameModule, ParsedFrame } from '../core/frames/frame-module.js';
+import { createPushPlugin } from '../core/commands/push-plugin.js';
+import { PushRegistry } from '../core/commands/push-registry.js';
+import type { CodeCommand, CodeJob } from '../core/commands/push-types.js';
 import { WebhookAuthVerifier } from './auth-webhook.js';
 import { WsConnection } from './connection.js';
 import { createHttpHandler } from './http-routes.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { timerScheduler } from './scheduler.js';
+import { createUpstreamFetch } from './upstream-fetch.js';
 import { encodeMessageUtf8 } from './wire/encode-message-utf8.js';
 
 /** The slice of `serve`'s configuration the gateway uses (ServeConfig satisfies it). */
@@ -46,6 +50,12 @@ export interface GatewayOptions {
   readonly headersTimeoutMs: number;
   readonly drainTimeoutMs: number;
   readonly clientApps: readonly ClientAppConfig[];
+  /** Deadline of command handlers, job runs and version polls, ms. @default 5000 */
+  readonly upstreamTimeoutMs?: number;
+  /** Commands one connection may have running at once (more: ERROR TOO_MANY_COMMANDS). @default 16 */
+  readonly maxCommandsInFlight?: number;
+  /** Runs of one job at once on this node, across users. @default 32 */
+  readonly jobConcurrency?: number;
 }
 
 export interface GatewayBackends {
@@ -63,6 +73,10 @@ export interface GatewayBackends {
   readonly frames?: readonly FrameModule<ParsedFrame>[];
   /** Capabilities plugged into the core (core/plugin.ts): topics, commands and jobs, identity, … */
   readonly plugins?: readonly Plugin[];
+  /** Commands registered in code, beside those of `clientApps` (docs/push.md): same schema, an async handler. */
+  readonly commands?: readonly CodeCommand[];
+  /** Per-user jobs registered in code (docs/push.md). */
+  readonly jobs?: readonly CodeJob[];
 }
 
 export interface Gateway {
@@ -84,9 +98,22 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   // Per-connection child loggers are only built when their level is on (they cost memory per connection).
   const debug = logger.isLevelEnabled('debug');
   const metrics = createGatewayMetrics();
+  const apps = new ClientApps(options.clientApps);
+  const push = new PushRegistry(apps.all(), createUpstreamFetch(), { commands: backends.commands, jobs: backends.jobs });
+  const plugins = [...(backends.plugins ?? [])];
+  if (!push.isEmpty) {
+    plugins.push(
+      createPushPlugin({
+        registry: push,
+        upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
+        maxCommandsInFlight: options.maxCommandsInFlight ?? 16,
+        jobConcurrency: options.jobConcurrency ?? 32,
+      }),
+    );
+  }
   const hub = new Hub({
     nodeId,
-    apps: new ClientApps(options.clientApps),
+    apps,
     bus: backends.bus,
     presence: backends.presence,
     store: backends.store,
@@ -96,7 +123,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     scheduler: timerScheduler,
     encodeMessage: encodeMessageUtf8,
     ...(backends.frames === undefined ? {} : { frames: backends.frames }),
-    ...(backends.plugins === undefined ? {} : { plugins: backends.plugins }),
+    plugins,
     logger: log,
     metrics,
     limits: {

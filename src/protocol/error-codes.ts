@@ -17,5 +17,9 @@ export const ErrorCode = {
   Internal: 'INTERNAL',
   /** Extension: a backend this request needs is down or timed out (the bus to other nodes, a command's handler); nothing was done. Retry later. */
   Unavailable: 'UNAVAILABLE',
+  /** A COMMAND whose name the connection's app does not declare (contract §9). */
+  UnknownCommand: 'UNKNOWN_COMMAND',
+  /** Extension: the connection already has `--max-commands-in-flight` commands waiting for their handlers; this one was not run. Retry after a reply. */
+  TooManyCommands: 'TOO_MANY_COMMANDS',
 } as const satisfies Record<string, string>;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
