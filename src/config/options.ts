@@ -7,6 +7,19 @@ import { bool, int, list, opt, str, url, type ConfigOf, type OptionTable } from 
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+/** Contract §9: a command's parameters, its webhook, and the job it may start. */
+const paramSchema = z.object({ type: z.enum(['string', 'number', 'integer', 'boolean', 'object', 'array']), required: z.boolean().optional() }).strict();
+const commandSchema = z
+  .object({
+    name: z.string().min(1).max(128),
+    params: z.record(z.string().min(1), paramSchema).optional(),
+    url: z.string().url(),
+    startsJob: z.string().min(1).optional(),
+  })
+  .strict();
+const jobSchema = z.object({ name: z.string().min(1).max(128), every: z.number().int().min(10), url: z.string().url() }).strict();
+const versionSchema = z.object({ url: z.string().url(), every: z.number().int().min(10) }).strict();
+
 /** One client app (contract §4). `appName` is the userId prefix: `<appName>-<digits>`. */
 export const clientAppSchema = z
   .object({
@@ -15,8 +28,14 @@ export const clientAppSchema = z
     masterUserId: z.string().min(1),
     authEnabled: z.boolean().default(false),
     authUrl: z.string().url().optional(),
+    commands: z.array(commandSchema).optional(),
+    jobs: z.array(jobSchema).optional(),
+    version: versionSchema.optional(),
   })
   .strict()
+  .refine((a) => new Set((a.commands ?? []).map((c) => c.name)).size === (a.commands ?? []).length, { message: 'command names must be unique within an app' })
+  .refine((a) => new Set((a.jobs ?? []).map((j) => j.name)).size === (a.jobs ?? []).length, { message: 'job names must be unique within an app' })
+  .refine((a) => (a.commands ?? []).every((c) => c.startsJob === undefined || (a.jobs ?? []).some((j) => j.name === c.startsJob)), { message: 'a command\'s startsJob must name a job of the same app' })
   .refine((a) => !a.authEnabled || a.authUrl !== undefined, { message: 'authUrl is required when authEnabled is true' })
   .refine((a) => new RegExp(`^${a.appName.replace(/\./g, '\\.')}-\\d+$`).test(a.masterUserId), {
     message: 'masterUserId must be <appName>-<digits>',
@@ -72,6 +91,9 @@ export const serveOptions = {
   allowedOrigins: opt(list(), [], 'allowed Origin headers, comma-separated (empty: any; a browser Origin not listed gets 403)', 'a comma-separated list'),
   headersTimeoutMs: opt(int(100, 600_000), 10_000, 'drop a connection whose HTTP/upgrade headers are not complete within this many ms', 'an integer 100–600000'),
   drainTimeoutMs: opt(int(100, 60_000), 8_000, 'on SIGTERM, wait at most this long for sockets to close before exiting', 'an integer 100–60000'),
+  upstreamTimeoutMs: opt(int(1, 600_000), 5_000, 'deadline of command handlers, job runs and version polls, ms (then: ERROR UNAVAILABLE, or a failed run)', 'an integer 1–600000'),
+  maxCommandsInFlight: opt(int(1, 10_000), 16, 'commands one connection may have running at once (more: ERROR TOO_MANY_COMMANDS)', 'an integer 1–10000'),
+  jobConcurrency: opt(int(1, 100_000), 32, 'runs of one job at once on this node, across users (a turn that waits past half a period is skipped)', 'an integer 1–100000'),
   clientApps: opt(clientApps, demoApps, 'client apps (YAML list; env/flag: JSON)', 'a list of {appName, appId, masterUserId, authEnabled, authUrl}', { fileOnly: false }),
 } satisfies OptionTable;
 export type ServeConfig = ConfigOf<typeof serveOptions>;
