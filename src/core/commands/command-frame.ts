@@ -9,7 +9,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { encodeCommandReply } from '../../protocol/frames.js';
 import type { FrameContext, FrameModule } from '../frames/frame-module.js';
 import type { Peer } from '../peer.js';
-import { DeadlineError, withDeadline } from './deadline.js';
+import { DeadlineError, withDeadline, type RunningCalls } from './deadline.js';
 import { checkParams } from './param-validation.js';
 import type { PushRegistry, RegisteredCommand } from './push-registry.js';
 
@@ -26,7 +26,7 @@ export interface CommandFrameOptions {
   /** Commands one connection may have waiting for their handlers (--max-commands-in-flight). */
   readonly maxInFlight: number;
   /** Aborted on shutdown: running handlers are told to stop. */
-  readonly stopping: AbortSignal;
+  readonly stopping: RunningCalls;
   /** A command succeeded: the job it starts, if any, takes its params. */
   readonly started: (connection: FrameContext, command: RegisteredCommand, params: Readonly<Record<string, unknown>>) => void;
 }

@@ -5,14 +5,35 @@ export class DeadlineError extends Error {
   override readonly name = 'DeadlineError';
 }
 
+/** The calls under way, so that a stop can abort them all (one set, not a listener per call on a shared signal). */
+export class RunningCalls {
+  readonly #controllers = new Set<AbortController>();
+  #stopped = false;
+
+  add(controller: AbortController): void {
+    if (this.#stopped) controller.abort();
+    else this.#controllers.add(controller);
+  }
+
+  delete(controller: AbortController): void {
+    this.#controllers.delete(controller);
+  }
+
+  /** Aborts every call under way and every later one. */
+  abortAll(): void {
+    this.#stopped = true;
+    for (const c of this.#controllers) c.abort();
+    this.#controllers.clear();
+  }
+}
+
 /**
- * Calls `work` with a signal that aborts after `ms` (or when `outer` aborts); rejects with a
+ * Calls `work` with a signal that aborts after `ms` (or when `running` aborts all); rejects with a
  * DeadlineError at the deadline even if `work` ignores its signal. Never leaves a timer behind.
  */
-export function withDeadline<T>(scheduler: Scheduler, ms: number, work: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
+export function withDeadline<T>(scheduler: Scheduler, ms: number, work: (signal: AbortSignal) => Promise<T>, running?: RunningCalls): Promise<T> {
   const controller = new AbortController();
-  const onOuter = (): void => controller.abort();
-  outer?.addEventListener('abort', onOuter, { once: true });
+  running?.add(controller);
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     const cancel = scheduler.after(ms, () => {
@@ -25,16 +46,16 @@ export function withDeadline<T>(scheduler: Scheduler, ms: number, work: (signal:
       if (settled) return false;
       settled = true;
       cancel();
-      outer?.removeEventListener('abort', onOuter);
+      running?.delete(controller);
       return true;
     };
-    let running: Promise<T>;
+    let result: Promise<T>;
     try {
-      running = work(controller.signal);
+      result = work(controller.signal);
     } catch (err) {
-      running = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      result = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    running.then(
+    result.then(
       (value) => {
         if (finish()) resolve(value);
       },

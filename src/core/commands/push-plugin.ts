@@ -11,6 +11,7 @@ import type { Services } from '../services.js';
 import { userChannel } from '../ports.js';
 import { encodeJobStarted } from '../../protocol/frames.js';
 import { createCommandFrame } from './command-frame.js';
+import { RunningCalls } from './deadline.js';
 import type { PushRegistry } from './push-registry.js';
 import { UserJobs } from './user-jobs.js';
 import { VersionPolls } from './version-poll.js';
@@ -34,7 +35,7 @@ export interface PushPlugin extends Plugin {
 
 export function createPushPlugin(o: PushPluginOptions): PushPlugin {
   const random = o.random ?? Math.random;
-  const stopping = new AbortController();
+  const stopping = new RunningCalls();
   let services: Services | undefined;
   let jobs: UserJobs | undefined;
   let versions: VersionPolls | undefined;
@@ -74,7 +75,7 @@ export function createPushPlugin(o: PushPluginOptions): PushPlugin {
     registry: o.registry,
     timeoutMs: o.upstreamTimeoutMs,
     maxInFlight: o.maxCommandsInFlight,
-    stopping: stopping.signal,
+    stopping,
     started: (connection, command, params) => {
       const s = connection.services;
       const userId = connection.userId!;
@@ -92,8 +93,8 @@ export function createPushPlugin(o: PushPluginOptions): PushPlugin {
     },
     attach(s) {
       services = s;
-      jobs = new UserJobs(s, { registry: o.registry, timeoutMs: o.upstreamTimeoutMs, concurrency: o.jobConcurrency, random, stopping: stopping.signal, held: (d, h) => onHeld(d, h, 'job') });
-      versions = new VersionPolls(s, { versions: o.registry.versions, timeoutMs: o.upstreamTimeoutMs, random, stopping: stopping.signal, held: (d, h) => onHeld(d, h, 'version'), failed });
+      jobs = new UserJobs(s, { registry: o.registry, timeoutMs: o.upstreamTimeoutMs, concurrency: o.jobConcurrency, random, stopping, held: (d, h) => onHeld(d, h, 'job') });
+      versions = new VersionPolls(s, { versions: o.registry.versions, timeoutMs: o.upstreamTimeoutMs, random, stopping, held: (d, h) => onHeld(d, h, 'version'), failed });
       s.delivery.handle('frame', observeFrame);
       s.delivery.handle('app-frame', deliverAppFrame);
     },
@@ -102,7 +103,7 @@ export function createPushPlugin(o: PushPluginOptions): PushPlugin {
       return Promise.resolve();
     },
     async stop() {
-      stopping.abort();
+      stopping.abortAll();
       await jobs!.stop();
       await versions!.stop();
     },

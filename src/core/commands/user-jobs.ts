@@ -12,7 +12,7 @@ import type { UserId } from '../ids.js';
 import type { Peer } from '../peer.js';
 import { userChannel } from '../ports.js';
 import type { Services } from '../services.js';
-import { withDeadline } from './deadline.js';
+import { withDeadline, type RunningCalls } from './deadline.js';
 import { JobPermits } from './job-permits.js';
 import { LeasedLoop, leaseTtlMs } from './leased-loop.js';
 import type { PushRegistry, RegisteredJob } from './push-registry.js';
@@ -24,7 +24,7 @@ export interface UserJobsOptions {
   /** Runs of one job at once on this node, across users. */
   readonly concurrency: number;
   readonly random: () => number;
-  readonly stopping: AbortSignal;
+  readonly stopping: RunningCalls;
   /** Leases held on this node changed by `delta`; `handover` when taken over from another node. */
   readonly held: (delta: 1 | -1, handover: boolean) => void;
 }

@@ -9,7 +9,7 @@ import { encodeNewVersion } from '../../protocol/frames.js';
 import type { AppId } from '../ids.js';
 import { allChannel } from '../ports.js';
 import type { Services } from '../services.js';
-import { withDeadline } from './deadline.js';
+import { withDeadline, type RunningCalls } from './deadline.js';
 import { LeasedLoop } from './leased-loop.js';
 import type { RegisteredVersion } from './push-registry.js';
 
@@ -17,7 +17,7 @@ export interface VersionPollsOptions {
   readonly versions: readonly RegisteredVersion[];
   readonly timeoutMs: number;
   readonly random: () => number;
-  readonly stopping: AbortSignal;
+  readonly stopping: RunningCalls;
   readonly held: (delta: 1 | -1, handover: boolean) => void;
   readonly failed: (err: unknown) => void;
 }
