@@ -2,7 +2,7 @@
 // nodes sharing one in-memory bus, presence and lease), one job every EVERY_MS. Measures job runs
 // per second against the expected USERS / EVERY_MS * 1000, the split across the two nodes, and the
 // gateways' CPU per run. The backend and the clients run in child processes, so their CPU is not
-// counted. Usage: npm run build && node scripts/job-scale.mjs [USERS] [EVERY_MS] [MEASURE_S]
+// counted. Usage: npm run build && [JOB_CONCURRENCY=256] node scripts/job-scale.mjs [USERS] [EVERY_MS] [MEASURE_S]
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -78,20 +78,23 @@ async function main(users, everyMs, measureS) {
   const lease = new lib.MemoryLease();
   const store = new lib.MemoryMessageStore();
   const config = lib.loadConfig('serve', lib.serveOptions, { argv: [], env: {} });
-  const clientApps = [{ appName: 'demo', appId: 'demo', masterUserId: 'demo-0', authEnabled: false, jobs: [{ name: 'sessions', every: everyMs, url: jobUrl }] }];
+  // MODE=code: an in-code job that answers at once (no HTTP): what scheduling, leases and comparing cost alone.
+  const code = process.env.MODE === 'code';
+  const clientApps = [{ appName: 'demo', appId: 'demo', masterUserId: 'demo-0', authEnabled: false, jobs: code ? [] : [{ name: 'sessions', every: everyMs, url: jobUrl }] }];
+  const codeJobs = code ? [{ appId: 'demo', name: 'sessions', every: everyMs, handler: () => Promise.resolve({ sessions: 1 }) }] : [];
   const gateways = [];
   for (const nodeId of ['node-a', 'node-b']) {
-    const g = lib.createGateway({ ...config, port: 0, nodeId, clientApps, maxConnections: users + 100, rateLimit: 0 }, { bus: new lib.MemoryBus({ network }), presence, store, lease }, lib.silentLogger);
+    const g = lib.createGateway({ ...config, port: 0, nodeId, clientApps, maxConnections: users + 100, rateLimit: 0, jobConcurrency: Number(process.env.JOB_CONCURRENCY ?? 256) }, { bus: new lib.MemoryBus({ network }), presence, store, lease, jobs: codeJobs }, lib.silentLogger);
     const { port } = await g.start();
     gateways.push({ g, url: `ws://127.0.0.1:${port}/ws` });
   }
   const t0 = Date.now();
   const clients = child(['clients', gateways[0].url, gateways[1].url, String(users)]);
   await clients.line(/ready (\d+)/);
-  console.log(`${users} users connected in ${Date.now() - t0} ms; warming up one interval and a half`);
+  console.log(`${users} users connected in ${Date.now() - t0} ms (job concurrency ${process.env.JOB_CONCURRENCY ?? 256}); warming up one interval and a half`);
   await new Promise((r) => setTimeout(r, everyMs * 1.5));
 
-  const count = async () => Number(await (await fetch(`http://127.0.0.1:${backendPort}/count`)).text());
+  const count = async () => code ? 0 : Number(await (await fetch(`http://127.0.0.1:${backendPort}/count`)).text());
   const before = { runs: await Promise.all(gateways.map(({ g }) => runsByOutcome(g))), backend: await count(), cpu: process.cpuUsage(), at: performance.now() };
   await new Promise((r) => setTimeout(r, measureS * 1000));
   const cpu = process.cpuUsage(before.cpu);
@@ -108,6 +111,7 @@ async function main(users, everyMs, measureS) {
       {
         users,
         everyMs,
+        mode: code ? 'in-code job (no HTTP)' : 'HTTP job',
         seconds: Number(seconds.toFixed(1)),
         expectedRunsPerSec: expected,
         runsPerSec: Number((total / seconds).toFixed(1)),
