@@ -100,17 +100,16 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   const metrics = createGatewayMetrics();
   const apps = new ClientApps(options.clientApps);
   const push = new PushRegistry(apps.all(), createUpstreamFetch(), { commands: backends.commands, jobs: backends.jobs });
-  const plugins = [...(backends.plugins ?? [])];
-  if (!push.isEmpty) {
-    plugins.push(
-      createPushPlugin({
-        registry: push,
-        upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
-        maxCommandsInFlight: options.maxCommandsInFlight ?? 16,
-        jobConcurrency: options.jobConcurrency ?? 32,
-      }),
-    );
-  }
+  // Always plugged in, also with nothing declared: a COMMAND is then UNKNOWN_COMMAND (contract §9), not an unknown type.
+  const plugins = [
+    ...(backends.plugins ?? []),
+    createPushPlugin({
+      registry: push,
+      upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
+      maxCommandsInFlight: options.maxCommandsInFlight ?? 16,
+      jobConcurrency: options.jobConcurrency ?? 32,
+    }),
+  ];
   const hub = new Hub({
     nodeId,
     apps,

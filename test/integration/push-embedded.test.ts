@@ -25,6 +25,13 @@ async function client(url: string, userId: string): Promise<TestClient> {
 }
 
 describe('commands registered in code', () => {
+  it('answers UNKNOWN_COMMAND on a gateway with no commands at all', async () => {
+    const g = await scope.start();
+    const c = await client(g.url, 'demo-1');
+    c.send({ type: 'COMMAND', data: { name: 'x' }, reference: 'u' });
+    expect((await c.next('ERROR')).data).toMatchObject({ code: 'UNKNOWN_COMMAND', reference: 'u' });
+  });
+
   it('validates params, then runs the async handler with the user and token', async () => {
     const calls: unknown[] = [];
     const add: CodeCommand = {
