@@ -24,3 +24,4 @@ export type { Services } from './core/services.js';
 export { CloseCode, Disconnect } from './protocol/close-codes.js';
 export { ErrorCode } from './protocol/error-codes.js';
 export type { ClientFrame, ServerFrame, Feature } from './protocol/frames.js';
+export type { CodeCommand, CodeJob, CommandCall, CommandHandler, CommandSpec, JobCall, JobHandler, JobSpec, ParamSpec, ParamType, VersionSpec } from './core/commands/push-types.js';
