@@ -31,3 +31,4 @@ export type { ClientFrame, ServerFrame, Feature } from './protocol/frames.js';
 export type { PublishResult, TopicsPlugin } from './core/topics/topics-plugin.js';
 export type { TopicConfig } from './core/topics/topic-pattern.js';
 export type { OpenUpstream, UpstreamEvent, UpstreamHandlers, UpstreamStream } from './core/topics/topic-ports.js';
+export type { CodeCommand, CodeJob, CommandCall, CommandHandler, CommandSpec, JobCall, JobHandler, JobSpec, ParamSpec, ParamType, VersionSpec } from './core/commands/push-types.js';

@@ -29,6 +29,9 @@ export const clientAppFieldAllowed: Readonly<Record<string, string>> = {
   messageTtl: 'an integer ≥ 0 (ms)',
   apiKey: 'a secret of 16–512 characters',
   topics: 'a list of {pattern, sse?}',
+  commands: 'a list of {name, params?, url, startsJob?}',
+  jobs: 'a list of {name, every, url}',
+  version: '{url, every}',
 };
 
 /** `{name}` one segment, `*` the rest (last segment only), anything else literal text without `{`, `}` or `*`. */
@@ -60,6 +63,19 @@ const topicSchema = z
     }
   });
 
+/** Contract §9: a command's parameters, its webhook, and the job it may start. */
+const paramSchema = z.object({ type: z.enum(['string', 'number', 'integer', 'boolean', 'object', 'array']), required: z.boolean().optional() }).strict();
+const commandSchema = z
+  .object({
+    name: z.string().min(1).max(128),
+    params: z.record(z.string().min(1), paramSchema).optional(),
+    url: z.string().url(),
+    startsJob: z.string().min(1).optional(),
+  })
+  .strict();
+const jobSchema = z.object({ name: z.string().min(1).max(128), every: z.number().int().min(10), url: z.string().url() }).strict();
+const versionSchema = z.object({ url: z.string().url(), every: z.number().int().min(10) }).strict();
+
 /** One client app (contract §4). `appName` is the userId prefix: `<appName>-<digits>`. */
 export const clientAppSchema = z
   .object({
@@ -73,8 +89,14 @@ export const clientAppSchema = z
     /** Server API key (contract §8): `Authorization: Bearer <apiKey>`. */
     apiKey: z.string().min(16, 'apiKey: at least 16 characters').max(512).optional(),
     topics: z.array(topicSchema).max(1000).optional(),
+    commands: z.array(commandSchema).optional(),
+    jobs: z.array(jobSchema).optional(),
+    version: versionSchema.optional(),
   })
   .strict()
+  .refine((a) => new Set((a.commands ?? []).map((c) => c.name)).size === (a.commands ?? []).length, { message: 'command names must be unique within an app', path: ['commands'] })
+  .refine((a) => new Set((a.jobs ?? []).map((j) => j.name)).size === (a.jobs ?? []).length, { message: 'job names must be unique within an app', path: ['jobs'] })
+  .refine((a) => (a.commands ?? []).every((c) => c.startsJob === undefined || (a.jobs ?? []).some((j) => j.name === c.startsJob)), { message: 'a command\'s startsJob must name a job of the same app', path: ['commands'] })
   .refine((a) => !a.authEnabled || a.authUrl !== undefined, { message: 'authUrl is required when authEnabled is true', path: ['authUrl'] })
   .refine((a) => a.auth === undefined || (!a.authEnabled && a.authUrl === undefined), {
     message: 'an app has either the auth webhook (authEnabled, authUrl) or auth (type: jwt), not both',
@@ -157,7 +179,10 @@ export const serveOptions = {
   sseLingerMs: opt(int(0, 3_600_000), 5_000, 'how long an upstream SSE stream of a topic stays open after its last subscriber anywhere left, ms', 'an integer 0–3600000'),
   maxSubscriptions: opt(int(1, 100_000), 100, 'most topics one connection may be subscribed to (more: ERROR LIMIT_EXCEEDED)', 'an integer 1–100000'),
   maxTopicLength: opt(int(1, 4096), 256, 'longest topic name, characters (longer: ERROR BAD_REQUEST, API 400)', 'an integer 1–4096'),
-  clientApps: opt(clientApps, demoApps, 'client apps (YAML list; env/flag: JSON)', 'a list of {appName, appId, masterUserId, authEnabled, authUrl, auth, messageTtl, apiKey, topics}', { fileOnly: false }),
+  upstreamTimeoutMs: opt(int(1, 600_000), 5_000, 'deadline of command handlers, job runs and version polls, ms (then: ERROR UNAVAILABLE, or a failed run)', 'an integer 1–600000'),
+  maxCommandsInFlight: opt(int(1, 10_000), 16, 'commands one connection may have running at once (more: ERROR TOO_MANY_COMMANDS)', 'an integer 1–10000'),
+  jobConcurrency: opt(int(1, 100_000), 32, 'runs of one job at once on this node, across users (a turn that waits past half a period is skipped)', 'an integer 1–100000'),
+  clientApps: opt(clientApps, demoApps, 'client apps (YAML list; env/flag: JSON)', 'a list of {appName, appId, masterUserId, authEnabled, authUrl, auth, messageTtl, apiKey, topics, commands, jobs, version}', { fileOnly: false }),
 } satisfies OptionTable;
 export type ServeConfig = ConfigOf<typeof serveOptions>;
 

@@ -2,6 +2,7 @@
  * The client-app registry (contract §4): which appIds exist, the `<appName>-<digits>` userId
  * rule, and each app's master user. Pure.
  */
+import type { CommandSpec, JobSpec, VersionSpec } from './commands/push-types.js';
 import type { AppId, UserId } from './ids.js';
 import type { TopicConfig } from './topics/topic-pattern.js';
 
@@ -30,6 +31,12 @@ export interface ClientAppConfig {
   readonly apiKey?: string | undefined;
   /** The topics a connection of this app may subscribe to (contract §9). */
   readonly topics?: readonly TopicConfig[] | undefined;
+  /** Contract §9: commands with typed params and a webhook URL (core/commands/). */
+  readonly commands?: readonly CommandSpec[] | undefined;
+  /** Contract §9: per-user jobs. */
+  readonly jobs?: readonly JobSpec[] | undefined;
+  /** Contract §9: the version poll. */
+  readonly version?: VersionSpec | undefined;
 }
 
 export interface ClientApp extends ClientAppConfig {

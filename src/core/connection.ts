@@ -43,6 +43,8 @@ export class Connection implements FrameContext {
   /** When the credentials stop being valid (a JWT's exp), ms since the epoch; undefined: never. */
   #expiresAt: number | undefined;
   #claims: Readonly<Record<string, unknown>> | undefined;
+  /** The token of AUTH_CLIENT, kept for upstream calls on the user's behalf (never logged). */
+  #token: string | undefined;
   /** Child logger with this connection's ids, made on first use (most connections never log). */
   #log: Logger | undefined;
   /** Undefined when frames are not limited (rate 0): no bucket, and no clock read per frame. */
@@ -73,6 +75,10 @@ export class Connection implements FrameContext {
   /** When this connection's credentials stop being valid (ms since the epoch), if ever. */
   get expiresAt(): number | undefined {
     return this.#expiresAt;
+  }
+  /** The token this connection authenticated with; never logged. */
+  get token(): string | undefined {
+    return this.#token;
   }
   /** Replaces the credentials' expiry (REFRESH_TOKEN). */
   set expiresAt(at: number | undefined) {
@@ -227,6 +233,7 @@ export class Connection implements FrameContext {
         this.#userId = userId as UserId;
         this.#expiresAt = verdict.expiresAt;
         this.#claims = verdict.claims;
+        this.#token = token;
         this.#log = undefined; // the next use carries appId and userId
         this.#state = 'authenticated';
         this.send(encodeAuthReply(appId, userId, true), 'AUTH_CLIENT_REPLY');

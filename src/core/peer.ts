@@ -19,6 +19,8 @@ export interface Peer {
   expiresAt: number | undefined;
   /** The verified claims of its credentials (JWT), if any. Never logged. */
   readonly claims: Readonly<Record<string, unknown>> | undefined;
+  /** The token the connection authenticated with (jobs and commands call upstreams with it). Never logged. */
+  readonly token: string | undefined;
   /** The start of every MESSAGE frame this connection's user sends, as bytes (after auth). */
   readonly messageHead: Uint8Array;
   /** Writes a frame and counts it; false when not written. `proofFollows`: see {@link Transport.send}. */

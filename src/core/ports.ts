@@ -312,6 +312,14 @@ export interface Metrics {
   connectionClosed(code: number): void;
   usersOnline(count: number): void;
   protocolError(code: string): void;
+  /** A COMMAND ended: `outcome` ok | unknown | bad_request | too_many | failed | timeout; `ms` the handler's time (0 when none ran). */
+  commandHandled(name: string, outcome: string, ms: number): void;
+  /** A per-user job's turn ended: `outcome` changed | unchanged | failed | fenced | throttled | no_token | backoff. */
+  jobRun(job: string, outcome: string): void;
+  /** Per-user jobs (and version polls) whose lease this node holds now. */
+  jobsRunning(count: number): void;
+  /** This node took over a job's or version poll's lease another node held (`kind`: job | version). */
+  leaseHandover(kind: string): void;
 }
 
 export const noopMetrics: Metrics = {
@@ -324,6 +332,10 @@ export const noopMetrics: Metrics = {
   connectionClosed: () => undefined,
   usersOnline: () => undefined,
   protocolError: () => undefined,
+  commandHandled: () => undefined,
+  jobRun: () => undefined,
+  jobsRunning: () => undefined,
+  leaseHandover: () => undefined,
 };
 
 /** A backend failure, with the driver error as `cause`. Never shown to clients. */

@@ -24,11 +24,15 @@ import { createHttpHandler, type HttpRoute } from './http-routes.js';
 import { TopicsPlugin, type PublishResult } from '../core/topics/topics-plugin.js';
 import type { OpenUpstream } from '../core/topics/topic-ports.js';
 import { createApiHandler } from './api/api-routes.js';
+import { createPushPlugin } from '../core/commands/push-plugin.js';
+import { PushRegistry } from '../core/commands/push-registry.js';
+import type { CodeCommand, CodeJob } from '../core/commands/push-types.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { createSseClient } from './sse-client.js';
 import { createTopicMetrics } from './topic-metrics.js';
 import { timerScheduler } from './scheduler.js';
 import { createConsoleStats } from './stats.js';
+import { createUpstreamFetch } from './upstream-fetch.js';
 import { encodeMessageUtf8 } from './wire/encode-message-utf8.js';
 import { startRetention, type Retention } from './retention.js';
 
@@ -66,6 +70,12 @@ export interface GatewayOptions {
   readonly maxSubscriptions?: number;
   /** Longest topic name, characters. @default 256 */
   readonly maxTopicLength?: number;
+  /** Deadline of command handlers, job runs and version polls, ms. @default 5000 */
+  readonly upstreamTimeoutMs?: number;
+  /** Commands one connection may have running at once (more: ERROR TOO_MANY_COMMANDS). @default 16 */
+  readonly maxCommandsInFlight?: number;
+  /** Runs of one job at once on this node, across users. @default 32 */
+  readonly jobConcurrency?: number;
 }
 
 export interface GatewayBackends {
@@ -93,6 +103,10 @@ export interface GatewayBackends {
    * @default fetch streaming (gateway/sse-client.ts)
    */
   readonly openUpstream?: OpenUpstream;
+  /** Commands registered in code, beside those of `clientApps` (docs/push.md): same schema, an async handler. */
+  readonly commands?: readonly CodeCommand[];
+  /** Per-user jobs registered in code (docs/push.md). */
+  readonly jobs?: readonly CodeJob[];
 }
 
 export interface Gateway {
@@ -131,9 +145,23 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     openUpstream: backends.openUpstream ?? createSseClient({ maxEventBytes: options.maxPayload }),
     metrics: createTopicMetrics(metrics.registry),
   });
+  const apps = new ClientApps(options.clientApps);
+  const push = new PushRegistry(apps.all(), createUpstreamFetch(), { commands: backends.commands, jobs: backends.jobs });
+  // Always plugged in, also with nothing declared: a COMMAND is then UNKNOWN_COMMAND (contract §9), not an unknown type.
+  const plugins = [
+    identity,
+    topics,
+    ...(backends.plugins ?? []),
+    createPushPlugin({
+      registry: push,
+      upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
+      maxCommandsInFlight: options.maxCommandsInFlight ?? 16,
+      jobConcurrency: options.jobConcurrency ?? 32,
+    }),
+  ];
   const hub = new Hub({
     nodeId,
-    apps: new ClientApps(options.clientApps),
+    apps,
     bus: backends.bus,
     presence: backends.presence,
     store: backends.store,
@@ -143,7 +171,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     scheduler: timerScheduler,
     encodeMessage: encodeMessageUtf8,
     ...(backends.frames === undefined ? {} : { frames: backends.frames }),
-    plugins: [identity, topics, ...(backends.plugins ?? [])],
+    plugins,
     logger: log,
     metrics,
     limits: {

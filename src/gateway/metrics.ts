@@ -32,8 +32,26 @@ export function createGatewayMetrics(): GatewayMetrics {
   });
   const backendErrors = new Counter({ name: 'switchboard_backend_errors_total', help: 'Store and bus errors, by backend', labelNames: ['backend'], registers: [registry] });
   const protocolErrors = new Counter({ name: 'switchboard_protocol_errors_total', help: 'ERROR frames sent, by code', labelNames: ['code'], registers: [registry] });
+  const commands = new Counter({ name: 'switchboard_commands_total', help: 'COMMAND frames, by name and outcome', labelNames: ['name', 'outcome'], registers: [registry] });
+  const commandLatency = new Histogram({
+    name: 'switchboard_command_duration_seconds',
+    help: 'Time a command handler took (webhook or in-code), by name',
+    labelNames: ['name'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const jobRuns = new Counter({ name: 'switchboard_job_runs_total', help: 'Per-user job turns on this node, by job and outcome', labelNames: ['job', 'outcome'], registers: [registry] });
+  const jobsRunning = new Gauge({ name: 'switchboard_jobs_running', help: 'Per-user jobs and version polls whose lease this node holds', registers: [registry] });
+  const handovers = new Counter({ name: 'switchboard_lease_handovers_total', help: 'Job or version-poll leases this node took over from another node, by kind', labelNames: ['kind'], registers: [registry] });
   const gauges = new Set<string>();
   return {
+    commandHandled: (name, outcome, ms) => {
+      commands.inc({ name, outcome });
+      if (ms > 0) commandLatency.observe({ name }, ms / 1000);
+    },
+    jobRun: (job, outcome) => jobRuns.inc({ job, outcome }),
+    jobsRunning: (count) => jobsRunning.set(count),
+    leaseHandover: (kind) => handovers.inc({ kind }),
     registry,
     frameIn: countFrameIn,
     frameOut: countFrameOut,

@@ -19,5 +19,9 @@ export const ErrorCode = {
   Unavailable: 'UNAVAILABLE',
   /** Extension: a per-connection bound was reached (subscriptions per connection); nothing was done. */
   LimitExceeded: 'LIMIT_EXCEEDED',
+  /** A COMMAND whose name the connection's app does not declare (contract §9). */
+  UnknownCommand: 'UNKNOWN_COMMAND',
+  /** Extension: the connection already has `--max-commands-in-flight` commands waiting for their handlers; this one was not run. Retry after a reply. */
+  TooManyCommands: 'TOO_MANY_COMMANDS',
 } as const satisfies Record<string, string>;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

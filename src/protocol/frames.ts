@@ -67,7 +67,11 @@ export type ServerFrame =
   | { type: 'REFRESH_TOKEN_REPLY'; data: { ok: boolean; expiresAt: number | null } }
   | { type: 'ERROR'; data: { code: ErrorCode; message: string; reference?: string }; reference?: string }
   | { type: 'SUBSCRIBED' | 'UNSUBSCRIBED'; data: { topic: string }; reference?: string }
-  | { type: 'PUBLICATION'; data: { topic: string; data: unknown; eventId?: string } };
+  | { type: 'PUBLICATION'; data: { topic: string; data: unknown; eventId?: string } }
+  | { type: 'COMMAND_REPLY'; data: { name: string; result: unknown; reference?: string }; reference?: string }
+  | { type: 'NOTIFICATION'; data: { job: string; data: unknown } }
+  | { type: 'NEW_VERSION'; data: { version: unknown } }
+  | { type: 'JOB_STARTED'; data: { job: string; params: Record<string, unknown> } };
 export type ServerFrameType = ServerFrame['type'];
 
 export function encodeAuthReply(appId: string, userId: string, isAuthenticated: boolean): string {
@@ -133,4 +137,27 @@ export function encodeError(code: ErrorCode, message: string, reference?: string
   return reference === undefined
     ? JSON.stringify({ type: 'ERROR', data: { code, message } })
     : JSON.stringify({ type: 'ERROR', data: { code, message, reference }, reference });
+}
+
+/** COMMAND_REPLY (contract §9); the command's reference is repeated at the top level and inside `data`. */
+export function encodeCommandReply(name: string, result: unknown, reference: string | undefined): string {
+  const r = result === undefined ? null : result;
+  return reference === undefined
+    ? JSON.stringify({ type: 'COMMAND_REPLY', data: { name, result: r } })
+    : JSON.stringify({ type: 'COMMAND_REPLY', data: { name, result: r, reference }, reference });
+}
+
+/** NOTIFICATION: a user's job produced a new result. `dataJson` is the result as JSON text. */
+export function encodeNotification(job: string, dataJson: string): string {
+  return `{"type":"NOTIFICATION","data":{"job":${JSON.stringify(job)},"data":${dataJson}}}`;
+}
+
+/** NEW_VERSION: the app's version changed. */
+export function encodeNewVersion(version: unknown): string {
+  return JSON.stringify({ type: 'NEW_VERSION', data: { version } });
+}
+
+/** Extension JOB_STARTED: a command started (or restarted) a job of the user with these parameters. */
+export function encodeJobStarted(job: string, params: Record<string, unknown>): string {
+  return JSON.stringify({ type: 'JOB_STARTED', data: { job, params } });
 }

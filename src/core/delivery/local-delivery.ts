@@ -30,8 +30,11 @@ export class LocalDelivery {
     readonly metrics: Metrics,
   ) {}
 
-  /** Lets a module take deliveries of a kind this one does not handle (one handler per kind). */
-  handle<K extends 'publication' | 'app-frame' | 'logout'>(kind: K, handler: Handler<K>): void {
+  /**
+   * Lets a module take deliveries of a kind this one does not handle (one handler per kind). For
+   * `frame`, the handler observes: it runs after the frame was written to the user's connections.
+   */
+  handle<K extends 'publication' | 'app-frame' | 'logout' | 'frame'>(kind: K, handler: Handler<K>): void {
     this.#handlers.set(kind, handler as (delivery: Delivery) => void);
   }
 
@@ -49,6 +52,7 @@ export class LocalDelivery {
       case 'frame': {
         const peers = this.local.of(d.to);
         if (peers !== undefined) for (const p of peers) p.send(d.frame, d.type);
+        this.#handlers.get('frame')?.(d);
         return;
       }
       case 'close': {
