@@ -11,6 +11,7 @@ import { ConfigError } from '../config/config-error.js';
 import type { Logger } from '../core/ports.js';
 import type { GatewayBackends } from '../gateway/gateway.js';
 import { createGateway } from '../gateway/gateway.js';
+import { createResumePlugin } from '../core/resume/resume-plugin.js';
 import { announceListening, createLogger } from './logger.js';
 import { exitOnSignals } from './shutdown.js';
 
@@ -27,7 +28,8 @@ export async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv):
   if (!config.gcPretenuring) setFlagsFromString('--no-allocation-site-pretenuring');
   const logger = createLogger(config.logLevel);
   const backends = await createBackends(config, logger);
-  const gateway = createGateway(config, backends, logger);
+  const plugins = config.resumeWindowMs > 0 ? [createResumePlugin({ windowMs: config.resumeWindowMs })] : [];
+  const gateway = createGateway(config, { ...backends, plugins: [...(backends.plugins ?? []), ...plugins] }, logger);
 
   exitOnSignals({ drain: () => gateway.stop(), deadlineMs: config.drainTimeoutMs + 1_500, failureExitCode: 1, logger });
 

@@ -10,6 +10,7 @@ import { decodeMessageUtf8 } from '../protocol/decode-message-utf8.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { encodeAuthReply, encodeError, encodeMessageHead, type AuthClientFrame } from '../protocol/frames.js';
 import type { ClientApp } from './client-apps.js';
+import type { Plugin, VerifiedConnection } from './plugin.js';
 import type { FrameContext, FrameRegistry, ParsedFrame } from './frames/frame-module.js';
 import { handleMessage } from './frames/message.js';
 import type { UserId } from './ids.js';
@@ -24,7 +25,7 @@ const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 type State = 'unauthenticated' | 'authenticating' | 'authenticated' | 'closed';
 
-export class Connection implements FrameContext {
+export class Connection implements FrameContext, VerifiedConnection {
   #state: State = 'unauthenticated';
   #errorsBeforeAuth = 0;
   /** Frames that arrived while the auth verifier was being asked; replayed in order afterwards. */
@@ -47,14 +48,54 @@ export class Connection implements FrameContext {
   /** Undefined when frames are not limited (rate 0): no bucket, and no clock read per frame. */
   readonly #limiter: RateLimiter | undefined;
   readonly openedAt: number;
+  /**
+   * Resume hooks (core/resume/): where frames go (the socket, or a resume session that numbers
+   * them), extra AUTH_CLIENT_REPLY fields, whether membership release waits for the session, and
+   * the plugins that may answer a frame before its module does. Unused without such plugins.
+   */
+  #transport: Transport;
+  #authData: AuthClientFrame['data'] | undefined;
+  #replyFields: Record<string, unknown> | undefined;
+  #releaseHeld = false;
+  readonly #filters: readonly Plugin[];
 
   constructor(
-    readonly transport: Transport,
+    /** The socket's transport (the gateway's); {@link transport} is where frames are written. */
+    readonly wire: Transport,
     readonly services: Services,
     readonly frames: FrameRegistry,
   ) {
+    this.#transport = wire;
+    this.#filters = services.plugins.filter((p) => p.frameReceived !== undefined);
     this.openedAt = services.clock();
     this.#limiter = services.limits.rateLimitPerSec > 0 ? new RateLimiter(services.limits.rateLimitPerSec, this.openedAt) : undefined;
+  }
+
+  /** Where this connection's frames are written: its socket, or a resume session wrapping it. */
+  get transport(): Transport {
+    return this.#transport;
+  }
+  /** The AUTH_CLIENT data that authenticated this connection (set once verified). */
+  get authData(): AuthClientFrame['data'] | undefined {
+    return this.#authData;
+  }
+  /** From now on frames go to `transport` (the resume plugin, before the connection is admitted). */
+  useTransport(transport: Transport): void {
+    this.#transport = transport;
+  }
+  /** Fields the AUTH_CLIENT_REPLY carries besides the contract's (the resume session). */
+  addReplyFields(fields: Record<string, unknown>): void {
+    this.#replyFields = { ...this.#replyFields, ...fields };
+  }
+  /**
+   * Keeps this connection registered (membership) after its socket closes, until the returned
+   * function is called: a resume session holds it while it waits for the client to come back.
+   */
+  holdRelease(): () => void {
+    this.#releaseHeld = true;
+    return () => {
+      if (this.#app !== undefined && this.#userId !== undefined) this.services.membership.release(this, this.#app, this.#userId);
+    };
   }
 
   get isAuthenticated(): boolean {
@@ -121,7 +162,7 @@ export class Connection implements FrameContext {
       const frame = decodeMessageUtf8(bytes, this.services.limits.decode);
       if (frame !== undefined) {
         this.services.metrics.frameIn('MESSAGE');
-        if (this.#admitFrame(frame)) handleMessage(this, frame);
+        if (this.#admitFrame(frame) && this.#passFilters(frame)) handleMessage(this, frame);
         return;
       }
     }
@@ -165,7 +206,13 @@ export class Connection implements FrameContext {
       else this.#refuse(ErrorCode.Unauthenticated, 'send AUTH_CLIENT first', frame.reference);
       return;
     }
-    if (this.#admitFrame(frame)) module.handle(this, frame);
+    if (this.#admitFrame(frame) && this.#passFilters(frame)) module.handle(this, frame);
+  }
+
+  /** False when a plugin answered the frame itself (a repeated send the resume plugin already accepted). */
+  #passFilters(frame: ParsedFrame): boolean {
+    for (const plugin of this.#filters) if (plugin.frameReceived!(this, frame) === false) return false;
+    return true;
   }
 
   /** The rate limit of an authenticated connection: false (and an ERROR) when the frame is over it. */
@@ -207,9 +254,16 @@ export class Connection implements FrameContext {
           reject(verdict.reason ?? 'credentials refused');
           return;
         }
+        this.#authData = frame.data;
+        this.#app = app;
+        this.#userId = userId as UserId;
+        for (const plugin of services.plugins) plugin.connectionVerified?.(this);
         const admitted = await services.membership.admit(this, app, userId as UserId);
         if (!admitted) {
           this.#state = 'unauthenticated';
+          this.#app = undefined;
+          this.#userId = undefined;
+          this.#transport = this.wire; // a resume session taken for it stays out of it
           this.send(encodeAuthReply(appId, userId, false), 'AUTH_CLIENT_REPLY');
           this.transport.close(Disconnect.TooManyConnections);
           return;
@@ -219,12 +273,11 @@ export class Connection implements FrameContext {
           services.membership.release(this, app, userId as UserId);
           return;
         }
-        this.#app = app;
-        this.#userId = userId as UserId;
         this.#expiresAt = verdict.expiresAt;
         this.#log = undefined; // the next use carries appId and userId
         this.#state = 'authenticated';
-        this.send(encodeAuthReply(appId, userId, true), 'AUTH_CLIENT_REPLY');
+        // Straight to the socket: a resume session numbers only the frames after this reply.
+        if (this.wire.send(encodeAuthReply(appId, userId, true, this.#replyFields))) services.metrics.frameOut('AUTH_CLIENT_REPLY', '');
         for (const plugin of services.plugins) plugin.connectionAuthenticated?.(this);
         if (services.logger.isLevelEnabled('debug')) this.log.debug({}, 'authenticated');
       })
@@ -232,6 +285,8 @@ export class Connection implements FrameContext {
         this.log.error({ err }, 'authentication failed');
         if (this.#state === 'authenticating') {
           this.#state = 'unauthenticated';
+          this.#app = undefined;
+          this.#userId = undefined;
           reject('internal error');
         }
       })
@@ -286,6 +341,6 @@ export class Connection implements FrameContext {
     const wasAuthenticated = this.#state === 'authenticated';
     this.#state = 'closed';
     this.#backlog = null;
-    if (wasAuthenticated) this.services.membership.release(this, this.#app!, this.#userId!);
+    if (wasAuthenticated && !this.#releaseHeld) this.services.membership.release(this, this.#app!, this.#userId!);
   }
 }

@@ -6,8 +6,23 @@
 import type { ClientApp } from './client-apps.js';
 import type { FrameModule, ParsedFrame } from './frames/frame-module.js';
 import type { UserId } from './ids.js';
+import type { AuthClientFrame } from '../protocol/frames.js';
 import type { Peer } from './peer.js';
 import type { Services } from './services.js';
+import type { Transport } from './transport.js';
+
+/** A connection whose credentials were verified, before it is admitted (core/connection.ts). */
+export interface VerifiedConnection extends Peer {
+  readonly authData: AuthClientFrame['data'] | undefined;
+  /** The socket's own transport. */
+  readonly wire: Transport;
+  /** From now on the connection's frames go to `transport` (resume: a session numbering them). */
+  useTransport(transport: Transport): void;
+  /** Fields added to this connection's AUTH_CLIENT_REPLY. */
+  addReplyFields(fields: Record<string, unknown>): void;
+  /** Keeps the connection registered after its socket closes until the returned function runs. */
+  holdRelease(): () => void;
+}
 
 export interface Plugin {
   /** For logs. */
@@ -20,6 +35,16 @@ export interface Plugin {
   start?(): Promise<void>;
   /** On shutdown, after the connections closed and before the backends close. */
   stop?(): Promise<void>;
+  /**
+   * Credentials verified, before the connection is admitted and its AUTH_CLIENT_REPLY written
+   * (resume: restores or opens the session here, so that no frame slips past it).
+   */
+  connectionVerified?(connection: VerifiedConnection): void;
+  /**
+   * An authenticated connection's frame, before its module handles it: false when the plugin
+   * answered it itself (resume: a repeated send). Keep it cheap: it runs for every frame.
+   */
+  frameReceived?(connection: Peer, frame: ParsedFrame): boolean;
   /** A connection authenticated (after it was admitted). */
   connectionAuthenticated?(peer: Peer): void;
   /** A connection closed (authenticated or not). */

@@ -15,6 +15,8 @@ export const CloseCode = {
   UpstreamGone: 1011,
   /** Slow consumer (send buffer over its bound) or a proxy queue full. Reconnect with backoff, then fetch missing messages. */
   TryAgainLater: 1013,
+  /** Resume: this connection's session was taken over by a newer connection of the same client. */
+  SessionResumed: 4010,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -32,6 +34,10 @@ export const Disconnect = {
   PongTimeout: { code: CloseCode.PolicyViolation, reason: 'no pong' },
   TooManyConnections: { code: CloseCode.PolicyViolation, reason: 'too many connections for this user' },
   BacklogFull: { code: CloseCode.TryAgainLater, reason: 'too many frames waiting for authentication' },
+  /** Resume: the session's unacknowledged frames passed their bound; reconnect (the resume is refused) and fetch. */
+  ResumeBufferFull: { code: CloseCode.TryAgainLater, reason: 'resume buffer full: unacknowledged frames over the bound' },
+  /** Resume: the session was resumed by a newer connection; this older one is closed. Do not reconnect it. */
+  SessionResumed: { code: CloseCode.SessionResumed, reason: 'session resumed on another connection' },
 } as const satisfies Record<string, Disconnect>;
 
 /** Codes after which a client should reconnect (with backoff). */
