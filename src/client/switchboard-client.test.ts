@@ -70,7 +70,7 @@ describe('SwitchboardClient', () => {
     it('authenticates first and resolves on a positive reply', async () => {
       const client = await connected();
       expect(last().sent[0]).toEqual({ type: 'AUTH_CLIENT', data: { appId: 'demo', userId: 'demo-1', token: 't' } });
-      expect(client.state).toEqual({ type: 'connected', userId: 'demo-1' });
+      expect(client.state).toEqual({ type: 'connected', userId: 'demo-1', resumed: false });
       client.close();
     });
 
@@ -171,8 +171,8 @@ describe('SwitchboardClient', () => {
       const states: ClientState[] = [];
       client.on('state', (s) => states.push(s));
       last().serverClose(1001, 'server shutting down');
-      expect(client.state.type).toBe('reconnecting');
-      const { delayMs } = client.state as Extract<ClientState, { type: 'reconnecting' }>;
+      expect(client.state.type).toBe('disconnected');
+      const { delayMs } = client.state as Extract<ClientState, { type: 'disconnected' }>;
       expect(delayMs).toBeGreaterThanOrEqual(50);
       expect(delayMs).toBeLessThanOrEqual(100);
       vi.advanceTimersByTime(delayMs - 1);
@@ -182,7 +182,7 @@ describe('SwitchboardClient', () => {
       last().serverOpen();
       expect(last().sent[0]!.type).toBe('AUTH_CLIENT');
       last().authReply(true);
-      expect(states.map((s) => s.type)).toEqual(['reconnecting', 'connecting', 'connected']);
+      expect(states.map((s) => s.type)).toEqual(['disconnected', 'connecting', 'connected']);
       client.close();
       expect(await client.closed()).toBeUndefined();
     });
@@ -195,7 +195,7 @@ describe('SwitchboardClient', () => {
       last().authReply(true);
       const delays: number[] = [];
       client.on('state', (s) => {
-        if (s.type === 'reconnecting') delays.push(s.delayMs);
+        if (s.type === 'disconnected') delays.push(s.delayMs);
       });
       for (let i = 0; i < 4; i++) {
         last().serverClose(1006);

@@ -36,6 +36,8 @@ export interface ResumeOptions {
 interface AckFrame extends ParsedFrame {
   readonly type: 'ACK';
   readonly seq: number;
+  /** Asks for a PONG (the client's liveness check: browsers cannot send WebSocket pings). */
+  readonly ping: boolean;
 }
 
 interface Held {
@@ -86,13 +88,15 @@ export function createResumePlugin(options: ResumeOptions = {}): ResumePlugin {
     parse(envelope) {
       const seq = isRecord(envelope.data) ? envelope.data.seq : undefined;
       if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return fail(ErrorCode.BadRequest, 'data.seq must be an integer ≥ 0', envelope.reference);
-      return { ok: true, frame: { type: 'ACK', seq, reference: envelope.reference } };
+      return { ok: true, frame: { type: 'ACK', seq, ping: isRecord(envelope.data) && envelope.data.ping === true, reference: envelope.reference } };
     },
     handle(connection, frame) {
       const link = links.get(connection);
       if (link === undefined) return connection.sendError(ErrorCode.BadRequest, 'ACK needs a session: authenticate with data.resume', frame.reference);
       if (link.session.current !== link) return; // an older connection of a resumed session
       if (!link.session.ack(frame.seq)) connection.sendError(ErrorCode.BadRequest, `ACK seq ${frame.seq} is beyond the last frame sent (${link.session.seq})`, frame.reference);
+      // Unnumbered, straight to the socket: it says the connection is alive, and the last seq written.
+      else if (frame.ping) link.wire.send(`{"type":"PONG","data":{"seq":${link.session.seq}}}`);
     },
   };
 
