@@ -199,6 +199,9 @@ export class SessionLink implements Transport {
   }
 
   close(disconnect: Disconnect): void {
+    // The node is shutting down: sessions live in its memory and cannot outlast it, so the session
+    // ends now (its proofs resolve false and the shutdown's flush need not wait for them).
+    if (disconnect.code === Disconnect.ShuttingDown.code) this.session.end(undefined);
     this.wire.close(disconnect);
   }
 }
