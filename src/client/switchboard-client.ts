@@ -213,7 +213,7 @@ export class SwitchboardClient {
     if (socket === undefined) return;
     this.#socket = undefined;
     try {
-      socket.close(4000, reason);
+      socket.close(); // no code: the server sees 1005 and keeps the session for the resume
     } catch {
       // already closing
     }

@@ -47,8 +47,10 @@ export interface Plugin {
   frameReceived?(connection: Peer, frame: ParsedFrame): boolean;
   /** A connection authenticated (after it was admitted). */
   connectionAuthenticated?(peer: Peer): void;
-  /** A connection closed (authenticated or not). */
-  connectionClosed?(peer: Peer): void;
+  /** A connection closed (authenticated or not), with the WebSocket close code. */
+  connectionClosed?(peer: Peer, code: number): void;
+  /** The node is shutting down, its connections are closing: before the final flush, let go of what would hold it. */
+  draining?(): void;
   /** A user's first connection on this node was admitted. */
   userArrived?(app: ClientApp, userId: UserId): void;
   /** A user's last connection on this node closed. */

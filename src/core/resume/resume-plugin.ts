@@ -8,7 +8,7 @@
  * Sessions live in this node's memory: a resume that reaches another node, or this node after a
  * restart, is refused, and the client's fetch brings the RELIABLE backlog from the store.
  */
-import { Disconnect } from '../../protocol/close-codes.js';
+import { Disconnect, shouldReconnect } from '../../protocol/close-codes.js';
 import { fail, isRecord } from '../../protocol/decode-frame.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { FrameModule, ParsedFrame } from '../frames/frame-module.js';
@@ -155,7 +155,7 @@ export function createResumePlugin(options: ResumeOptions = {}): ResumePlugin {
     session.attach(link.wire, lastSeq);
   }
 
-  function closed(peer: Peer): void {
+  function closed(peer: Peer, code: number): void {
     const link = links.get(peer);
     if (link === undefined) return;
     const session = link.session;
@@ -165,6 +165,11 @@ export function createResumePlugin(options: ResumeOptions = {}): ResumePlugin {
     // Verified but never admitted: nothing to wait for.
     if (peer.userId === undefined || pendingAttach.has(peer)) {
       pendingAttach.delete(peer);
+      session.end(undefined);
+      return;
+    }
+    // A close the client means (1000 from close(), or a code after which clients do not reconnect): no resume will come.
+    if (code === 1000 || !shouldReconnect(code)) {
       session.end(undefined);
       return;
     }
@@ -192,6 +197,10 @@ export function createResumePlugin(options: ResumeOptions = {}): ResumePlugin {
     connectionAuthenticated: authenticated,
     connectionClosed: closed,
     frameReceived: received,
+    // Sessions live in this node's memory: they end with it (their unproven entries stay pending in the store).
+    draining() {
+      for (const held of [...sessions.values()]) held.session.end(undefined);
+    },
     stop() {
       for (const held of [...sessions.values()]) held.session.end(undefined);
       return Promise.resolve();
