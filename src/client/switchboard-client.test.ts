@@ -96,7 +96,7 @@ describe('SwitchboardClient', () => {
   describe('#send', () => {
     it('writes MESSAGE and GROUP_MESSAGE frames with feature and reference', async () => {
       const client = await connected();
-      client.send('demo-2', { hi: 1 }, { feature: 'FAST', reference: 'r1' });
+      void client.send('demo-2', { hi: 1 }, { feature: 'FAST', reference: 'r1' });
       client.sendGroup(['demo-2', 'demo-3'], 'x');
       expect(last().sent.slice(1)).toEqual([
         { type: 'MESSAGE', data: { to: 'demo-2', content: { hi: 1 } }, feature: 'FAST', reference: 'r1' },

@@ -15,7 +15,7 @@ import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createClient, type ClientOptions, type ReceivedMessage } from '../../src/client/index.js';
+import { createClient, type ReceivedMessage } from '../../src/client/index.js';
 import { docExample } from '../support/doc-examples.js';
 import { killAll, startCli, type CliProcess } from '../support/cli.js';
 import { until } from '../support/resume.js';
@@ -89,7 +89,7 @@ async function freePort(): Promise<number> {
     await page.goto(`http://127.0.0.1:${pagesPort}/page.html?ws=${encodeURIComponent(wsUrl)}&user=demo-41`);
     await page.waitForFunction(() => (window as unknown as { switchboard?: { state: { type: string } } }).switchboard?.state.type === 'connected', undefined, { timeout: 10_000 });
 
-    const node = createClient({ url: wsUrl, appId: 'demo', userId: 'demo-42', token: '', WebSocket: WebSocket as unknown as ClientOptions['WebSocket'], reconnect: { minDelayMs: 100, maxDelayMs: 1_000 } });
+    const node = createClient({ url: wsUrl, appId: 'demo', userId: 'demo-42', token: '', WebSocket: WebSocket, reconnect: { minDelayMs: 100, maxDelayMs: 1_000 } });
     const got: ReceivedMessage[] = [];
     node.on('message', (m) => got.push(m));
     await node.connect();

@@ -20,7 +20,7 @@ export async function startResumeGateway(scope: GatewayScope, resume: ResumeOpti
 
 /** An SDK client with reconnect and resume, quick to notice a dead socket. */
 export function sdkClient(url: string, userId: string, extra: Partial<ClientOptions> = {}): SwitchboardClient {
-  return createClient({ url, appId: 'demo', userId, token: 't', WebSocket: WebSocket as unknown as ClientOptions['WebSocket'], reconnect: { minDelayMs: 20, maxDelayMs: 200 }, livenessMs: 600, ...extra });
+  return createClient({ url, appId: 'demo', userId, token: 't', WebSocket: WebSocket, reconnect: { minDelayMs: 20, maxDelayMs: 200 }, livenessMs: 600, ...extra });
 }
 
 /** What one app received: message bodies are `{n, s}` (sequence number n from sender s). */

@@ -188,7 +188,7 @@ export function createResumePlugin(options: ResumeOptions = {}): ResumePlugin {
 
   return {
     name: 'resume',
-    frames: [ackFrame as FrameModule<ParsedFrame>],
+    frames: [ackFrame],
     attach(s) {
       services = s;
       accepts = new AcceptLog(options.acceptWindowMs ?? 120_000, options.maxAcceptEntries ?? 200_000, s.clock);
