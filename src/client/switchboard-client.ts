@@ -7,7 +7,9 @@
 import { shouldReconnect } from '../protocol/close-codes.js';
 import type { Feature, SessionInfo } from '../protocol/frames.js';
 import { AuthenticationError, ConnectionClosedError, NotConnectedError, OutboxFullError, ServerError } from './client-errors.js';
+import { Emitter } from './emitter.js';
 import { Inbound, SeenIds } from './inbound.js';
+import { Liveness } from './liveness.js';
 import { Outbox, type Accepted } from './outbox.js';
 import { createReconnectPolicy } from './reconnect-policy.js';
 import type { ClientEvents, ClientOptions, ClientState, FetchResult, ReceivedMessage, SendOptions } from './types.js';
@@ -16,7 +18,6 @@ import { ReadyState, type WebSocketLike } from './web-socket-like.js';
 export type { Accepted } from './outbox.js';
 export type { ClientEvents, ClientOptions, ClientState, FetchResult, ReceivedMessage, SendOptions } from './types.js';
 
-type Listener<K extends keyof ClientEvents> = (payload: ClientEvents[K]) => void;
 type Frame = { type?: unknown; seq?: unknown; data?: Record<string, unknown>; reference?: unknown };
 
 interface PendingFetch {
@@ -35,10 +36,9 @@ export function createClient(options: ClientOptions): SwitchboardClient {
   return new SwitchboardClient(options);
 }
 
-export class SwitchboardClient {
+export class SwitchboardClient extends Emitter<ClientEvents> {
   readonly #o: ClientOptions;
   readonly #policy: ReturnType<typeof createReconnectPolicy> | undefined;
-  readonly #listeners = new Map<keyof ClientEvents, Set<(payload: never) => void>>();
   readonly #outbox: Outbox;
   readonly #seen = new SeenIds(10_000);
   readonly #inbound: Inbound;
@@ -46,9 +46,7 @@ export class SwitchboardClient {
   #socket: WebSocketLike | undefined;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #liveness: ReturnType<typeof setInterval> | undefined;
-  #heardAt = 0;
-  #pingAt = 0;
+  readonly #liveness: Liveness;
   #connectWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
   #fetches: PendingFetch[] = [];
   #session: SessionInfo | undefined;
@@ -60,23 +58,21 @@ export class SwitchboardClient {
   readonly stats = { resumed: 0, refused: 0, duplicates: 0, repeats: 0 };
 
   constructor(options: ClientOptions) {
+    super();
     this.#o = options;
     this.#policy = options.reconnect === undefined ? undefined : createReconnectPolicy(options.reconnect);
     this.#outbox = new Outbox(options.maxOutbox ?? 1_000);
     this.#inbound = new Inbound(options.ackDelayMs ?? 50, 64, (seq) => this.#raw({ type: 'ACK', data: { seq } }));
+    this.#liveness = new Liveness(
+      options.livenessMs ?? 20_000,
+      () => this.#raw({ type: 'ACK', data: { seq: this.#inbound.lastSeq, ping: true } }),
+      () => this.#drop(1006, 'no answer from the server'),
+    );
   }
 
   /** The current state. */
   get state(): ClientState {
     return this.#state;
-  }
-
-  /** Subscribes to an event; returns the function that unsubscribes. */
-  on<K extends keyof ClientEvents>(event: K, listener: Listener<K>): () => void {
-    let set = this.#listeners.get(event);
-    if (set === undefined) this.#listeners.set(event, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
   }
 
   /**
@@ -149,14 +145,9 @@ export class SwitchboardClient {
 
   // ---- internals ----
 
-  #emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
-    const set = this.#listeners.get(event);
-    if (set !== undefined) for (const listener of set) (listener as Listener<K>)(payload);
-  }
-
   #setState(state: ClientState): void {
     this.#state = state;
-    this.#emit('state', state);
+    this.emit('state', state);
   }
 
   #write(frame: object): void {
@@ -220,27 +211,15 @@ export class SwitchboardClient {
     this.#onClose(code, reason);
   }
 
-  /** While a session is open: pings (ACK with `ping`) after half of `livenessMs` of silence; drops the socket after a whole one. */
-  #checkLiveness(): void {
-    const now = Date.now();
-    const half = (this.#o.livenessMs ?? 20_000) / 2;
-    if (this.#pingAt > 0 && now - this.#pingAt > half) return this.#drop(1006, 'no answer from the server');
-    if (this.#pingAt === 0 && now - this.#heardAt > half) {
-      this.#pingAt = now;
-      this.#raw({ type: 'ACK', data: { seq: this.#inbound.lastSeq, ping: true } });
-    }
-  }
-
   #onFrame(text: string): void {
     let frame: Frame;
     try {
       frame = JSON.parse(text) as Frame;
     } catch {
-      this.#emit('error', new ServerError('BAD_FRAME', 'the server sent a frame that is not JSON'));
+      this.emit('error', new ServerError('BAD_FRAME', 'the server sent a frame that is not JSON'));
       return;
     }
-    this.#heardAt = Date.now();
-    this.#pingAt = 0;
+    this.#liveness.heard();
     if (typeof frame.seq === 'number' && this.#session !== undefined) {
       const verdict = this.#inbound.take(frame.seq);
       this.stats.repeats = this.#inbound.repeats;
@@ -260,7 +239,7 @@ export class SwitchboardClient {
         }
         const fetch = this.#fetches[0];
         if (fetch !== undefined && !fetch.auto) fetch.messages.push(message);
-        else this.#emit('message', message);
+        else this.emit('message', message);
         return;
       }
       case 'FETCH_MISSING_MESSAGES_COMPLETE': {
@@ -271,14 +250,14 @@ export class SwitchboardClient {
       }
       case 'MESSAGE_ACCEPTED':
         this.#outbox.accepted(str(d.reference), str(d.id));
-        this.#emit('accepted', { reference: str(d.reference), id: str(d.id) });
+        this.emit('accepted', { reference: str(d.reference), id: str(d.id) });
         return;
       case 'MESSAGE_CONFIRMATION':
-        this.#emit('confirmation', { reference: str(d.reference) });
+        this.emit('confirmation', { reference: str(d.reference) });
         return;
       case 'USER_CONNECTED':
       case 'USER_DISCONNECTED':
-        this.#emit(frame.type === 'USER_CONNECTED' ? 'userConnected' : 'userDisconnected', { userId: str(d.userId) });
+        this.emit(frame.type === 'USER_CONNECTED' ? 'userConnected' : 'userDisconnected', { userId: str(d.userId) });
         return;
       case 'ERROR': {
         const reference = typeof d.reference === 'string' ? d.reference : undefined;
@@ -286,7 +265,7 @@ export class SwitchboardClient {
           // Worth another try (rate limit, server trouble): re-sent after a pause if still waiting.
           setTimeout(() => this.#resend(reference), 250);
         }
-        this.#emit('error', new ServerError(str(d.code), str(d.message), reference));
+        this.emit('error', new ServerError(str(d.code), str(d.message), reference));
         return;
       }
       default:
@@ -311,8 +290,7 @@ export class SwitchboardClient {
     this.#session = session;
     if (session !== undefined && !resumed) this.#inbound.reset(session.seq);
     this.#attempt = 0;
-    this.#heardAt = Date.now();
-    if (session !== undefined && this.#liveness === undefined) this.#liveness = setInterval(() => this.#checkLiveness(), Math.max(50, (this.#o.livenessMs ?? 20_000) / 4));
+    if (session !== undefined) this.#liveness.start();
     this.#setState({ type: 'connected', userId: this.#o.userId, resumed });
     this.#connectWaiter?.resolve();
     this.#connectWaiter = undefined;
@@ -334,7 +312,7 @@ export class SwitchboardClient {
   #onClose(code: number, reason: string): void {
     this.#socket = undefined;
     this.#inbound.stop();
-    this.#pingAt = 0;
+    this.#liveness.stop();
     const error = new ConnectionClosedError(code, reason);
     for (const fetch of this.#fetches.splice(0)) fetch.reject(error);
     // The first connect() reports its failure to the caller instead of retrying.
@@ -354,8 +332,8 @@ export class SwitchboardClient {
   #finish(error: Error | undefined, code: number, reason: string): void {
     if (this.#state.type === 'closed') return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    if (this.#liveness !== undefined) clearInterval(this.#liveness);
-    this.#timer = this.#liveness = undefined;
+    this.#liveness.stop();
+    this.#timer = undefined;
     this.#inbound.flush();
     this.#inbound.stop();
     const socket = this.#socket;

@@ -20,6 +20,10 @@ import { docExample } from '../support/doc-examples.js';
 import { killAll, startCli, type CliProcess } from '../support/cli.js';
 import { until } from '../support/resume.js';
 
+// The page's globals, as the browser-side callbacks below see them (this project has no DOM types).
+declare const document: { getElementById(id: string): { textContent: string | null } | null };
+declare const window: { switchboard?: { state: { type: string }; stats: object; send(to: string, content: unknown): Promise<{ id: string }> } };
+
 function findChromium(): string | undefined {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -87,7 +91,7 @@ async function freePort(): Promise<number> {
     const page = await browser.newPage();
     const wsUrl = `ws://127.0.0.1:${port}/ws`;
     await page.goto(`http://127.0.0.1:${pagesPort}/page.html?ws=${encodeURIComponent(wsUrl)}&user=demo-41`);
-    await page.waitForFunction(() => (window as unknown as { switchboard?: { state: { type: string } } }).switchboard?.state.type === 'connected', undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => window.switchboard?.state.type === 'connected', undefined, { timeout: 10_000 });
 
     const node = createClient({ url: wsUrl, appId: 'demo', userId: 'demo-42', token: '', WebSocket: WebSocket, reconnect: { minDelayMs: 100, maxDelayMs: 1_000 } });
     const got: ReceivedMessage[] = [];
@@ -97,7 +101,7 @@ async function freePort(): Promise<number> {
     // Node → browser, browser → Node.
     await node.send('demo-41', { text: 'to the browser' });
     await page.waitForFunction(() => document.getElementById('log')!.textContent!.includes('to the browser'), undefined, { timeout: 5_000 });
-    const accepted = await page.evaluate(async () => (await (window as unknown as { switchboard: { send(to: string, c: unknown): Promise<{ id: string }> } }).switchboard.send('demo-42', { text: 'from the browser' })).id);
+    const accepted = await page.evaluate(async () => (await window.switchboard!.send('demo-42', { text: 'from the browser' })).id);
     expect(accepted).toMatch(/\S/);
     await until(() => got.some((m) => (m.content as { text: string }).text === 'from the browser'), 5_000, 'the browser message');
 
@@ -110,10 +114,10 @@ async function freePort(): Promise<number> {
     await page.waitForFunction(() => document.getElementById('log')!.textContent!.includes('sent while the server was down'), undefined, { timeout: 20_000 });
     const log = await page.evaluate(() => document.getElementById('log')!.textContent!);
     expect(log).toMatch(/state: disconnected[\s\S]*state: resuming[\s\S]*state: connected/);
-    const after = await page.evaluate(async () => (await (window as unknown as { switchboard: { send(to: string, c: unknown): Promise<{ id: string }> } }).switchboard.send('demo-42', { text: 'after the restart' })).id);
+    const after = await page.evaluate(async () => (await window.switchboard!.send('demo-42', { text: 'after the restart' })).id);
     expect(after).toMatch(/\S/);
     await until(() => got.some((m) => (m.content as { text: string }).text === 'after the restart'), 10_000, 'the message after the restart');
-    const stats = await page.evaluate(() => (window as unknown as { switchboard: { stats: object } }).switchboard.stats);
+    const stats = await page.evaluate(() => window.switchboard!.stats);
     console.log(`browser: received ${log.split('message from').length - 1}, node received ${got.length}, browser stats ${JSON.stringify(stats)}`);
     node.close();
     await page.close();

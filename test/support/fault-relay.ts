@@ -16,7 +16,7 @@ export interface FaultRelayOptions {
   readonly targetPort: number;
   readonly targetHost?: string;
   /** Cut each connection a random time in [min, max] ms after it opened; absent: never. */
-  readonly cutAfterMs?: { readonly min: number; readonly max: number };
+  readonly cutAfterMs?: { readonly min: number; readonly max: number } | undefined;
   /** Share of cuts that silence first (the rest reset at once). @default 0.5 */
   readonly silenceRatio?: number;
   /** How long a silenced connection stays silent before its reset, ms [min, max]. @default 300–900 */
