@@ -9,6 +9,11 @@ import { gatewayScope } from '../support/gateway.js';
 import { Ledger, sdkClient, startResumeGateway, until } from '../support/resume.js';
 import { TestClient } from '../support/test-client.js';
 import type { SwitchboardClient } from '../../src/client/index.js';
+import { MemoryBus, MemoryBusNetwork } from '../../src/adapters/memory/memory-bus.js';
+import { MemoryLease } from '../../src/adapters/memory/memory-lease.js';
+import { MemoryMessageStore } from '../../src/adapters/memory/memory-message-store.js';
+import { MemoryPresence } from '../../src/adapters/memory/memory-presence.js';
+import { createResumePlugin } from '../../src/core/resume/resume-plugin.js';
 
 const scope = gatewayScope();
 const relays: FaultRelay[] = [];
@@ -159,5 +164,36 @@ describe('resume: SDK through a fault relay', () => {
     expect(ledger.duplicated).toBe(0);
     expect(received).toBe(300);
     expect(g.plugin.stats().sessions).toBe(2);
+  });
+});
+
+describe('resume: another node', () => {
+  it('a resume that lands on another node is refused, and the fetch there brings every RELIABLE message once', async () => {
+    const network = new MemoryBusNetwork();
+    const shared = { presence: new MemoryPresence(), store: new MemoryMessageStore(), lease: new MemoryLease() };
+    const nodeA = await scope.start({ nodeId: 'node-a' }, { ...shared, bus: new MemoryBus({ network }), plugins: [createResumePlugin()] });
+    const nodeB = await scope.start({ nodeId: 'node-b' }, { ...shared, bus: new MemoryBus({ network }), plugins: [createResumePlugin()] });
+    const relay = await startFaultRelay({ targetPort: Number(new URL(nodeA.url).port) });
+    relays.push(relay);
+    const alice = sdkClient(nodeA.url, 'demo-51');
+    const bob = sdkClient(relay.url(), 'demo-52', { reconnect: { minDelayMs: 300, maxDelayMs: 300 } });
+    sdks.push(alice, bob);
+    const ledger = new Ledger();
+    bob.on('message', (m) => ledger.add(m.from, m.content));
+    await Promise.all([alice.connect(), bob.connect()]);
+    const sends = [];
+    for (let n = 0; n < 100; n++) sends.push(alice.send('demo-52', { n }));
+    await until(() => ledger.count('demo-51') >= 30, 5_000, 'some of them live');
+    relay.configure({ targetPort: Number(new URL(nodeB.url).port) });
+    relay.cutAll('reset');
+    for (let n = 100; n < 200; n++) sends.push(alice.send('demo-52', { n }));
+    const accepted = (await Promise.all(sends)).length;
+    await until(() => bob.stats.refused === 1 && ledger.count('demo-51') >= 200, 10_000, 'the fetch on node B');
+    await new Promise((r) => setTimeout(r, 300));
+    const received = ledger.count('demo-51');
+    console.log(`another node: sent 200, accepted ${accepted}, received ${received}, lost ${200 - received + ledger.duplicated}, duplicated ${ledger.duplicated}, out of order ${ledger.outOfOrder}, resumed ${bob.stats.resumed}, refused ${bob.stats.refused}, repeats dropped by id ${bob.stats.duplicates}`);
+    expect(bob.stats.refused).toBe(1);
+    expect(ledger.duplicated).toBe(0);
+    expect(received).toBe(200);
   });
 });

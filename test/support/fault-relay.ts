@@ -41,8 +41,8 @@ export interface FaultRelay {
   /** `ws://127.0.0.1:<port><path>`. */
   url(path?: string): string;
   readonly stats: FaultRelayStats;
-  /** Changes the options for connections from now on (and cut timers set from now on). */
-  configure(options: Partial<Omit<FaultRelayOptions, 'targetPort' | 'targetHost'>>): void;
+  /** Changes the options for connections from now on (a new `targetPort`: a client's next connection lands on another node). */
+  configure(options: Partial<FaultRelayOptions>): void;
   /** Cuts every open connection now: `reset`, or `silence` (then reset after silenceMs). */
   cutAll(mode: 'reset' | 'silence'): void;
   /** Resets every connection and stops listening. */
