@@ -216,4 +216,60 @@ describe('SwitchboardClient', () => {
       expect((error as ConnectionClosedError).code).toBe(1008);
     });
   });
+
+  describe('resume', () => {
+    const session = (resumed: boolean, seq = 0) => ({ id: 's1', token: 'k1', resumed, seq, windowMs: 120_000 });
+
+    it('asks for a session, acknowledges numbered frames, and resumes from the last seq with a fresh token', async () => {
+      vi.useFakeTimers();
+      let tokens = 0;
+      const client = createClient({ ...options, token: undefined, getToken: () => `t${++tokens}`, reconnect: { minDelayMs: 10, maxDelayMs: 10 } });
+      const done = client.connect();
+      last().serverOpen();
+      expect(last().sent[0]).toMatchObject({ type: 'AUTH_CLIENT', data: { token: 't1', resume: {} } });
+      last().serverSend({ type: 'AUTH_CLIENT_REPLY', data: { appId: 'demo', userId: 'demo-1', isAuthenticated: true, session: session(false) } });
+      await done;
+      const got: string[] = [];
+      client.on('message', (m) => got.push(m.id));
+      for (const seq of [1, 2, 2, 3]) last().serverSend({ seq, type: 'MESSAGE', data: { from: 'demo-2', content: seq, id: `m${seq}` } });
+      expect(got).toEqual(['m1', 'm2', 'm3']);
+      expect(client.stats.repeats).toBe(1);
+      vi.advanceTimersByTime(50);
+      expect(last().sent.at(-1)).toEqual({ type: 'ACK', data: { seq: 3 } });
+
+      // A send while disconnected waits, then goes with the same reference; a repeat id is dropped.
+      last().serverClose(1006);
+      const sent = client.send('demo-2', 'later', { reference: 'r9' });
+      vi.advanceTimersByTime(10);
+      last().serverOpen();
+      expect(last().sent[0]).toMatchObject({ data: { token: 't2', resume: { sessionId: 's1', token: 'k1', lastSeq: 3 } } });
+      last().serverSend({ type: 'AUTH_CLIENT_REPLY', data: { appId: 'demo', userId: 'demo-1', isAuthenticated: true, session: session(true, 3) } });
+      expect(client.state).toEqual({ type: 'connected', userId: 'demo-1', resumed: true });
+      expect(last().sent.slice(1, 3)).toEqual([
+        { type: 'MESSAGE', data: { to: 'demo-2', content: 'later' }, feature: 'RELIABLE', reference: 'r9' },
+        { type: 'FETCH_MISSING_MESSAGES_REQUEST', data: { count: 500 } },
+      ]);
+      last().serverSend({ seq: 4, type: 'MESSAGE_ACCEPTED', data: { reference: 'r9', id: 'x9' } });
+      await expect(sent).resolves.toEqual({ reference: 'r9', id: 'x9' });
+      last().serverSend({ type: 'MESSAGE', data: { from: 'demo-2', content: 1, id: 'm1' } });
+      expect(got).toEqual(['m1', 'm2', 'm3']);
+      expect(client.stats).toMatchObject({ resumed: 1, refused: 0, duplicates: 1 });
+      client.close();
+    });
+
+    it('rejects a send only on a definite refusal, and treats a seq gap as a broken connection', async () => {
+      const client = createClient({ ...options, reconnect: { minDelayMs: 10 } });
+      const done = client.connect();
+      last().serverOpen();
+      last().serverSend({ type: 'AUTH_CLIENT_REPLY', data: { appId: 'demo', userId: 'demo-1', isAuthenticated: true, session: session(false) } });
+      await done;
+      const refused = client.send('other-1', 'x', { reference: 'f1' });
+      last().serverSend({ seq: 1, type: 'ERROR', data: { code: 'FORBIDDEN', message: 'other app', reference: 'f1' } });
+      await expect(refused).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      const socket = last();
+      socket.serverSend({ seq: 5, type: 'MESSAGE', data: { from: 'demo-2', content: 1, id: 'm5' } });
+      expect(client.state).toMatchObject({ type: 'disconnected', code: 1006 });
+      client.close();
+    });
+  });
 });
