@@ -48,11 +48,7 @@ export class Connection implements FrameContext, VerifiedConnection {
   /** Undefined when frames are not limited (rate 0): no bucket, and no clock read per frame. */
   readonly #limiter: RateLimiter | undefined;
   readonly openedAt: number;
-  /**
-   * Resume hooks (core/resume/): where frames go (the socket, or a resume session that numbers
-   * them), extra AUTH_CLIENT_REPLY fields, whether membership release waits for the session, and
-   * the plugins that may answer a frame before its module does. Unused without such plugins.
-   */
+  /** Resume hooks (core/resume/, VerifiedConnection in plugin.ts); unused without such plugins. */
   #transport: Transport;
   #authData: AuthClientFrame['data'] | undefined;
   #replyFields: Record<string, unknown> | undefined;
@@ -75,22 +71,15 @@ export class Connection implements FrameContext, VerifiedConnection {
   get transport(): Transport {
     return this.#transport;
   }
-  /** The AUTH_CLIENT data that authenticated this connection (set once verified). */
   get authData(): AuthClientFrame['data'] | undefined {
     return this.#authData;
   }
-  /** From now on frames go to `transport` (the resume plugin, before the connection is admitted). */
   useTransport(transport: Transport): void {
     this.#transport = transport;
   }
-  /** Fields the AUTH_CLIENT_REPLY carries besides the contract's (the resume session). */
   addReplyFields(fields: Record<string, unknown>): void {
     this.#replyFields = { ...this.#replyFields, ...fields };
   }
-  /**
-   * Keeps this connection registered (membership) after its socket closes, until the returned
-   * function is called: a resume session holds it while it waits for the client to come back.
-   */
   holdRelease(): () => void {
     this.#releaseHeld = true;
     return () => {
