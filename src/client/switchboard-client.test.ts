@@ -223,7 +223,8 @@ describe('SwitchboardClient', () => {
     it('asks for a session, acknowledges numbered frames, and resumes from the last seq with a fresh token', async () => {
       vi.useFakeTimers();
       let tokens = 0;
-      const client = createClient({ ...options, token: undefined, getToken: () => `t${++tokens}`, reconnect: { minDelayMs: 10, maxDelayMs: 10 } });
+      const { token: _unused, ...noToken } = options;
+      const client = createClient({ ...noToken, getToken: () => `t${++tokens}`, reconnect: { minDelayMs: 10, maxDelayMs: 10 } });
       const done = client.connect();
       last().serverOpen();
       expect(last().sent[0]).toMatchObject({ type: 'AUTH_CLIENT', data: { token: 't1', resume: {} } });
