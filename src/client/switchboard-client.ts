@@ -8,6 +8,7 @@ import { shouldReconnect } from '../protocol/close-codes.js';
 import type { Feature, SessionInfo } from '../protocol/frames.js';
 import { AuthenticationError, ConnectionClosedError, NotConnectedError, OutboxFullError, ServerError } from './client-errors.js';
 import { Emitter } from './emitter.js';
+import { Fetches } from './fetches.js';
 import { Inbound, SeenIds } from './inbound.js';
 import { Liveness } from './liveness.js';
 import { Outbox, type Accepted } from './outbox.js';
@@ -19,14 +20,6 @@ export type { Accepted } from './outbox.js';
 export type { ClientEvents, ClientOptions, ClientState, FetchResult, ReceivedMessage, SendOptions } from './types.js';
 
 type Frame = { type?: unknown; seq?: unknown; data?: Record<string, unknown>; reference?: unknown };
-
-interface PendingFetch {
-  /** Started by the client itself after a (re)connect: its messages are emitted, more pages follow. */
-  readonly auto: boolean;
-  readonly messages: ReceivedMessage[];
-  readonly resolve: (r: FetchResult) => void;
-  readonly reject: (e: Error) => void;
-}
 
 const noop = (): void => undefined;
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -48,7 +41,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #liveness: Liveness;
   #connectWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
-  #fetches: PendingFetch[] = [];
+  readonly #fetches = new Fetches();
   #session: SessionInfo | undefined;
   #nextReference = 0;
   readonly #referencePrefix = `sb-${Math.random().toString(36).slice(2, 10)}-`;
@@ -129,7 +122,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
         reject(err instanceof Error ? err : new Error(String(err)));
         return;
       }
-      this.#fetches.push({ auto: false, messages: [], resolve, reject });
+      this.#fetches.add(false, resolve, reject);
     });
   }
 
@@ -237,17 +230,11 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
           this.stats.duplicates++;
           return;
         }
-        const fetch = this.#fetches[0];
-        if (fetch !== undefined && !fetch.auto) fetch.messages.push(message);
-        else this.emit('message', message);
+        if (!this.#fetches.collect(message)) this.emit('message', message);
         return;
       }
-      case 'FETCH_MISSING_MESSAGES_COMPLETE': {
-        const fetch = this.#fetches.shift();
-        const left = typeof d.leftMissingCount === 'number' ? d.leftMissingCount : 0;
-        fetch?.resolve({ messages: fetch.messages, leftMissingCount: left });
-        return;
-      }
+      case 'FETCH_MISSING_MESSAGES_COMPLETE':
+        return this.#fetches.complete(typeof d.leftMissingCount === 'number' ? d.leftMissingCount : 0);
       case 'MESSAGE_ACCEPTED':
         this.#outbox.accepted(str(d.reference), str(d.id));
         this.emit('accepted', { reference: str(d.reference), id: str(d.id) });
@@ -306,7 +293,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const next = (r: FetchResult): void => {
       if (r.leftMissingCount > 0 && this.#state.type === 'connected') this.#fetchPage();
     };
-    this.#fetches.push({ auto: true, messages: [], resolve: next, reject: noop });
+    this.#fetches.add(true, next, noop);
   }
 
   #onClose(code: number, reason: string): void {
@@ -314,7 +301,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.#inbound.stop();
     this.#liveness.stop();
     const error = new ConnectionClosedError(code, reason);
-    for (const fetch of this.#fetches.splice(0)) fetch.reject(error);
+    this.#fetches.failAll(error);
     // The first connect() reports its failure to the caller instead of retrying.
     if (this.#connectWaiter !== undefined || this.#policy === undefined || !shouldReconnect(code)) {
       this.#finish(error, code, reason);
@@ -340,7 +327,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.#socket = undefined;
     if (socket !== undefined && socket.readyState !== ReadyState.Closed && socket.readyState !== ReadyState.Closing) socket.close(1000, reason.slice(0, 100));
     const closedError = error ?? new ConnectionClosedError(code, reason);
-    for (const fetch of this.#fetches.splice(0)) fetch.reject(closedError);
+    this.#fetches.failAll(closedError);
     this.#outbox.failAll(closedError);
     this.#connectWaiter?.reject(closedError);
     this.#connectWaiter = undefined;
