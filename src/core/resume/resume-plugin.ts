@@ -75,7 +75,8 @@ export function createResumePlugin(options: ResumeOptions = {}): ResumePlugin {
   let services!: Services;
   let accepts!: AcceptLog;
 
-  const onEnd = (session: Session): void => {
+  const onEnd = (session: Session, disconnect: Disconnect | undefined): void => {
+    if (disconnect === Disconnect.ResumeBufferFull) services.logger.warn({ userId: session.userId, maxFrames: limits.maxFrames, maxBytes: limits.maxBytes }, 'resume session ended: unacknowledged frames over the bound');
     const held = sessions.get(session.id);
     if (held === undefined || held.session !== session) return;
     sessions.delete(session.id);
@@ -117,6 +118,7 @@ export function createResumePlugin(options: ResumeOptions = {}): ResumePlugin {
           old.session.end(Disconnect.SessionResumed);
         }
       }
+      if (held === undefined) services.logger.debug({ userId, sessionId: request.sessionId, known: old !== undefined }, 'resume refused');
     }
     const resumed = held !== undefined;
     if (held === undefined) {
