@@ -248,7 +248,7 @@ describe('SwitchboardClient', () => {
       expect(client.state).toEqual({ type: 'connected', userId: 'demo-1', resumed: true });
       expect(last().sent.slice(1, 3)).toEqual([
         { type: 'MESSAGE', data: { to: 'demo-2', content: 'later' }, feature: 'RELIABLE', reference: 'r9' },
-        { type: 'FETCH_MISSING_MESSAGES_REQUEST', data: { count: 500 } },
+        { type: 'FETCH_MISSING_MESSAGES_REQUEST', data: { count: 100 } },
       ]);
       last().serverSend({ seq: 4, type: 'MESSAGE_ACCEPTED', data: { reference: 'r9', id: 'x9' } });
       await expect(sent).resolves.toEqual({ reference: 'r9', id: 'x9' });

@@ -289,7 +289,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
 
   /** One page of the client's own fetch; the next follows until nothing is left. */
   #fetchPage(): void {
-    this.#raw({ type: 'FETCH_MISSING_MESSAGES_REQUEST', data: { count: this.#o.fetchPageSize ?? 500 } });
+    this.#raw({ type: 'FETCH_MISSING_MESSAGES_REQUEST', data: { count: this.#o.fetchPageSize ?? 100 } });
     const next = (r: FetchResult): void => {
       if (r.leftMissingCount > 0 && this.#state.type === 'connected') this.#fetchPage();
     };

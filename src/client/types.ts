@@ -59,7 +59,7 @@ export interface ClientOptions {
   readonly livenessMs?: number;
   /** How long received frames wait to be acknowledged together, ms. @default 50 */
   readonly ackDelayMs?: number;
-  /** Page size of the client's own fetches. @default 500 */
+  /** Page size of the client's own fetches. @default 100 */
   readonly fetchPageSize?: number;
 }
 

@@ -80,10 +80,12 @@ export class Connection implements FrameContext, VerifiedConnection {
   addReplyFields(fields: Record<string, unknown>): void {
     this.#replyFields = { ...this.#replyFields, ...fields };
   }
+  /** Holds membership release past the socket's close; the returned function ends the hold (a closed connection is released now). */
   holdRelease(): () => void {
     this.#releaseHeld = true;
     return () => {
-      if (this.#app !== undefined && this.#userId !== undefined) this.services.membership.release(this, this.#app, this.#userId);
+      this.#releaseHeld = false;
+      if (this.#state === 'closed' && this.#app !== undefined && this.#userId !== undefined) this.services.membership.release(this, this.#app, this.#userId);
     };
   }
 

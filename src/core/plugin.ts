@@ -20,7 +20,7 @@ export interface VerifiedConnection extends Peer {
   useTransport(transport: Transport): void;
   /** Fields added to this connection's AUTH_CLIENT_REPLY. */
   addReplyFields(fields: Record<string, unknown>): void;
-  /** Keeps the connection registered after its socket closes until the returned function runs. */
+  /** Keeps the connection registered after its socket closes until the returned function runs (which releases a closed one at once, an open one when it closes). */
   holdRelease(): () => void;
 }
 

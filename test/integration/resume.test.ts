@@ -167,6 +167,29 @@ describe('resume: SDK through a fault relay', () => {
   });
 });
 
+describe('resume: bounds', () => {
+  it('a session past its frame bound ends: the resume is refused and the fetch brings every RELIABLE message', async () => {
+    const g = await startResumeGateway(scope, { maxFrames: 50 });
+    const relay = await startFaultRelay({ targetPort: Number(new URL(g.url).port) });
+    relays.push(relay);
+    const alice = sdkClient(g.url, 'demo-61');
+    const bob = sdkClient(relay.url(), 'demo-62', { reconnect: { minDelayMs: 600, maxDelayMs: 600 } });
+    sdks.push(alice, bob);
+    const ledger = new Ledger();
+    bob.on('message', (m) => ledger.add(m.from, m.content));
+    await Promise.all([alice.connect(), bob.connect()]);
+    relay.cutAll('reset');
+    await until(() => bob.state.type === 'disconnected', 2_000, 'the drop');
+    const sends = [];
+    for (let n = 0; n < 120; n++) sends.push(alice.send('demo-62', { n }));
+    await Promise.all(sends);
+    await until(() => bob.stats.refused === 1 && ledger.count('demo-61') >= 120, 10_000, 'the fetch after the overflow').catch((e: unknown) => { console.log(JSON.stringify({ state: bob.state, stats: bob.stats, got: ledger.count('demo-61'), plugin: g.plugin.stats() })); throw e; });
+    console.log(`overflow: sent 120, accepted ${sends.length}, received ${ledger.count('demo-61')}, lost ${120 - ledger.count('demo-61')}, duplicated ${ledger.duplicated}, refused resumes ${bob.stats.refused}`);
+    expect(ledger.duplicated).toBe(0);
+    expect(ledger.count('demo-61')).toBe(120);
+  });
+});
+
 describe('resume: another node', () => {
   it('a resume that lands on another node is refused, and the fetch there brings every RELIABLE message once', async () => {
     const network = new MemoryBusNetwork();

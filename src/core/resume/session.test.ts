@@ -79,7 +79,7 @@ describe('Session', () => {
     expect(seqs(second)).toEqual([4, 5, 6]);
   });
 
-  it('ends past its bound: proofs false, socket closed with 1013, nothing kept', async () => {
+  it('ends past its bound: proofs false, nothing kept; an attached socket goes on unnumbered', async () => {
     const { s, ended } = session({ maxFrames: 3, maxBytes: 100_000 });
     const wire = new FakeWire();
     const link = s.link(wire);
@@ -90,9 +90,21 @@ describe('Session', () => {
     expect(await proof).toBe(false);
     expect(s.ended).toBe(true);
     expect(ended).toEqual([1013]);
-    expect(wire.closedWith).toBe(1013);
+    expect(wire.closedWith).toBeUndefined();
     expect(s.keptFrames).toBe(0);
-    expect(link.send('{"type":"C"}')).toBe(false);
+    expect(link.send('{"type":"C"}')).toBe(true);
+    expect(wire.frames.slice(3)).toEqual(['{"type":"B"}', '{"type":"C"}']);
+    expect(await link.proveDelivery()).toBe(true);
+  });
+
+  it('past its bound while detached: ends, and writes nothing', () => {
+    const { s, ended } = session({ maxFrames: 2, maxBytes: 100_000 });
+    const wire = new FakeWire();
+    const link = s.link(wire);
+    for (let i = 0; i < 3; i++) link.send('{"type":"B"}');
+    expect(s.ended).toBe(true);
+    expect(ended).toEqual([1013]);
+    expect(wire.frames).toEqual([]);
   });
 
   it('keeps frames a refusing socket did not take, for the resume', () => {

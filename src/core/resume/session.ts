@@ -100,8 +100,12 @@ export class Session {
     this.#kept.push({ seq, frame: framed });
     this.#bytes += framed.length;
     if (this.keptFrames > this.limits.maxFrames || this.#bytes > this.limits.maxBytes) {
-      this.end(Disconnect.ResumeBufferFull);
-      return false;
+      // Over the bound: the session ends (a later resume is refused). A socket attached now stays
+      // open and goes on unnumbered (its links write straight to it, proven by pong as without a
+      // session); with none, nothing is written.
+      const wire = this.#wire;
+      this.end(Disconnect.ResumeBufferFull, false);
+      return wire !== undefined && wire.send(frame);
     }
     // A socket that refuses (closing, or over its buffer bound) is detached; the frame stays kept for the resume.
     if (this.#wire !== undefined && !this.#wire.send(framed)) this.#wire = undefined;
@@ -156,8 +160,8 @@ export class Session {
     if (this.#wire === wire) this.#wire = undefined;
   }
 
-  /** Ends the session: proofs resolve false, kept frames are dropped, `onEnd` runs once; with `disconnect`, the attached socket is closed with it. */
-  end(disconnect: Disconnect | undefined): void {
+  /** Ends the session: proofs resolve false, kept frames are dropped, `onEnd` runs once; with `disconnect` (and `closeWire`), the attached socket is closed with it. */
+  end(disconnect: Disconnect | undefined, closeWire = true): void {
     if (this.#ended) return;
     this.#ended = true;
     const proofs = this.#proofs;
@@ -169,7 +173,7 @@ export class Session {
     this.#wire = undefined;
     for (const p of proofs) p.resolve(false);
     this.onEnd(this, disconnect);
-    if (wire !== undefined && disconnect !== undefined) wire.close(disconnect);
+    if (wire !== undefined && disconnect !== undefined && closeWire) wire.close(disconnect);
   }
 }
 
@@ -188,14 +192,16 @@ export class SessionLink implements Transport {
     readonly wire: Transport,
   ) {}
 
-  send(frame: string | Uint8Array): boolean {
+  send(frame: string | Uint8Array, proofFollows?: boolean): boolean {
     this.observer?.(frame);
     if (this.session.current !== this) return false;
+    // A session that ended over its bound leaves its connection speaking the plain protocol.
+    if (this.session.ended) return this.wire.send(frame, proofFollows);
     return this.session.write(frame);
   }
 
   proveDelivery(): Promise<boolean> {
-    return this.session.proveDelivery();
+    return this.session.ended ? this.wire.proveDelivery() : this.session.proveDelivery();
   }
 
   close(disconnect: Disconnect): void {
