@@ -26,7 +26,7 @@ const RUN_MS = 12_000;
 describe('resume through a relay that cuts every connection', () => {
   it('delivers every RELIABLE message exactly once, in per-sender order', async () => {
     const g = await startResumeGateway(scope);
-    const relay = await startFaultRelay({ targetPort: Number(new URL(g.url).port), cutAfterMs: { min: 300, max: 800 }, silenceRatio: 0.5, silenceMs: { min: 200, max: 700 }, seed: 17 });
+    const relay = await startFaultRelay({ targetPort: Number(new URL(g.url).port), cutAfterMs: { min: 300, max: 800 }, silenceRatio: 0.5, silenceMs: { min: 200, max: 700 }, seed: Number(process.env.CHAOS_SEED ?? 17) });
     relays.push(relay);
     const users = ['demo-31', 'demo-32'] as const;
     const clients = users.map((u) => sdkClient(relay.url(), u));
