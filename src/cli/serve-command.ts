@@ -12,6 +12,7 @@ import { createAppAuth } from '../adapters/create-app-auth.js';
 import { BackendError, type Logger } from '../core/ports.js';
 import type { GatewayBackends } from '../gateway/gateway.js';
 import { createGateway } from '../gateway/gateway.js';
+import { createResumePlugin } from '../core/resume/resume-plugin.js';
 import { announceListening, createLogger, hostPort, printBanner, switchboardVersion } from './logger.js';
 import { exitOnSignals } from './shutdown.js';
 import { listenFailure, prepareDataDir, storeFailure } from './start-failure.js';
@@ -30,7 +31,8 @@ export async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv):
   const logger = createLogger(config.logLevel);
   if (config.store === 'sqlite') prepareDataDir(config);
   const backends = await createBackends(config, logger);
-  const gateway = createGateway(config, backends, logger);
+  const plugins = config.resumeWindowMs > 0 ? [createResumePlugin({ windowMs: config.resumeWindowMs })] : [];
+  const gateway = createGateway(config, { ...backends, plugins: [...(backends.plugins ?? []), ...plugins] }, logger);
 
   exitOnSignals({ drain: () => gateway.stop(), deadlineMs: config.drainTimeoutMs + 1_500, failureExitCode: 1, logger });
 

@@ -44,3 +44,11 @@ export class ServerError extends Error {
     super(`${code}: ${message}`);
   }
 }
+
+/** A send found the outbox full (too many sends waiting for MESSAGE_ACCEPTED). Not sent; try later. */
+export class OutboxFullError extends Error {
+  override readonly name = 'OutboxFullError';
+  constructor(readonly max: number) {
+    super(`outbox full: ${max} sends are waiting to be accepted`);
+  }
+}

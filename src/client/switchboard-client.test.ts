@@ -70,7 +70,7 @@ describe('SwitchboardClient', () => {
     it('authenticates first and resolves on a positive reply', async () => {
       const client = await connected();
       expect(last().sent[0]).toEqual({ type: 'AUTH_CLIENT', data: { appId: 'demo', userId: 'demo-1', token: 't' } });
-      expect(client.state).toEqual({ type: 'connected', userId: 'demo-1' });
+      expect(client.state).toEqual({ type: 'connected', userId: 'demo-1', resumed: false });
       client.close();
     });
 
@@ -96,7 +96,7 @@ describe('SwitchboardClient', () => {
   describe('#send', () => {
     it('writes MESSAGE and GROUP_MESSAGE frames with feature and reference', async () => {
       const client = await connected();
-      client.send('demo-2', { hi: 1 }, { feature: 'FAST', reference: 'r1' });
+      void client.send('demo-2', { hi: 1 }, { feature: 'FAST', reference: 'r1' });
       client.sendGroup(['demo-2', 'demo-3'], 'x');
       expect(last().sent.slice(1)).toEqual([
         { type: 'MESSAGE', data: { to: 'demo-2', content: { hi: 1 } }, feature: 'FAST', reference: 'r1' },
@@ -171,8 +171,8 @@ describe('SwitchboardClient', () => {
       const states: ClientState[] = [];
       client.on('state', (s) => states.push(s));
       last().serverClose(1001, 'server shutting down');
-      expect(client.state.type).toBe('reconnecting');
-      const { delayMs } = client.state as Extract<ClientState, { type: 'reconnecting' }>;
+      expect(client.state.type).toBe('disconnected');
+      const { delayMs } = client.state as Extract<ClientState, { type: 'disconnected' }>;
       expect(delayMs).toBeGreaterThanOrEqual(50);
       expect(delayMs).toBeLessThanOrEqual(100);
       vi.advanceTimersByTime(delayMs - 1);
@@ -182,7 +182,7 @@ describe('SwitchboardClient', () => {
       last().serverOpen();
       expect(last().sent[0]!.type).toBe('AUTH_CLIENT');
       last().authReply(true);
-      expect(states.map((s) => s.type)).toEqual(['reconnecting', 'connecting', 'connected']);
+      expect(states.map((s) => s.type)).toEqual(['disconnected', 'connecting', 'connected']);
       client.close();
       expect(await client.closed()).toBeUndefined();
     });
@@ -195,7 +195,7 @@ describe('SwitchboardClient', () => {
       last().authReply(true);
       const delays: number[] = [];
       client.on('state', (s) => {
-        if (s.type === 'reconnecting') delays.push(s.delayMs);
+        if (s.type === 'disconnected') delays.push(s.delayMs);
       });
       for (let i = 0; i < 4; i++) {
         last().serverClose(1006);
@@ -214,6 +214,63 @@ describe('SwitchboardClient', () => {
       const error = await client.closed();
       expect(error).toBeInstanceOf(ConnectionClosedError);
       expect((error as ConnectionClosedError).code).toBe(1008);
+    });
+  });
+
+  describe('resume', () => {
+    const session = (resumed: boolean, seq = 0) => ({ id: 's1', token: 'k1', resumed, seq, windowMs: 120_000 });
+
+    it('asks for a session, acknowledges numbered frames, and resumes from the last seq with a fresh token', async () => {
+      vi.useFakeTimers();
+      let tokens = 0;
+      const { token: _unused, ...noToken } = options;
+      const client = createClient({ ...noToken, getToken: () => `t${++tokens}`, reconnect: { minDelayMs: 10, maxDelayMs: 10 } });
+      const done = client.connect();
+      last().serverOpen();
+      expect(last().sent[0]).toMatchObject({ type: 'AUTH_CLIENT', data: { token: 't1', resume: {} } });
+      last().serverSend({ type: 'AUTH_CLIENT_REPLY', data: { appId: 'demo', userId: 'demo-1', isAuthenticated: true, session: session(false) } });
+      await done;
+      const got: string[] = [];
+      client.on('message', (m) => got.push(m.id));
+      for (const seq of [1, 2, 2, 3]) last().serverSend({ seq, type: 'MESSAGE', data: { from: 'demo-2', content: seq, id: `m${seq}` } });
+      expect(got).toEqual(['m1', 'm2', 'm3']);
+      expect(client.stats.repeats).toBe(1);
+      vi.advanceTimersByTime(50);
+      expect(last().sent.at(-1)).toEqual({ type: 'ACK', data: { seq: 3 } });
+
+      // A send while disconnected waits, then goes with the same reference; a repeat id is dropped.
+      last().serverClose(1006);
+      const sent = client.send('demo-2', 'later', { reference: 'r9' });
+      vi.advanceTimersByTime(10);
+      last().serverOpen();
+      expect(last().sent[0]).toMatchObject({ data: { token: 't2', resume: { sessionId: 's1', token: 'k1', lastSeq: 3 } } });
+      last().serverSend({ type: 'AUTH_CLIENT_REPLY', data: { appId: 'demo', userId: 'demo-1', isAuthenticated: true, session: session(true, 3) } });
+      expect(client.state).toEqual({ type: 'connected', userId: 'demo-1', resumed: true });
+      expect(last().sent.slice(1, 3)).toEqual([
+        { type: 'MESSAGE', data: { to: 'demo-2', content: 'later' }, feature: 'RELIABLE', reference: 'r9' },
+        { type: 'FETCH_MISSING_MESSAGES_REQUEST', data: { count: 100 } },
+      ]);
+      last().serverSend({ seq: 4, type: 'MESSAGE_ACCEPTED', data: { reference: 'r9', id: 'x9' } });
+      await expect(sent).resolves.toEqual({ reference: 'r9', id: 'x9' });
+      last().serverSend({ type: 'MESSAGE', data: { from: 'demo-2', content: 1, id: 'm1' } });
+      expect(got).toEqual(['m1', 'm2', 'm3']);
+      expect(client.stats).toMatchObject({ resumed: 1, refused: 0, duplicates: 1 });
+      client.close();
+    });
+
+    it('rejects a send only on a definite refusal, and treats a seq gap as a broken connection', async () => {
+      const client = createClient({ ...options, reconnect: { minDelayMs: 10 } });
+      const done = client.connect();
+      last().serverOpen();
+      last().serverSend({ type: 'AUTH_CLIENT_REPLY', data: { appId: 'demo', userId: 'demo-1', isAuthenticated: true, session: session(false) } });
+      await done;
+      const refused = client.send('other-1', 'x', { reference: 'f1' });
+      last().serverSend({ seq: 1, type: 'ERROR', data: { code: 'FORBIDDEN', message: 'other app', reference: 'f1' } });
+      await expect(refused).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      const socket = last();
+      socket.serverSend({ seq: 5, type: 'MESSAGE', data: { from: 'demo-2', content: 1, id: 'm5' } });
+      expect(client.state).toMatchObject({ type: 'disconnected', code: 1006 });
+      client.close();
     });
   });
 });

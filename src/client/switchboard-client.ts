@@ -1,116 +1,71 @@
 /**
  * The Switchboard client SDK: connects, authenticates, sends, fetches missing messages, reports
- * typed events and its state, and reconnects with backoff (re-authenticating) when the
- * connection drops. Browser-safe: no Node APIs; the WebSocket constructor is injected.
+ * typed events and its state. With `reconnect` it reconnects with backoff after a drop and
+ * resumes its session (docs/protocol.md, "Session resume"): the app sees every RELIABLE message
+ * once, in per-sender order. Browser-safe: no Node APIs; the WebSocket constructor is injected.
  */
 import { shouldReconnect } from '../protocol/close-codes.js';
-import type { Feature } from '../protocol/frames.js';
-import { AuthenticationError, ConnectionClosedError, NotConnectedError, ServerError } from './client-errors.js';
-import { createReconnectPolicy, type ReconnectOptions } from './reconnect-policy.js';
-import { ReadyState, type WebSocketConstructor, type WebSocketLike } from './web-socket-like.js';
+import type { Feature, SessionInfo } from '../protocol/frames.js';
+import { AuthenticationError, ConnectionClosedError, NotConnectedError, OutboxFullError, ServerError } from './client-errors.js';
+import { Emitter } from './emitter.js';
+import { Fetches } from './fetches.js';
+import { Inbound, SeenIds } from './inbound.js';
+import { Liveness } from './liveness.js';
+import { Outbox, type Accepted } from './outbox.js';
+import { createReconnectPolicy } from './reconnect-policy.js';
+import type { ClientEvents, ClientOptions, ClientState, FetchResult, ReceivedMessage, SendOptions } from './types.js';
+import { ReadyState, type WebSocketLike } from './web-socket-like.js';
 
-/** A message delivered to this user. */
-export interface ReceivedMessage {
-  readonly from: string;
-  readonly content: unknown;
-  readonly id: string;
-  /** The sender's reference, when it gave one. */
-  readonly reference?: string;
-}
+export type { Accepted } from './outbox.js';
+export type { ClientEvents, ClientOptions, ClientState, FetchResult, ReceivedMessage, SendOptions } from './types.js';
 
-/** The client's state; `type` discriminates. */
-export type ClientState =
-  | { readonly type: 'idle' }
-  | { readonly type: 'connecting'; readonly attempt: number }
-  | { readonly type: 'connected'; readonly userId: string }
-  | { readonly type: 'reconnecting'; readonly attempt: number; readonly delayMs: number; readonly code: number; readonly reason: string }
-  | { readonly type: 'closed'; readonly error?: Error };
+type Frame = { type?: unknown; seq?: unknown; data?: Record<string, unknown>; reference?: unknown };
 
-/** Events and their payloads. */
-export interface ClientEvents {
-  message: ReceivedMessage;
-  confirmation: { readonly reference: string };
-  accepted: { readonly reference: string; readonly id: string };
-  error: Error;
-  userConnected: { readonly userId: string };
-  userDisconnected: { readonly userId: string };
-  state: ClientState;
-}
-
-export interface ClientOptions {
-  /** ws:// or wss:// URL of the gateway's `/ws` endpoint. */
-  readonly url: string;
-  readonly appId: string;
-  /** `<appName>-<digits>`. */
-  readonly userId: string;
-  readonly token?: string;
-  /** The WebSocket constructor: `globalThis.WebSocket` in browsers, `ws`'s class in Node. */
-  readonly WebSocket: WebSocketConstructor;
-  /**
-   * Reconnect after an unexpected drop (close codes that advise it: 1001, 1005, 1006, 1011–1013),
-   * re-authenticating each time; absent: no reconnect. Sends are not queued while reconnecting,
-   * and RELIABLE messages stored meanwhile are not fetched automatically: call
-   * {@link SwitchboardClient.fetchMissing} when the `state` event reports `connected` again.
-   */
-  readonly reconnect?: ReconnectOptions;
-}
-
-/** Options of {@link SwitchboardClient.send}. */
-export interface SendOptions {
-  /** @default 'RELIABLE' */
-  readonly feature?: Feature;
-  /** Asks for MESSAGE_ACCEPTED and MESSAGE_CONFIRMATION carrying this reference. */
-  readonly reference?: string;
-}
-
-/** What {@link SwitchboardClient.fetchMissing} resolves with. */
-export interface FetchResult {
-  readonly messages: readonly ReceivedMessage[];
-  readonly leftMissingCount: number;
-}
-
-type Listener<K extends keyof ClientEvents> = (payload: ClientEvents[K]) => void;
-
-interface PendingFetch {
-  readonly messages: ReceivedMessage[];
-  readonly resolve: (r: FetchResult) => void;
-  readonly reject: (e: Error) => void;
-}
+const noop = (): void => undefined;
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** Creates a client; nothing happens on the network until {@link SwitchboardClient.connect}. */
 export function createClient(options: ClientOptions): SwitchboardClient {
   return new SwitchboardClient(options);
 }
 
-export class SwitchboardClient {
-  readonly #options: ClientOptions;
+export class SwitchboardClient extends Emitter<ClientEvents> {
+  readonly #o: ClientOptions;
   readonly #policy: ReturnType<typeof createReconnectPolicy> | undefined;
-  readonly #listeners = new Map<keyof ClientEvents, Set<(payload: never) => void>>();
+  readonly #outbox: Outbox;
+  readonly #seen = new SeenIds(10_000);
+  readonly #inbound: Inbound;
   #state: ClientState = { type: 'idle' };
   #socket: WebSocketLike | undefined;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #liveness: Liveness;
   #connectWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
-  #fetches: PendingFetch[] = [];
+  readonly #fetches = new Fetches();
+  #session: SessionInfo | undefined;
+  #nextReference = 0;
+  readonly #referencePrefix = `sb-${Math.random().toString(36).slice(2, 10)}-`;
   #resolveClosed!: (e: Error | void) => void;
   readonly #closed = new Promise<Error | void>((resolve) => (this.#resolveClosed = resolve));
+  /** Resumes that the server accepted / refused, and repeats dropped by message id (for tests and metrics). */
+  readonly stats = { resumed: 0, refused: 0, duplicates: 0, repeats: 0 };
 
   constructor(options: ClientOptions) {
-    this.#options = options;
+    super();
+    this.#o = options;
     this.#policy = options.reconnect === undefined ? undefined : createReconnectPolicy(options.reconnect);
+    this.#outbox = new Outbox(options.maxOutbox ?? 1_000);
+    this.#inbound = new Inbound(options.ackDelayMs ?? 50, 64, (seq) => this.#raw({ type: 'ACK', data: { seq } }));
+    this.#liveness = new Liveness(
+      options.livenessMs ?? 20_000,
+      () => this.#raw({ type: 'ACK', data: { seq: this.#inbound.lastSeq, ping: true } }),
+      () => this.#drop(1006, 'no answer from the server'),
+    );
   }
 
   /** The current state. */
   get state(): ClientState {
     return this.#state;
-  }
-
-  /** Subscribes to an event; returns the function that unsubscribes. */
-  on<K extends keyof ClientEvents>(event: K, listener: Listener<K>): () => void {
-    let set = this.#listeners.get(event);
-    if (set === undefined) this.#listeners.set(event, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
   }
 
   /**
@@ -126,9 +81,26 @@ export class SwitchboardClient {
     });
   }
 
-  /** Sends a MESSAGE; throws {@link NotConnectedError} unless connected. Not queued. */
-  send(to: string, content: unknown, options: SendOptions = {}): void {
-    this.#write({ type: 'MESSAGE', data: { to, content }, feature: options.feature ?? 'RELIABLE', ...(options.reference === undefined ? {} : { reference: options.reference }) });
+  /**
+   * Sends a MESSAGE. Resolves once the server took it (MESSAGE_ACCEPTED); rejects only on a
+   * definite refusal ({@link ServerError}, {@link OutboxFullError}, or the client closed for
+   * good). Without `reference` the client makes one. With `reconnect`, a send made while
+   * reconnecting waits in the outbox and a send not yet accepted is re-sent after a reconnect
+   * (the server takes a reference once). Without `reconnect` it throws {@link NotConnectedError}
+   * unless connected, as before.
+   */
+  send(to: string, content: unknown, options: SendOptions = {}): Promise<Accepted> {
+    if (this.#policy === undefined && this.#state.type !== 'connected') throw new NotConnectedError(this.#state.type);
+    const reference = options.reference ?? this.#referencePrefix + (this.#nextReference++).toString(36);
+    const frame = JSON.stringify({ type: 'MESSAGE', data: { to, content }, feature: options.feature ?? 'RELIABLE', reference });
+    const promise = new Promise<Accepted>((resolve, reject) => {
+      if (this.#state.type === 'closed') reject(new NotConnectedError('closed'));
+      else if (!this.#outbox.add(reference, frame, resolve, reject)) reject(new OutboxFullError(this.#outbox.max));
+      else if (this.#state.type === 'connected') this.#socket?.send(frame);
+    });
+    // The caller may ignore the promise: a refusal is also reported as an `error` event.
+    promise.catch(noop);
+    return promise;
   }
 
   /** Sends a GROUP_MESSAGE (no confirmation); throws {@link NotConnectedError} unless connected. */
@@ -138,9 +110,9 @@ export class SwitchboardClient {
 
   /**
    * Asks for up to `count` missing messages. Resolves after FETCH_MISSING_MESSAGES_COMPLETE with
-   * every MESSAGE that arrived in between (fetched and live ones cannot be told apart on the wire,
-   * so those are returned here and not emitted as `message` events). Fetches run one at a time.
-   * Rejects with {@link NotConnectedError} or {@link ConnectionClosedError}.
+   * every MESSAGE that arrived in between (those are returned here and not emitted as `message`
+   * events). With `reconnect` the client fetches by itself after every (re)connect, emitting what
+   * it gets. Rejects with {@link NotConnectedError} or {@link ConnectionClosedError}.
    */
   fetchMissing(count: number): Promise<FetchResult> {
     return new Promise<FetchResult>((resolve, reject) => {
@@ -150,7 +122,7 @@ export class SwitchboardClient {
         reject(err instanceof Error ? err : new Error(String(err)));
         return;
       }
-      this.#fetches.push({ messages: [], resolve, reject });
+      this.#fetches.add(false, resolve, reject);
     });
   }
 
@@ -166,95 +138,121 @@ export class SwitchboardClient {
 
   // ---- internals ----
 
-  #emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
-    const set = this.#listeners.get(event);
-    if (set === undefined) return;
-    for (const listener of set) (listener as Listener<K>)(payload);
-  }
-
   #setState(state: ClientState): void {
     this.#state = state;
-    this.#emit('state', state);
+    this.emit('state', state);
   }
 
-  #write(frame: Record<string, unknown>): void {
+  #write(frame: object): void {
     if (this.#state.type !== 'connected' || this.#socket === undefined) throw new NotConnectedError(this.#state.type);
     this.#socket.send(JSON.stringify(frame));
   }
 
+  /** Writes when a socket is open; drops otherwise (ACKs, pings). */
+  #raw(frame: object): void {
+    if (this.#socket?.readyState === ReadyState.Open) this.#socket.send(JSON.stringify(frame));
+  }
+
   #open(): void {
-    this.#setState({ type: 'connecting', attempt: this.#attempt });
+    const attempt = this.#attempt;
+    this.#setState(this.#session === undefined ? { type: 'connecting', attempt } : { type: 'resuming', attempt });
+    // A fresh token before every reconnect (and before the first connect when none was given).
+    const token = this.#o.getToken !== undefined && (attempt > 0 || this.#o.token === undefined) ? this.#o.getToken() : (this.#o.token ?? '');
+    if (typeof token === 'string') return this.#dial(token);
+    token.then(
+      (t) => this.#dial(t),
+      (err: unknown) => this.#onClose(1006, `getToken failed: ${String(err)}`),
+    );
+  }
+
+  #dial(token: string): void {
+    if (this.#state.type === 'closed') return;
     let socket: WebSocketLike;
     try {
-      socket = new this.#options.WebSocket(this.#options.url);
+      socket = new this.#o.WebSocket(this.#o.url);
     } catch (err) {
       this.#finish(new ConnectionClosedError(1006, 'cannot create the WebSocket', { cause: err }), 1006, '');
       return;
     }
     this.#socket = socket;
     socket.onopen = () => {
-      const { appId, userId, token } = this.#options;
-      socket.send(JSON.stringify({ type: 'AUTH_CLIENT', data: { appId, userId, token: token ?? '' } }));
+      const { appId, userId } = this.#o;
+      const s = this.#session;
+      const resume = this.#policy === undefined ? undefined : s === undefined ? {} : { sessionId: s.id, token: s.token, lastSeq: this.#inbound.lastSeq };
+      socket.send(JSON.stringify({ type: 'AUTH_CLIENT', data: resume === undefined ? { appId, userId, token } : { appId, userId, token, resume } }));
     };
     socket.onmessage = (event) => {
-      if (typeof event.data === 'string') this.#onFrame(event.data);
+      if (socket === this.#socket && typeof event.data === 'string') this.#onFrame(event.data);
     };
     // The close event follows an error event; handling happens there.
-    socket.onerror = () => undefined;
+    socket.onerror = noop;
     socket.onclose = (event) => {
       if (socket === this.#socket) this.#onClose(event.code, event.reason);
     };
   }
 
-  #onFrame(text: string): void {
-    let frame: { type?: unknown; data?: Record<string, unknown>; reference?: unknown };
+  /** Ends a socket that stopped answering (or broke the sequence) and reconnects without waiting for its close event. */
+  #drop(code: number, reason: string): void {
+    const socket = this.#socket;
+    if (socket === undefined) return;
+    this.#socket = undefined;
     try {
-      frame = JSON.parse(text) as typeof frame;
+      socket.close(); // no code: the server sees 1005 and keeps the session for the resume
     } catch {
-      this.#emit('error', new ServerError('BAD_FRAME', 'the server sent a frame that is not JSON'));
+      // already closing
+    }
+    this.#onClose(code, reason);
+  }
+
+  #onFrame(text: string): void {
+    let frame: Frame;
+    try {
+      frame = JSON.parse(text) as Frame;
+    } catch {
+      this.emit('error', new ServerError('BAD_FRAME', 'the server sent a frame that is not JSON'));
       return;
     }
+    this.#liveness.heard();
+    if (typeof frame.seq === 'number' && this.#session !== undefined) {
+      const verdict = this.#inbound.take(frame.seq);
+      this.stats.repeats = this.#inbound.repeats;
+      if (verdict === 'repeat') return;
+      if (verdict === 'gap') return this.#drop(1006, `sequence gap: ${frame.seq} after ${this.#inbound.lastSeq}`);
+    }
     const d = frame.data ?? {};
-    const str = (v: unknown): string => (typeof v === 'string' ? v : '');
     switch (frame.type) {
       case 'AUTH_CLIENT_REPLY':
-        if (d.isAuthenticated === true) {
-          this.#attempt = 0;
-          this.#setState({ type: 'connected', userId: this.#options.userId });
-          this.#connectWaiter?.resolve();
-          this.#connectWaiter = undefined;
-        } else {
-          this.#finish(new AuthenticationError(this.#options.appId, this.#options.userId), 1000, 'not authenticated');
-        }
-        return;
+        return this.#onAuthReply(d);
       case 'MESSAGE': {
         const reference = typeof d.reference === 'string' ? d.reference : typeof frame.reference === 'string' ? frame.reference : undefined;
         const message: ReceivedMessage = { from: str(d.from), content: d.content, id: str(d.id), ...(reference === undefined ? {} : { reference }) };
-        const fetch = this.#fetches[0];
-        if (fetch !== undefined) fetch.messages.push(message);
-        else this.#emit('message', message);
+        if (this.#seen.check(message.id)) {
+          this.stats.duplicates++;
+          return;
+        }
+        if (!this.#fetches.collect(message)) this.emit('message', message);
         return;
       }
-      case 'FETCH_MISSING_MESSAGES_COMPLETE': {
-        const fetch = this.#fetches.shift();
-        fetch?.resolve({ messages: fetch.messages, leftMissingCount: typeof d.leftMissingCount === 'number' ? d.leftMissingCount : 0 });
-        return;
-      }
+      case 'FETCH_MISSING_MESSAGES_COMPLETE':
+        return this.#fetches.complete(typeof d.leftMissingCount === 'number' ? d.leftMissingCount : 0);
       case 'MESSAGE_ACCEPTED':
-        this.#emit('accepted', { reference: str(d.reference), id: str(d.id) });
+        this.#outbox.accepted(str(d.reference), str(d.id));
+        this.emit('accepted', { reference: str(d.reference), id: str(d.id) });
         return;
       case 'MESSAGE_CONFIRMATION':
-        this.#emit('confirmation', { reference: str(d.reference) });
+        this.emit('confirmation', { reference: str(d.reference) });
         return;
       case 'USER_CONNECTED':
-        this.#emit('userConnected', { userId: str(d.userId) });
-        return;
       case 'USER_DISCONNECTED':
-        this.#emit('userDisconnected', { userId: str(d.userId) });
+        this.emit(frame.type === 'USER_CONNECTED' ? 'userConnected' : 'userDisconnected', { userId: str(d.userId) });
         return;
       case 'ERROR': {
         const reference = typeof d.reference === 'string' ? d.reference : undefined;
-        this.#emit('error', new ServerError(str(d.code), str(d.message), reference));
+        if (reference !== undefined && this.#outbox.refused(reference, str(d.code), str(d.message))) {
+          // Worth another try (rate limit, server trouble): re-sent after a pause if still waiting.
+          setTimeout(() => this.#resend(reference), 250);
+        }
+        this.emit('error', new ServerError(str(d.code), str(d.message), reference));
         return;
       }
       default:
@@ -262,17 +260,55 @@ export class SwitchboardClient {
     }
   }
 
+  #resend(reference: string): void {
+    const frame = this.#outbox.frameOf(reference);
+    if (frame !== undefined && this.#state.type === 'connected') this.#socket?.send(frame);
+  }
+
+  #onAuthReply(d: Record<string, unknown>): void {
+    if (d.isAuthenticated !== true) {
+      this.#finish(new AuthenticationError(this.#o.appId, this.#o.userId), 1000, 'not authenticated');
+      return;
+    }
+    const asked = this.#session !== undefined;
+    const session = d.session as SessionInfo | undefined;
+    const resumed = session?.resumed === true;
+    if (asked) this.stats[resumed ? 'resumed' : 'refused']++;
+    this.#session = session;
+    if (session !== undefined && !resumed) this.#inbound.reset(session.seq);
+    this.#attempt = 0;
+    if (session !== undefined) this.#liveness.start();
+    this.#setState({ type: 'connected', userId: this.#o.userId, resumed });
+    this.#connectWaiter?.resolve();
+    this.#connectWaiter = undefined;
+    if (this.#policy === undefined) return;
+    // Sends not yet accepted go again (the server answers a repeat with its first acceptance), then what is stored is fetched.
+    for (const frame of this.#outbox.frames()) this.#socket?.send(frame);
+    this.#fetchPage();
+  }
+
+  /** One page of the client's own fetch; the next follows until nothing is left. */
+  #fetchPage(): void {
+    this.#raw({ type: 'FETCH_MISSING_MESSAGES_REQUEST', data: { count: this.#o.fetchPageSize ?? 100 } });
+    const next = (r: FetchResult): void => {
+      if (r.leftMissingCount > 0 && this.#state.type === 'connected') this.#fetchPage();
+    };
+    this.#fetches.add(true, next, noop);
+  }
+
   #onClose(code: number, reason: string): void {
     this.#socket = undefined;
+    this.#inbound.stop();
+    this.#liveness.stop();
     const error = new ConnectionClosedError(code, reason);
-    for (const fetch of this.#fetches.splice(0)) fetch.reject(error);
+    this.#fetches.failAll(error);
     // The first connect() reports its failure to the caller instead of retrying.
     if (this.#connectWaiter !== undefined || this.#policy === undefined || !shouldReconnect(code)) {
       this.#finish(error, code, reason);
       return;
     }
     const delayMs = this.#policy.delayMs(this.#attempt);
-    this.#setState({ type: 'reconnecting', attempt: this.#attempt, delayMs, code, reason });
+    this.#setState({ type: 'disconnected', code, reason, attempt: this.#attempt, delayMs });
     this.#attempt++;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -283,12 +319,16 @@ export class SwitchboardClient {
   #finish(error: Error | undefined, code: number, reason: string): void {
     if (this.#state.type === 'closed') return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#liveness.stop();
     this.#timer = undefined;
+    this.#inbound.flush();
+    this.#inbound.stop();
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket !== undefined && socket.readyState !== ReadyState.Closed && socket.readyState !== ReadyState.Closing) socket.close(1000, reason.slice(0, 100));
     const closedError = error ?? new ConnectionClosedError(code, reason);
-    for (const fetch of this.#fetches.splice(0)) fetch.reject(closedError);
+    this.#fetches.failAll(closedError);
+    this.#outbox.failAll(closedError);
     this.#connectWaiter?.reject(closedError);
     this.#connectWaiter = undefined;
     this.#setState(error === undefined ? { type: 'closed' } : { type: 'closed', error });

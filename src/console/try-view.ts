@@ -171,7 +171,8 @@ export function startTryView(): void {
       const content = byId('send-content', HTMLInputElement).value;
       const feature = byId('send-feature', HTMLSelectElement).value === 'FAST' ? 'FAST' : 'RELIABLE';
       const reference = value('send-reference') || `ref-${Date.now().toString(36)}-${++sequence}`;
-      if (byId('send-confirm', HTMLInputElement).checked) client?.send(to, content, { feature, reference });
+      // A refusal also arrives as an ERROR frame, which the frame list shows: the promise has nothing more to say here.
+      if (byId('send-confirm', HTMLInputElement).checked) void client?.send(to, content, { feature, reference }).catch(() => undefined);
       else sendRaw({ type: 'MESSAGE', data: { to, content }, feature, reference, confirmationEnabled: false });
       addSent('MESSAGE', to, content, feature, reference);
     });

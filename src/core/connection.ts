@@ -10,13 +10,14 @@ import { decodeMessageUtf8 } from '../protocol/decode-message-utf8.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { encodeAuthReply, encodeError, encodeMessageHead, type AuthClientFrame } from '../protocol/frames.js';
 import type { ClientApp } from './client-apps.js';
+import type { VerifiedConnection } from './peer.js';
 import type { FrameContext, FrameRegistry, ParsedFrame } from './frames/frame-module.js';
 import { handleMessage } from './frames/message.js';
 import type { UserId } from './ids.js';
 import type { Logger } from './ports.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { OrderedWork } from './routing/router.js';
-import type { Services } from './services.js';
+import type { ConnectionListener, Services } from './services.js';
 import type { Transport } from './transport.js';
 
 /** Keeps a leading BOM (`ignoreBOM`), as the text decoder must see it to refuse the frame. */
@@ -24,7 +25,7 @@ const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 type State = 'unauthenticated' | 'authenticating' | 'authenticated' | 'closed';
 
-export class Connection implements FrameContext {
+export class Connection implements FrameContext, VerifiedConnection {
   #state: State = 'unauthenticated';
   #errorsBeforeAuth = 0;
   /** Frames that arrived while the auth verifier was being asked; replayed in order afterwards. */
@@ -50,14 +51,45 @@ export class Connection implements FrameContext {
   /** Undefined when frames are not limited (rate 0): no bucket, and no clock read per frame. */
   readonly #limiter: RateLimiter | undefined;
   readonly openedAt: number;
+  /** Resume hooks (core/resume/, VerifiedConnection in peer.ts); unused without such plugins. */
+  #transport: Transport;
+  #authData: AuthClientFrame['data'] | undefined;
+  #replyFields: Record<string, unknown> | undefined;
+  #releaseHeld = false;
+  readonly #filters: readonly ConnectionListener[];
 
   constructor(
-    readonly transport: Transport,
+    /** The socket's transport (the gateway's); {@link transport} is where frames are written. */
+    readonly wire: Transport,
     readonly services: Services,
     readonly frames: FrameRegistry,
   ) {
+    this.#transport = wire;
+    this.#filters = services.plugins.filter((p) => p.frameReceived !== undefined);
     this.openedAt = services.clock();
     this.#limiter = services.limits.rateLimitPerSec > 0 ? new RateLimiter(services.limits.rateLimitPerSec, this.openedAt) : undefined;
+  }
+
+  /** Where this connection's frames are written: its socket, or a resume session wrapping it. */
+  get transport(): Transport {
+    return this.#transport;
+  }
+  get authData(): AuthClientFrame['data'] | undefined {
+    return this.#authData;
+  }
+  useTransport(transport: Transport): void {
+    this.#transport = transport;
+  }
+  addReplyFields(fields: Record<string, unknown>): void {
+    this.#replyFields = { ...this.#replyFields, ...fields };
+  }
+  /** Holds membership release past the socket's close; the returned function ends the hold (a closed connection is released now). */
+  holdRelease(): () => void {
+    this.#releaseHeld = true;
+    return () => {
+      this.#releaseHeld = false;
+      if (this.#state === 'closed' && this.#app !== undefined && this.#userId !== undefined) this.services.membership.release(this, this.#app, this.#userId);
+    };
   }
 
   get isAuthenticated(): boolean {
@@ -131,7 +163,7 @@ export class Connection implements FrameContext {
       const frame = decodeMessageUtf8(bytes, this.services.limits.decode);
       if (frame !== undefined) {
         this.services.metrics.frameIn('MESSAGE');
-        if (this.#admitFrame(frame)) handleMessage(this, frame);
+        if (this.#admitFrame(frame) && this.#passFilters(frame)) handleMessage(this, frame);
         return;
       }
     }
@@ -175,7 +207,13 @@ export class Connection implements FrameContext {
       else this.#refuse(ErrorCode.Unauthenticated, 'send AUTH_CLIENT first', frame.reference);
       return;
     }
-    if (this.#admitFrame(frame)) module.handle(this, frame);
+    if (this.#admitFrame(frame) && this.#passFilters(frame)) module.handle(this, frame);
+  }
+
+  /** False when a plugin answered the frame itself (a repeated send the resume plugin already accepted). */
+  #passFilters(frame: ParsedFrame): boolean {
+    for (const plugin of this.#filters) if (plugin.frameReceived!(this, frame) === false) return false;
+    return true;
   }
 
   /** The rate limit of an authenticated connection: false (and an ERROR) when the frame is over it. */
@@ -217,9 +255,16 @@ export class Connection implements FrameContext {
           reject(verdict.reason ?? 'credentials refused');
           return;
         }
+        this.#authData = frame.data;
+        this.#app = app;
+        this.#userId = userId as UserId;
+        for (const plugin of services.plugins) plugin.connectionVerified?.(this);
         const admitted = await services.membership.admit(this, app, userId as UserId);
         if (!admitted) {
           this.#state = 'unauthenticated';
+          this.#app = undefined;
+          this.#userId = undefined;
+          this.#transport = this.wire; // a resume session taken for it stays out of it
           this.send(encodeAuthReply(appId, userId, false), 'AUTH_CLIENT_REPLY');
           this.transport.close(Disconnect.TooManyConnections);
           return;
@@ -229,14 +274,13 @@ export class Connection implements FrameContext {
           services.membership.release(this, app, userId as UserId);
           return;
         }
-        this.#app = app;
-        this.#userId = userId as UserId;
         this.#expiresAt = verdict.expiresAt;
         this.#claims = verdict.claims;
         this.#token = token;
         this.#log = undefined; // the next use carries appId and userId
         this.#state = 'authenticated';
-        this.send(encodeAuthReply(appId, userId, true), 'AUTH_CLIENT_REPLY');
+        // Straight to the socket: a resume session numbers only the frames after this reply.
+        if (this.wire.send(encodeAuthReply(appId, userId, true, this.#replyFields))) services.metrics.frameOut('AUTH_CLIENT_REPLY', '');
         for (const plugin of services.plugins) plugin.connectionAuthenticated?.(this);
         if (services.logger.isLevelEnabled('debug')) this.log.debug({}, 'authenticated');
       })
@@ -244,6 +288,8 @@ export class Connection implements FrameContext {
         this.log.error({ err }, 'authentication failed');
         if (this.#state === 'authenticating') {
           this.#state = 'unauthenticated';
+          this.#app = undefined;
+          this.#userId = undefined;
           reject('internal error');
         }
       })
@@ -298,6 +344,6 @@ export class Connection implements FrameContext {
     const wasAuthenticated = this.#state === 'authenticated';
     this.#state = 'closed';
     this.#backlog = null;
-    if (wasAuthenticated) this.services.membership.release(this, this.#app!, this.#userId!);
+    if (wasAuthenticated && !this.#releaseHeld) this.services.membership.release(this, this.#app!, this.#userId!);
   }
 }

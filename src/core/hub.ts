@@ -164,13 +164,15 @@ export class Hub {
   closeConnection(connection: Connection, code: number): void {
     if (!this.#connections.delete(connection)) return;
     connection.closed();
-    for (const plugin of this.#plugins) plugin.connectionClosed?.(connection);
+    for (const plugin of this.#plugins) plugin.connectionClosed?.(connection, code);
     this.services.metrics.connectionClosed(code);
   }
 
   /** Closes every connection with `disconnect` (1001 on shutdown) and waits for background work. */
   async shutdown(): Promise<void> {
     for (const c of this.#connections) c.transport.close(Disconnect.ShuttingDown);
+    // Before the flush: what plugins hold open (a resume session's unproven deliveries) must let go.
+    for (const plugin of this.#plugins) plugin.draining?.();
     await this.settle();
   }
 

@@ -7,6 +7,7 @@ import type { Disconnect } from '../protocol/close-codes.js';
 import type { ErrorCode } from '../protocol/error-codes.js';
 import type { ClientApp } from './client-apps.js';
 import type { UserId } from './ids.js';
+import type { AuthClientFrame } from '../protocol/frames.js';
 import type { Transport } from './transport.js';
 
 export interface Peer {
@@ -27,6 +28,19 @@ export interface Peer {
   send(frame: string | Uint8Array, type: string, feature?: string, proofFollows?: boolean): boolean;
   sendError(code: ErrorCode, message: string, reference?: string): void;
   close(disconnect: Disconnect): void;
+}
+
+/** A connection whose credentials were verified, before it is admitted (core/connection.ts). */
+export interface VerifiedConnection extends Peer {
+  readonly authData: AuthClientFrame['data'] | undefined;
+  /** The socket's own transport. */
+  readonly wire: Transport;
+  /** From now on the connection's frames go to `transport` (resume: a session numbering them). */
+  useTransport(transport: Transport): void;
+  /** Fields added to this connection's AUTH_CLIENT_REPLY. */
+  addReplyFields(fields: Record<string, unknown>): void;
+  /** Keeps the connection registered after its socket closes until the returned function runs (which releases a closed one at once, an open one when it closes). */
+  holdRelease(): () => void;
 }
 
 /** Writes `frame` to each of `peers`; returns the transports that took it. */

@@ -19,6 +19,8 @@ export interface Plugin extends ConnectionListener, UserListener {
   start?(): Promise<void>;
   /** On shutdown, after the connections closed and before the backends close. */
   stop?(): Promise<void>;
-  /** A connection closed (authenticated or not). */
-  connectionClosed?(peer: Peer): void;
+  /** A connection closed (authenticated or not), with the WebSocket close code. */
+  connectionClosed?(peer: Peer, code: number): void;
+  /** The node is shutting down, its connections are closing: before the final flush, let go of what would hold it. */
+  draining?(): void;
 }

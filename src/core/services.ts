@@ -10,7 +10,7 @@ import type { NodeId } from './ids.js';
 import type { LocalConnections } from './local-connections.js';
 import type { Membership } from './membership.js';
 import type { MissingMessages } from './missing-messages.js';
-import type { Peer } from './peer.js';
+import type { Peer, VerifiedConnection } from './peer.js';
 import type { AuthVerifier, Bus, Clock, Lease, Logger, MessageStore, Metrics, Presence, Scheduler } from './ports.js';
 import type { Router } from './routing/router.js';
 
@@ -35,8 +35,19 @@ export interface HubLimits {
   readonly presenceTtlMs: number;
 }
 
-/** Told when a connection authenticates. Plugins are these. */
+/** Told about a connection's authentication and frames. Plugins are these. */
 export interface ConnectionListener {
+  /**
+   * Credentials verified, before the connection is admitted and its AUTH_CLIENT_REPLY written
+   * (resume: restores or opens the session here, so that no frame slips past it).
+   */
+  connectionVerified?(connection: VerifiedConnection): void;
+  /**
+   * An authenticated connection's frame, before its module handles it: false when the plugin
+   * answered it itself (resume: a repeated send). Keep it cheap: it runs for every frame.
+   */
+  frameReceived?(connection: Peer, frame: { readonly type: string; readonly reference: string | undefined }): boolean;
+  /** A connection authenticated (after it was admitted). */
   connectionAuthenticated?(peer: Peer): void;
 }
 

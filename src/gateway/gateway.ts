@@ -269,7 +269,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   // The socket listeners are shared by all connections (`this` is the socket): no closures per connection.
   function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
     const session = (this as SessionSocket)[SESSION];
-    (session.transport as WsConnection).heard();
+    (session.wire as WsConnection).heard();
     if (isBinary) session.handleBinary();
     else session.handleUtf8(data);
   }
@@ -281,7 +281,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   function onClose(this: WebSocket, code: number): void {
     const session = (this as SessionSocket)[SESSION];
     connections.delete(this);
-    (session.transport as WsConnection).socketClosed();
+    (session.wire as WsConnection).socketClosed();
     // Metrics count the code this server sent (a 1009 it sent is reported to 'close' as 1006).
     hub.closeConnection(session, closeCodeOf(this, code));
     if (debug) session.log.debug({ code: closeCodeOf(this, code) }, 'connection closed');
@@ -290,7 +290,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   function runSweep(): void {
     const now = clock();
     for (const session of hub.connections) {
-      const connection = session.transport as WsConnection;
+      const connection = session.wire as WsConnection;
       if (!session.isAuthenticated && options.authDeadlineMs > 0 && now - session.openedAt > options.authDeadlineMs) {
         connection.close(Disconnect.AuthDeadline);
         continue;

@@ -21,6 +21,8 @@ export const CloseCode = {
   TokenExpired: 4001,
   /** The identity provider logged the user (or the session) out. Do not reconnect without signing in again. */
   LoggedOut: 4003,
+  /** Resume: this connection's session was taken over by a newer connection of the same client. */
+  SessionResumed: 4010,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -42,6 +44,10 @@ export const Disconnect = {
   TokenExpired: { code: CloseCode.TokenExpired, reason: 'token expired' },
   LoggedOut: { code: CloseCode.LoggedOut, reason: 'logged out' },
   DisconnectedByServer: { code: CloseCode.ClosedByApp, reason: 'disconnected by the server' },
+  /** Resume: the session's unacknowledged frames passed their bound; reconnect (the resume is refused) and fetch. */
+  ResumeBufferFull: { code: CloseCode.TryAgainLater, reason: 'resume buffer full: unacknowledged frames over the bound' },
+  /** Resume: the session was resumed by a newer connection; this older one is closed. Do not reconnect it. */
+  SessionResumed: { code: CloseCode.SessionResumed, reason: 'session resumed on another connection' },
 } as const satisfies Record<string, Disconnect>;
 
 /** Codes after which a client should reconnect (with backoff). */

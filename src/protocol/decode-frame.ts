@@ -5,7 +5,7 @@
  */
 import { contentSpan } from './decode-message-utf8.js';
 import { ErrorCode } from './error-codes.js';
-import { defaultDecodeLimits, type AuthClientFrame, type ClientFrame, type DecodeLimits, type Feature, type FetchMissingFrame, type GroupMessageFrame, type MessageFrame } from './frames.js';
+import { defaultDecodeLimits, type AuthClientFrame, type ClientFrame, type DecodeLimits, type Feature, type FetchMissingFrame, type GroupMessageFrame, type MessageFrame, type ResumeRequest } from './frames.js';
 
 export interface ProtocolError {
   readonly code: ErrorCode;
@@ -117,7 +117,21 @@ export function parseAuthClient(e: Envelope, limits: DecodeLimits): ParseResult<
   if (typeof appId !== 'string' || appId === '' || appId.length > limits.maxIdLength) return fail(ErrorCode.BadRequest, 'data.appId must be a non-empty string', reference);
   if (typeof userId !== 'string' || userId === '' || userId.length > limits.maxIdLength) return fail(ErrorCode.BadRequest, 'data.userId must be a non-empty string', reference);
   if (token !== undefined && token !== null && (typeof token !== 'string' || token.length > 16_384)) return fail(ErrorCode.BadRequest, 'data.token must be a string', reference);
-  return { ok: true, frame: { type: 'AUTH_CLIENT', data: { appId, userId, token: typeof token === 'string' ? token : undefined }, reference } };
+  const tokenText = typeof token === 'string' ? token : undefined;
+  if (e.data.resume === undefined) return { ok: true, frame: { type: 'AUTH_CLIENT', data: { appId, userId, token: tokenText }, reference } };
+  const resume = parseResumeRequest(e.data.resume);
+  if (resume === undefined) return fail(ErrorCode.BadRequest, 'data.resume must be {} or {sessionId, token, lastSeq} (strings up to 64 characters, lastSeq an integer ≥ 0)', reference);
+  return { ok: true, frame: { type: 'AUTH_CLIENT', data: { appId, userId, token: tokenText, resume }, reference } };
+}
+
+/** AUTH_CLIENT's `resume`: `{}` or `{sessionId, token, lastSeq}`; undefined when malformed. */
+function parseResumeRequest(v: unknown): ResumeRequest | undefined {
+  if (!isRecord(v)) return undefined;
+  const { sessionId, token, lastSeq } = v;
+  if (sessionId === undefined && token === undefined && lastSeq === undefined) return {};
+  const shortText = (s: unknown): s is string => typeof s === 'string' && s.length > 0 && s.length <= 64;
+  if (!shortText(sessionId) || !shortText(token) || typeof lastSeq !== 'number' || !Number.isSafeInteger(lastSeq) || lastSeq < 0) return undefined;
+  return { sessionId, token, lastSeq };
 }
 
 /** The content checks MESSAGE and GROUP_MESSAGE share; the content's bytes when `utf8` is given and they can be found. */

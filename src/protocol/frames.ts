@@ -24,7 +24,7 @@ export const defaultDecodeLimits: DecodeLimits = { maxContentDepth: 32, maxRefer
 
 export interface AuthClientFrame {
   readonly type: 'AUTH_CLIENT';
-  readonly data: { readonly appId: string; readonly userId: string; readonly token: string | undefined };
+  readonly data: { readonly appId: string; readonly userId: string; readonly token: string | undefined; readonly resume?: ResumeRequest };
   readonly reference: string | undefined;
 }
 export interface MessageFrame {
@@ -74,8 +74,30 @@ export type ServerFrame =
   | { type: 'JOB_STARTED'; data: { job: string; params: Record<string, unknown> } };
 export type ServerFrameType = ServerFrame['type'];
 
-export function encodeAuthReply(appId: string, userId: string, isAuthenticated: boolean): string {
-  return JSON.stringify({ type: 'AUTH_CLIENT_REPLY', data: { appId, userId, isAuthenticated } });
+/**
+ * AUTH_CLIENT's optional `resume` (docs/protocol.md, "Session resume"): `{}` opens a session;
+ * with `sessionId`, `token` and `lastSeq` it asks to resume one.
+ */
+export interface ResumeRequest {
+  readonly sessionId?: string;
+  readonly token?: string;
+  /** The highest `seq` the client received. */
+  readonly lastSeq?: number;
+}
+
+/** AUTH_CLIENT_REPLY's `session` when the client asked for resume. */
+export interface SessionInfo {
+  readonly id: string;
+  readonly token: string;
+  readonly resumed: boolean;
+  /** The last `seq` the client has: frames follow from seq + 1. */
+  readonly seq: number;
+  readonly windowMs: number;
+}
+
+/** `extra`: fields added by extensions (the resume session). */
+export function encodeAuthReply(appId: string, userId: string, isAuthenticated: boolean, extra?: Record<string, unknown>): string {
+  return JSON.stringify({ type: 'AUTH_CLIENT_REPLY', data: extra === undefined ? { appId, userId, isAuthenticated } : { appId, userId, isAuthenticated, ...extra } });
 }
 
 /**

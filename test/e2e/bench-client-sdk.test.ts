@@ -29,7 +29,7 @@ describe('client SDK against switchboard serve', () => {
     await alice.connect();
     const accepted = next<{ reference: string }>((r) => alice.on('accepted', r));
     const confirmed = next<{ reference: string }>((r) => alice.on('confirmation', r));
-    alice.send('demo-7002', { text: 'while you were away' }, { feature: 'RELIABLE', reference: 'r-1' });
+    await alice.send('demo-7002', { text: 'while you were away' }, { feature: 'RELIABLE', reference: 'r-1' });
     expect((await accepted).reference).toBe('r-1');
 
     const bob = client('demo-7002');
@@ -46,7 +46,7 @@ describe('client SDK against switchboard serve', () => {
     const dave = client('demo-7004');
     await Promise.all([carol.connect(), dave.connect()]);
     const received = next<ReceivedMessage>((r) => dave.on('message', r));
-    carol.send('demo-7004', 'hello', { feature: 'FAST' });
+    await carol.send('demo-7004', 'hello', { feature: 'FAST' });
     expect(await received).toMatchObject({ from: 'demo-7003', content: 'hello' });
     carol.close();
     expect(await carol.closed()).toBeUndefined();
