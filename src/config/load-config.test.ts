@@ -229,7 +229,7 @@ describe('loadConfig', () => {
 
     it('suggests the field meant for an unknown one', () => {
       expect(errorLine(() => apps([{ appName: 'a', appId: 'x', masterUserId: 'a-1', authurl: 'http://h' }]))).toBe(
-        'config: SWITCHBOARD_CLIENT_APPS[0] — app "x" has the unknown field "authurl"; did you mean authUrl?; allowed fields: appName, appId, masterUserId, authEnabled, authUrl, auth, messageTtl, apiKey, topics, commands, jobs, version',
+        'config: SWITCHBOARD_CLIENT_APPS[0] — app "x" has the unknown field "authurl"; did you mean authUrl?; allowed fields: appName, appId, masterUserId, authEnabled, authUrl, auth, messageTtl, keepPresence, apiKey, topics, commands, jobs, version',
       );
     });
 

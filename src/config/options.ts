@@ -27,6 +27,7 @@ export const clientAppFieldAllowed: Readonly<Record<string, string>> = {
   authUrl: 'an http:// or https:// URL',
   auth: '{type: jwt, issuer, audience, jwksUrl?, userClaim?}',
   messageTtl: 'an integer ≥ 0 (ms)',
+  keepPresence: 'true or false',
   apiKey: 'a secret of 16–512 characters',
   topics: 'a list of {pattern, sse?}',
   commands: 'a list of {name, params?, url, startsJob?}',
@@ -86,6 +87,8 @@ export const clientAppSchema = z
     authUrl: url(['http:', 'https:']).optional(),
     auth: jwtAuthSchema.optional(),
     messageTtl: z.number().int().min(0).optional(),
+    /** Keep presence events for a master user who is away (contract §13). */
+    keepPresence: z.boolean().optional(),
     /** Server API key (contract §8): `Authorization: Bearer <apiKey>`. */
     apiKey: z.string().min(16, 'apiKey: at least 16 characters').max(512).optional(),
     topics: z.array(topicSchema).max(1000).optional(),
@@ -183,7 +186,7 @@ export const serveOptions = {
   upstreamTimeoutMs: opt(int(1, 600_000), 5_000, 'deadline of command handlers, job runs and version polls, ms (then: ERROR UNAVAILABLE, or a failed run)', 'an integer 1–600000'),
   maxCommandsInFlight: opt(int(1, 10_000), 16, 'commands one connection may have running at once (more: ERROR TOO_MANY_COMMANDS)', 'an integer 1–10000'),
   jobConcurrency: opt(int(1, 100_000), 32, 'runs of one job at once on this node, across users (a turn that waits past half a period is skipped)', 'an integer 1–100000'),
-  clientApps: opt(clientApps, demoApps, 'client apps (YAML list; env/flag: JSON)', 'a list of {appName, appId, masterUserId, authEnabled, authUrl, auth, messageTtl, apiKey, topics, commands, jobs, version}', { fileOnly: false }),
+  clientApps: opt(clientApps, demoApps, 'client apps (YAML list; env/flag: JSON)', 'a list of {appName, appId, masterUserId, authEnabled, authUrl, auth, messageTtl, keepPresence, apiKey, topics, commands, jobs, version}', { fileOnly: false }),
 } satisfies OptionTable;
 export type ServeConfig = ConfigOf<typeof serveOptions>;
 

@@ -24,6 +24,8 @@ export interface ClientAppConfig {
   readonly appId: string;
   readonly masterUserId: string;
   readonly authEnabled: boolean;
+  /** Keep USER_CONNECTED / USER_DISCONNECTED for a master user who is away (contract §13). @default true */
+  readonly keepPresence?: boolean | undefined;
   readonly authUrl?: string | undefined;
   /** JWT auth instead of the webhook (an app has one or the other). */
   readonly auth?: JwtAuthConfig | undefined;

@@ -80,7 +80,7 @@ export class Hub {
     const confirmations = new Confirmations({ nodeId: o.nodeId, isolated, local, append: (e) => held.append(e), publish: (c, d) => publisher.publish(c, d), background, clock: o.clock });
     const delivery = new LocalDelivery(local, tracker, confirmations, o.clock, o.metrics);
     const publisher = createPublisher(o.nodeId, o.bus, delivery, background);
-    const events = new PresenceEvents(o.nodeId, publisher);
+    const events = new PresenceEvents({ nodeId: o.nodeId, publisher, presence: o.presence, append: (e) => held.append(e), nextId, clock: o.clock, background });
     const plugins = o.plugins ?? [];
     const membership = new Membership({
       nodeId: o.nodeId,
@@ -99,7 +99,7 @@ export class Hub {
       presenceTtlMs: o.limits.presenceTtlMs,
       plugins,
     });
-    const router = new Router({ nodeId: o.nodeId, nextId, clock: o.clock, metrics: o.metrics, bus: o.bus, local, delivery, held, publisher, background, encodeMessage: o.encodeMessage });
+    const router = new Router({ nodeId: o.nodeId, nextId, clock: o.clock, metrics: o.metrics, bus: o.bus, local, delivery, held, publisher, background, encodeMessage: o.encodeMessage, storeReady: () => o.store.isReady() });
     const missing = new MissingMessages(o.store, held, tracker, confirmations, background);
     this.services = {
       nodeId: o.nodeId,

@@ -40,6 +40,8 @@ export interface RouterOptions {
   readonly publisher: Publisher;
   readonly background: Background;
   readonly encodeMessage: MessageEncoder;
+  /** Is the store reachable? A refusal while it is not says UNAVAILABLE (try later), else INTERNAL. */
+  readonly storeReady: () => boolean;
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -123,7 +125,7 @@ export class Router {
     return {
       ready,
       after: (ok) => {
-        if (!ok) return storeFailed(sender, reference);
+        if (!ok) return this.#storeFailed(sender, reference);
         if (reference !== undefined) sender.send(encodeAccepted(reference, id), 'MESSAGE_ACCEPTED', 'RELIABLE');
         o.publisher.publish(
           userChannel(to),
@@ -191,7 +193,7 @@ export class Router {
     return {
       ready: stored.length === 0 ? undefined : o.held.append(stored),
       after: (ok) => {
-        if (!ok) return storeFailed(sender, reference);
+        if (!ok) return this.#storeFailed(sender, reference);
         for (const e of stored) {
           o.publisher.publish(userChannel(e.to), { kind: 'message', origin: o.nodeId, to: e.to, id: e.id, from, frame: this.#encode(sender, message, e.id, contentJson), reliable: true, acceptedAt: now });
         }
@@ -216,10 +218,15 @@ export class Router {
     return {
       ready: o.held.append(entries),
       after: (ok) => {
-        if (!ok) return storeFailed(sender, reference);
+        if (!ok) return this.#storeFailed(sender, reference);
         o.publisher.publish(allChannel, delivery);
       },
     };
+  }
+
+  #storeFailed(sender: Peer, reference: string | undefined): void {
+    if (this.#o.storeReady()) sender.sendError(ErrorCode.Internal, 'message could not be stored; not accepted', reference);
+    else sender.sendError(ErrorCode.Unavailable, 'the message store is unreachable; not accepted, try again later', reference);
   }
 
   /**
@@ -232,9 +239,7 @@ export class Router {
   }
 }
 
-function storeFailed(sender: Peer, reference: string | undefined): void {
-  sender.sendError(ErrorCode.Internal, 'message could not be stored; not accepted', reference);
-}
+
 
 /** The content's JSON text: as the sender wrote it when the decoder kept its bytes, else serialized again. */
 export function contentText(message: MessageFrame | GroupMessageFrame): string {
