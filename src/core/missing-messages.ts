@@ -44,7 +44,7 @@ export class MissingMessages {
       }
       const frame = entry.kind === 'message' ? encodeMessageRaw(entry.from, entry.contentJson, entry.id, entry.reference) : encodeConfirmation(entry.reference);
       if (!peer.send(frame, entry.kind === 'message' ? 'MESSAGE' : 'MESSAGE_CONFIRMATION', 'RELIABLE', true)) return;
-      this.tracker.track(userId, entry.id, [peer.transport], entry.kind === 'message' ? this.confirmations.confirmer(entry.from, entry.reference, entry.id) : undefined);
+      this.tracker.track(userId, entry.id, [peer.transport], entry.kind === 'message' && entry.confirm !== false ? this.confirmations.confirmer(entry.from, entry.reference, entry.id) : undefined);
     }
     peer.send(encodeFetchComplete(page.remaining), 'FETCH_MISSING_MESSAGES_COMPLETE');
   }

@@ -41,6 +41,19 @@ describe('confirmationEnabled', () => {
     expect(await a.none('MESSAGE_CONFIRMATION', 600)).toBe(true);
   });
 
+  it('false: a RELIABLE message stored for an offline user and fetched later is not confirmed either', async () => {
+    const a = await client('demo-103');
+    a.send({ type: 'MESSAGE', data: { to: 'demo-104', content: 'later' }, reference: 'o1', confirmationEnabled: false });
+    a.send({ type: 'MESSAGE', data: { to: 'demo-104', content: 'later too' }, reference: 'o2' });
+    expect((await a.next('MESSAGE_ACCEPTED')).data.reference).toBe('o1');
+    expect((await a.next('MESSAGE_ACCEPTED')).data.reference).toBe('o2');
+    const b = await client('demo-104');
+    const fetched = await b.fetchAll();
+    expect(fetched.map((f) => f.data.content)).toEqual(['later', 'later too']);
+    expect((await a.next('MESSAGE_CONFIRMATION')).data.reference).toBe('o2');
+    expect(await a.none('MESSAGE_CONFIRMATION', 600)).toBe(true);
+  });
+
   it('true or absent: confirmed as before', async () => {
     const a = await client('demo-111');
     await client('demo-112');

@@ -82,6 +82,15 @@ export function describeMessageStoreContract(name: string, factory: MessageStore
       expect(page.remaining).toBe(0);
     });
 
+    it('keeps a message\'s confirm: false (confirmationEnabled false), and no confirm field otherwise', async () => {
+      const quiet = message(alice, { reference: 'q1', confirm: false });
+      const loud = message(alice, { reference: 'q2' });
+      await store.append([quiet, loud]);
+      const page = await store.pending(alice, 10);
+      expect(unpositioned(page)).toStrictEqual([quiet, loud]);
+      expect(Object.hasOwn(page.entries[1]!, 'confirm')).toBe(false);
+    });
+
     it('omits an absent reference rather than returning it as undefined', async () => {
       await store.append([message(alice)]);
       const [entry] = (await store.pending(alice, 1)).entries;

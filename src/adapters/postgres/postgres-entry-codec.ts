@@ -7,6 +7,8 @@ export const KIND_MESSAGE = 0;
 export const KIND_CONFIRMATION = 1;
 /** A kept USER_CONNECTED / USER_DISCONNECTED: `sender` is the user who came or went, `content` the event. */
 export const KIND_PRESENCE = 2;
+/** A message whose sender asked for no confirmation (`confirm: false`); otherwise as KIND_MESSAGE. */
+const KIND_MESSAGE_UNCONFIRMED = 4;
 
 /** A lone surrogate: UTF-8 cannot encode it. */
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -82,7 +84,7 @@ export function toInsertParams(entries: readonly StoredEntry[]): InsertParams {
     storedAt.push(entry.storedAt);
     switch (entry.kind) {
       case 'message':
-        kind.push(KIND_MESSAGE);
+        kind.push(entry.confirm === false ? KIND_MESSAGE_UNCONFIRMED : KIND_MESSAGE);
         sender.push(entry.from);
         content.add(encodeText(entry.contentJson));
         reference.add(entry.reference === undefined ? null : encodeText(entry.reference));
@@ -133,6 +135,7 @@ export function fromRow(row: EntryRow): PositionedEntry {
     to,
     from: (row.sender ?? '') as UserId,
     contentJson: row.content === null ? '' : decodeText(row.content),
+    ...(row.kind === KIND_MESSAGE_UNCONFIRMED ? { confirm: false as const } : {}),
     ...(reference === undefined ? {} : { reference }),
     storedAt,
     position,

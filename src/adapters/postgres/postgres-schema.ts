@@ -107,7 +107,7 @@ export function statements(t: string) {
     /** Chunked (LIMIT) so that one statement never holds many row locks for long. */
     expire: `DELETE FROM ${t} WHERE seq IN (SELECT seq FROM ${t} WHERE status < 2 AND stored_at < $1 AND left(recipient, length($2)) = $2 LIMIT $3)`,
     prune: `DELETE FROM ${t} WHERE seq IN (SELECT seq FROM ${t} WHERE status = 2 AND delivered_at <= $1 LIMIT $2)`,
-    totals: `SELECT count(*) AS pending, coalesce(sum(length(content)) FILTER (WHERE kind = 0), 0) AS bytes FROM ${t} WHERE status < 2`,
+    totals: `SELECT count(*) AS pending, coalesce(sum(length(content)) FILTER (WHERE kind IN (0, 4)), 0) AS bytes FROM ${t} WHERE status < 2`,
     top: `SELECT recipient, count(*) AS pending, min(stored_at) AS oldest FROM ${t} WHERE status < 2
           GROUP BY recipient ORDER BY count(*) DESC, recipient COLLATE "C" LIMIT $1`,
     ping: 'SELECT 1',

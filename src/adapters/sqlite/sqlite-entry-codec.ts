@@ -23,6 +23,8 @@ const KIND_MESSAGE = 0;
 const KIND_CONFIRMATION = 1;
 /** A kept USER_CONNECTED / USER_DISCONNECTED: `sender` holds the user who came or went, `content` the event. */
 export const KIND_PRESENCE = 2;
+/** A message whose sender asked for no confirmation (`confirm: false`); otherwise as KIND_MESSAGE. */
+const KIND_MESSAGE_UNCONFIRMED = 4;
 
 /** A lone surrogate: UTF-8 cannot encode it, SQLite would store U+FFFD instead. */
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -39,7 +41,7 @@ export function decodeText(value: TextValue): string {
 export function toParams(entry: StoredEntry): EntryParams {
   switch (entry.kind) {
     case 'message':
-      return [entry.to, entry.id, KIND_MESSAGE, entry.from, encodeText(entry.contentJson), encodeReference(entry.reference), entry.storedAt];
+      return [entry.to, entry.id, entry.confirm === false ? KIND_MESSAGE_UNCONFIRMED : KIND_MESSAGE, entry.from, encodeText(entry.contentJson), encodeReference(entry.reference), entry.storedAt];
     case 'confirmation':
       return [entry.to, entry.id, KIND_CONFIRMATION, null, null, encodeText(entry.reference), entry.storedAt];
     case 'presence':
@@ -70,6 +72,7 @@ export function fromRow(row: EntryRow): PositionedEntry {
     from: (row.sender ?? '') as UserId,
     contentJson: decodeText(row.content ?? ''),
     ...(reference === undefined ? {} : { reference }),
+    ...(row.kind === KIND_MESSAGE_UNCONFIRMED ? { confirm: false as const } : {}),
     storedAt: row.stored_at,
     position,
   };

@@ -60,7 +60,7 @@ export class SqliteStatements {
     const expire = 'DELETE FROM entries WHERE seq > ? AND seq <= ? AND status < 2 AND stored_at < ?';
     this.#expire = db.prepare(expire);
     this.#expirePrefixed = db.prepare(`${expire} AND ${PREFIXED}`);
-    this.#totals = db.prepare("SELECT count(*) AS pending, coalesce(sum(CASE WHEN kind = 0 THEN length(content) END), 0) AS pendingBytes FROM entries WHERE status < 2 AND recipient <> ''");
+    this.#totals = db.prepare("SELECT count(*) AS pending, coalesce(sum(CASE WHEN kind IN (0, 4) THEN length(content) END), 0) AS pendingBytes FROM entries WHERE status < 2 AND recipient <> ''");
     this.#top = db.prepare(
       "SELECT recipient AS userId, count(*) AS pending, min(stored_at) AS oldestAt FROM entries WHERE status < 2 AND recipient <> '' GROUP BY recipient ORDER BY pending DESC, recipient LIMIT ?",
     );

@@ -15,6 +15,8 @@ export interface StoredMessage {
   readonly reference?: string;
   /** Milliseconds since the epoch, from the Clock. */
   readonly storedAt: number;
+  /** false: the sender asked for no MESSAGE_CONFIRMATION (`confirmationEnabled: false`). Absent: confirmed when referenced. */
+  readonly confirm?: false;
 }
 
 /** A MESSAGE_CONFIRMATION waiting for the original sender (`to`). Confirmations are always reliable. */

@@ -117,7 +117,12 @@ export class Router {
     const from = sender.userId!;
     const contentJson = contentText(message);
     const storedAt = o.clock();
-    const entry: StoredMessage = reference === undefined ? { kind: 'message', id, to, from, contentJson, storedAt } : { kind: 'message', id, to, from, contentJson, reference, storedAt };
+    const entry: StoredMessage =
+      reference === undefined
+        ? { kind: 'message', id, to, from, contentJson, storedAt }
+        : message.confirmationEnabled === false
+          ? { kind: 'message', id, to, from, contentJson, reference, storedAt, confirm: false }
+          : { kind: 'message', id, to, from, contentJson, reference, storedAt };
     // Made now, while the sender's content bytes are at hand: the same bytes as the stored entry's frame.
     const frame = this.#encode(sender, message, id, contentJson);
     if (reference === undefined && o.held.mayHold(to)) return { ready: undefined, after: () => o.held.deliver(sender, entry, frame) };
