@@ -16,9 +16,16 @@ function boundary(folder, forbidden, message, { pure = false } = {}) {
   return {
     files: [`src/${folder}/**/*.ts`],
     ignores: pure ? ['**/*.test.ts', '**/*.contract.ts'] : [],
-    rules: { 'no-restricted-imports': ['error', { patterns }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns }],
+      // Browser-safe layers use no Node globals either (timers go through the Scheduler port in core/).
+      ...(pure ? { 'no-restricted-globals': ['error', ...nodeGlobals.map((name) => ({ name, message: `${folder}/ stays browser-safe: no Node global ${name}` }))] } : {}),
+    },
   };
 }
+/** What of core/ an adapter may import (`up` is the path up to src/): the ports, ids and app types. */
+const coreForAdapters = (up) => [`${up}core/*`, `${up}core/**`, `!${up}core/ports.js`, `!${up}core/ids.js`, `!${up}core/client-apps.js`];
+const nodeGlobals = ['Buffer', 'process', 'global', 'require', 'module', '__dirname', '__filename', 'setImmediate', 'clearImmediate'];
 const except = (...allowed) => folders.filter((f) => !allowed.includes(f));
 
 export default tseslint.config(
@@ -54,11 +61,28 @@ export default tseslint.config(
               group: [...adapterFolders.filter((f) => f !== folder).flatMap((f) => [`../${f}/*`, `../${f}/**`]), '../../gateway/*', '../../cli/*', '../../config/*', '../../proxy/*', '../../client/*', '../../bench/*', '../../console/*'],
               message: 'adapters do not import each other or the shells',
             },
+            { group: coreForAdapters('../../'), message: 'adapters take from core/ only its ports, ids and app types' },
           ],
         },
       ],
     },
   })),
+  {
+    // Files at the root of adapters/ (the per-app auth verifier that picks among adapters).
+    files: ['src/adapters/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../gateway/*', '../cli/*', '../config/*', '../proxy/*', '../client/*', '../bench/*', '../console/*'], message: 'adapters get their ports from core/, nothing else' },
+            { group: coreForAdapters('../'), message: 'adapters take from core/ only its ports, ids and app types' },
+          ],
+        },
+      ],
+    },
+  },
   boundary('gateway', ['adapters', 'cli', 'proxy', 'bench', 'config'], 'gateway/ gets its adapters injected'),
   boundary('proxy', except('proxy'), 'proxy/ passes bytes; it does not use the protocol or the gateway'),
   boundary('bench', ['core', 'gateway', 'adapters', 'proxy', 'cli'], 'bench/ uses client/ and protocol/ only'),
