@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
+import { BackendError } from '../../core/ports.js';
 
 /** A command client: one Redis, or a Redis Cluster (routing each command by its key's slot). */
 export type RedisClient = Redis | Cluster;
@@ -147,4 +148,40 @@ export async function closeClient(client: RedisClient): Promise<void> {
     // quit fails when the link is already down; disconnect below frees the socket either way.
   }
   client.disconnect();
+}
+
+/**
+ * The lifecycle of a backend that owns one command client (presence, lease): start connects (a
+ * failed start closes the client for good: build a new instance to retry), close is idempotent,
+ * ready while connected and not closed.
+ */
+export class CommandClientLifecycle {
+  #closed = false;
+
+  constructor(
+    readonly client: RedisClient,
+    readonly backend: string,
+  ) {
+    client.on('error', () => undefined); // Reported through isReady() and rejected commands.
+  }
+
+  async start(): Promise<void> {
+    try {
+      await connectClient(this.client);
+    } catch (error) {
+      // No connection keeps retrying behind a failed start: this instance is done; build a new one to retry.
+      await this.close();
+      throw new BackendError(this.backend, 'could not connect to redis', { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await closeClient(this.client);
+  }
+
+  isReady(): boolean {
+    return !this.#closed && isClientReady(this.client);
+  }
 }

@@ -6,7 +6,7 @@
 //   P{l:<name>}:token    counter, INCR on every grant to a free or expired name (never deleted)
 import { BackendError } from '../../core/ports.js';
 import type { Lease } from '../../core/ports.js';
-import { closeClient, connectClient, createCommandClient, isClientReady, LuaScript, resolveTarget } from './redis-connection.js';
+import { CommandClientLifecycle, createCommandClient, LuaScript, resolveTarget } from './redis-connection.js';
 import type { RedisClient, RedisConnectionOptions } from './redis-connection.js';
 import { hashTag } from './redis-key-slot.js';
 
@@ -52,32 +52,24 @@ export class RedisLease implements Lease {
   readonly name = 'redis';
   readonly #client: RedisClient;
   readonly #prefix: string;
-  #closed = false;
+  readonly #lifecycle: CommandClientLifecycle;
 
   constructor(options: RedisLeaseOptions) {
     this.#client = createCommandClient(resolveTarget(options), 'lease');
-    this.#client.on('error', () => undefined); // Reported through isReady() and rejected commands.
+    this.#lifecycle = new CommandClientLifecycle(this.#client, this.name);
     this.#prefix = options.prefix ?? 'sb:';
   }
 
-  async start(): Promise<void> {
-    try {
-      await connectClient(this.#client);
-    } catch (error) {
-      // No connection keeps retrying behind a failed start: this instance is done; build a new one to retry.
-      await this.close();
-      throw new BackendError(this.name, 'could not connect to redis', { cause: error });
-    }
+  start(): Promise<void> {
+    return this.#lifecycle.start();
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await closeClient(this.#client);
+  close(): Promise<void> {
+    return this.#lifecycle.close();
   }
 
   isReady(): boolean {
-    return !this.#closed && isClientReady(this.#client);
+    return this.#lifecycle.isReady();
   }
 
   async acquire(name: string, holder: string, ttlMs: number): Promise<number | undefined> {

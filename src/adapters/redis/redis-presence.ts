@@ -22,7 +22,7 @@ import { BackendError, StaleEpochError } from '../../core/ports.js';
 import type { Clock, ExpiredNode, NodeInfo, Presence } from '../../core/ports.js';
 import type { ConnectionId, NodeId, UserId } from '../../core/ids.js';
 import { asNodeId, asUserId } from '../../core/ids.js';
-import { closeClient, connectClient, createCommandClient, isClientReady, resolveTarget } from './redis-connection.js';
+import { CommandClientLifecycle, createCommandClient, resolveTarget } from './redis-connection.js';
 import type { LuaScript, RedisClient, RedisConnectionOptions } from './redis-connection.js';
 import { hashTag } from './redis-key-slot.js';
 import { addScript, admitScript, claimScript, countScript, deregisterScript, finishScript, reapScript, refreshScript, registerScript, removeScript } from './redis-presence-scripts.js';
@@ -62,11 +62,11 @@ export class RedisPresence implements Presence {
   readonly #count: string;
   readonly #jobs: string;
   readonly #prefix: string;
-  #closed = false;
+  readonly #lifecycle: CommandClientLifecycle;
 
   constructor(options: RedisPresenceOptions) {
     this.#client = createCommandClient(resolveTarget(options), 'presence');
-    this.#client.on('error', () => undefined); // Reported through isReady() and rejected commands.
+    this.#lifecycle = new CommandClientLifecycle(this.#client, this.name);
     this.#clock = options.clock ?? Date.now;
     this.#claimTtlMs = options.claimTtlMs ?? 30_000;
     this.#fenceTtlMs = options.fenceTtlMs ?? 86_400_000;
@@ -80,24 +80,16 @@ export class RedisPresence implements Presence {
     this.#jobs = `${nodes}:jobs`;
   }
 
-  async start(): Promise<void> {
-    try {
-      await connectClient(this.#client);
-    } catch (error) {
-      // No connection keeps retrying behind a failed start: this instance is done; build a new one to retry.
-      await this.close();
-      throw new BackendError(this.name, 'could not connect to redis', { cause: error });
-    }
+  start(): Promise<void> {
+    return this.#lifecycle.start();
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await closeClient(this.#client);
+  close(): Promise<void> {
+    return this.#lifecycle.close();
   }
 
   isReady(): boolean {
-    return !this.#closed && isClientReady(this.#client);
+    return this.#lifecycle.isReady();
   }
 
   async registerNode(nodeId: NodeId, ttlMs: number): Promise<number> {
