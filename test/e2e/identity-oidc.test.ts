@@ -163,7 +163,7 @@ describe('one node, app config from a YAML file', () => {
       url: serve.wsUrl,
       appId: 'demo',
       userId: 'demo-8',
-      WebSocket: WebSocket as never,
+      WebSocket,
       reconnect: { minDelayMs: 50, maxDelayMs: 200 },
       getToken: () => mint(idp, 'demo-8', { ttlSeconds: ++calls === 1 ? 2 : 300 }),
     });
@@ -182,7 +182,7 @@ describe('one node, app config from a YAML file', () => {
       peer.send({ type: 'MESSAGE', data: { to: 'demo-8', content: 'after reconnect' }, feature: 'RELIABLE', reference: 'p1' });
       expect(await got).toBe('after reconnect');
       // refreshToken: a short-lived connection kept past its exp + grace.
-      const short = createClient({ url: serve.wsUrl, appId: 'demo', userId: 'demo-10', WebSocket: WebSocket as never, token: await mint(idp, 'demo-10', { ttlSeconds: 2 }) });
+      const short = createClient({ url: serve.wsUrl, appId: 'demo', userId: 'demo-10', WebSocket, token: await mint(idp, 'demo-10', { ttlSeconds: 2 }) });
       await short.connect();
       const fresh = await mint(idp, 'demo-10');
       expect(await short.refreshToken(fresh)).toEqual({ ok: true, expiresAt: decodeJwt(fresh).exp! * 1000 });
@@ -242,6 +242,8 @@ describe.skipIf(skipCluster)('two nodes on Redis and PostgreSQL, apps from SWITC
     const env = { SWITCHBOARD_CLIENT_APPS: JSON.stringify(appsFor(idp.issuer)) };
     const args = (i: number, port: number) => ['serve', '--port', String(port), '--redis', `redis://127.0.0.1:${redis.port}`, '--postgres', db.url, '--node-id', `node-${i}`, '--log-level', 'info'];
     nodes.push(await startCli(args(0, port0), env), await startCli(args(1, 0), env));
+    // The listening line names the store in use (PostgreSQL, not the default SQLite file).
+    for (const n of nodes) expect(n.output()).toContain('"store":"postgres"');
   });
   afterEach(() => {
     for (const c of clients.splice(0)) c.ws.terminate();
@@ -266,7 +268,8 @@ describe.skipIf(skipCluster)('two nodes on Redis and PostgreSQL, apps from SWITC
     const bobConns = [await signedIn(n0, 'demo-2', await mint(idp, 'demo-2', { sid: bob.sid })), await signedIn(n1, 'demo-2', await mint(idp, 'demo-2', { sid: bob.sid }))];
     const carol = await signedIn(n1, 'demo-3', await mint(idp, 'demo-3'));
     await idp.signOut(alice);
-    const closes = await Promise.all(aliceConns.map((c) => c.closed));
+    const closes = await Promise.all(aliceConns.map((c) => Promise.race([c.closed, new Promise<{ code: number; reason: string }>((r) => setTimeout(() => r({ code: 0, reason: 'still open after 5 s' }), 5_000))])));
+    if (closes.some((c) => c.code !== 4003)) console.log(nodes.map((n) => n.output()).join('\n----\n'));
     expect(closes).toEqual(aliceConns.map(() => ({ code: 4003, reason: 'logged out' })));
     await new Promise((r) => setTimeout(r, 300));
     for (const c of [...bobConns, carol]) expect(c.closeCode).toBeUndefined();
