@@ -48,10 +48,12 @@ export async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv):
   const version = switchboardVersion();
   const wsUrl = `ws://${hostPort(host, port)}/ws`;
   const apps = config.clientApps.map((app) => app.appId);
-  const data = config.store === 'sqlite' ? resolve(config.dataDir, 'switchboard.db') : undefined;
-  announceListening(host, port, { version, ws: wsUrl, apps, store: config.store, ...(data === undefined ? {} : { data }) });
+  // --postgres wins over --store (createStore): say so, and name no SQLite file that is not used.
+  const store = config.postgres !== undefined ? 'postgres' : config.store;
+  const data = store === 'sqlite' ? resolve(config.dataDir, 'switchboard.db') : undefined;
+  announceListening(host, port, { version, ws: wsUrl, apps, store, ...(data === undefined ? {} : { data }) });
   if (config.logLevel !== 'silent') {
-    const where = data === undefined ? 'memory (nothing survives a restart)' : `sqlite at ${data}`;
+    const where = store === 'postgres' ? 'PostgreSQL (--postgres)' : data === undefined ? 'memory (nothing survives a restart)' : `sqlite at ${data}`;
     printBanner(`switchboard ${version}: WebSocket clients connect to ${wsUrl} · apps: ${apps.join(', ')} · store: ${where} · health: http://${hostPort(host, port)}/healthz`);
   }
 }

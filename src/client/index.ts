@@ -3,7 +3,7 @@
  * speaks. Browser-safe; inject a WebSocket constructor.
  */
 export { createClient, SwitchboardClient } from './switchboard-client.js';
-export type { Accepted, ClientEvents, ClientOptions, ClientState, FetchResult, ReceivedMessage, SendOptions } from './switchboard-client.js';
+export type { Accepted, ClientEvents, ClientOptions, ClientState, FetchResult, ReceivedMessage, RefreshResult, SendOptions } from './switchboard-client.js';
 export { AuthenticationError, ConnectionClosedError, NotConnectedError, OutboxFullError, ServerError } from './client-errors.js';
 export { createReconnectPolicy } from './reconnect-policy.js';
 export type { ReconnectOptions, ReconnectPolicy } from './reconnect-policy.js';

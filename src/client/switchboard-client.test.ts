@@ -217,6 +217,47 @@ describe('SwitchboardClient', () => {
     });
   });
 
+  describe('tokens', () => {
+    it('after 4001 reconnects with a token from getToken; without getToken, 4001 and 4003 end the client', async () => {
+      vi.useFakeTimers();
+      const tokens = ['first', 'second'];
+      const { token: _unused, ...noToken } = options;
+      const client = createClient({ ...noToken, getToken: () => tokens.shift()!, reconnect: { minDelayMs: 10, maxDelayMs: 10 } });
+      const done = client.connect();
+      last().serverOpen();
+      expect(last().sent[0]).toMatchObject({ type: 'AUTH_CLIENT', data: { token: 'first' } });
+      last().authReply(true);
+      await done;
+      last().serverClose(4001, 'token expired');
+      expect(client.state).toMatchObject({ type: 'disconnected', code: 4001 });
+      vi.advanceTimersByTime(10);
+      last().serverOpen();
+      expect(last().sent[0]).toMatchObject({ type: 'AUTH_CLIENT', data: { token: 'second' } });
+      last().authReply(true);
+      expect(client.state.type).toBe('connected');
+      last().serverClose(4003, 'logged out');
+      expect(((await client.closed()) as ConnectionClosedError).code).toBe(4003);
+
+      const plain = await connected({ reconnect: { minDelayMs: 10 } });
+      last().serverClose(4001, 'token expired');
+      expect(((await plain.closed()) as ConnectionClosedError).code).toBe(4001);
+    });
+
+    it('refreshToken sends REFRESH_TOKEN and resolves with the reply of its reference; a drop rejects it', async () => {
+      const client = await connected();
+      const reply = client.refreshToken('fresh');
+      const frame = last().sent.at(-1)!;
+      expect(frame).toMatchObject({ type: 'REFRESH_TOKEN', data: { token: 'fresh' } });
+      last().serverSend({ type: 'REFRESH_TOKEN_REPLY', data: { ok: false, expiresAt: null }, reference: 'someone else' });
+      last().serverSend({ type: 'REFRESH_TOKEN_REPLY', data: { ok: true, expiresAt: 123 }, reference: frame['reference'] });
+      expect(await reply).toEqual({ ok: true, expiresAt: 123 });
+      const pending = client.refreshToken('again');
+      last().serverClose(1006);
+      await expect(pending).rejects.toBeInstanceOf(ConnectionClosedError);
+      await expect(client.refreshToken('late')).rejects.toBeInstanceOf(NotConnectedError);
+    });
+  });
+
   describe('resume', () => {
     const session = (resumed: boolean, seq = 0) => ({ id: 's1', token: 'k1', resumed, seq, windowMs: 120_000 });
 

@@ -4,7 +4,7 @@
  * resumes its session (docs/protocol.md, "Session resume"): the app sees every RELIABLE message
  * once, in per-sender order. Browser-safe: no Node APIs; the WebSocket constructor is injected.
  */
-import { shouldReconnect } from '../protocol/close-codes.js';
+import { CloseCode, shouldReconnect } from '../protocol/close-codes.js';
 import type { Feature, SessionInfo } from '../protocol/frames.js';
 import { AuthenticationError, ConnectionClosedError, NotConnectedError, OutboxFullError, ServerError } from './client-errors.js';
 import { Emitter } from './emitter.js';
@@ -12,12 +12,13 @@ import { Fetches } from './fetches.js';
 import { Inbound, SeenIds } from './inbound.js';
 import { Liveness } from './liveness.js';
 import { Outbox, type Accepted } from './outbox.js';
+import { Replies } from './replies.js';
 import { createReconnectPolicy } from './reconnect-policy.js';
-import type { ClientEvents, ClientOptions, ClientState, FetchResult, ReceivedMessage, SendOptions } from './types.js';
+import type { ClientEvents, ClientOptions, ClientState, FetchResult, ReceivedMessage, RefreshResult, SendOptions } from './types.js';
 import { ReadyState, type WebSocketLike } from './web-socket-like.js';
 
 export type { Accepted } from './outbox.js';
-export type { ClientEvents, ClientOptions, ClientState, FetchResult, ReceivedMessage, SendOptions } from './types.js';
+export type { ClientEvents, ClientOptions, ClientState, FetchResult, ReceivedMessage, RefreshResult, SendOptions } from './types.js';
 
 type Frame = { type?: unknown; seq?: unknown; data?: Record<string, unknown>; reference?: unknown };
 
@@ -42,6 +43,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   readonly #liveness: Liveness;
   #connectWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
   readonly #fetches = new Fetches();
+  readonly #refreshes = new Replies<RefreshResult>();
   #session: SessionInfo | undefined;
   #nextReference = 0;
   readonly #referencePrefix = `sb-${Math.random().toString(36).slice(2, 10)}-`;
@@ -123,6 +125,21 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
         return;
       }
       this.#fetches.add(false, resolve, reject);
+    });
+  }
+
+  /**
+   * Sends REFRESH_TOKEN with a fresh token before the current one expires (contract §10). Resolves
+   * with the server's answer: `ok: false` leaves the old token in force; `expiresAt` is the new
+   * token's expiry, ms since the epoch (null without one). Later reconnects still use `getToken`.
+   * Rejects with {@link NotConnectedError} or {@link ConnectionClosedError}.
+   */
+  refreshToken(token: string): Promise<RefreshResult> {
+    const reference = this.#referencePrefix + (this.#nextReference++).toString(36);
+    return new Promise<RefreshResult>((resolve, reject) => {
+      if (this.#state.type !== 'connected') return reject(new NotConnectedError(this.#state.type));
+      if (!this.#refreshes.add(reference, resolve, reject)) return reject(new ServerError('TOO_MANY_REFRESHES', `${this.#refreshes.max} token refreshes are already waiting`));
+      this.#write({ type: 'REFRESH_TOKEN', data: { token }, reference });
     });
   }
 
@@ -239,6 +256,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
         this.#outbox.accepted(str(d.reference), str(d.id));
         this.emit('accepted', { reference: str(d.reference), id: str(d.id) });
         return;
+      case 'REFRESH_TOKEN_REPLY':
+        this.#refreshes.settle(str(frame.reference), { ok: d.ok === true, expiresAt: typeof d.expiresAt === 'number' ? d.expiresAt : null });
+        return;
       case 'MESSAGE_CONFIRMATION':
         this.emit('confirmation', { reference: str(d.reference) });
         return;
@@ -302,8 +322,11 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.#liveness.stop();
     const error = new ConnectionClosedError(code, reason);
     this.#fetches.failAll(error);
+    this.#refreshes.failAll(error);
+    // A token that expired (4001) is worth a reconnect when getToken can supply a fresh one.
+    const again = shouldReconnect(code) || (code === CloseCode.TokenExpired && this.#o.getToken !== undefined);
     // The first connect() reports its failure to the caller instead of retrying.
-    if (this.#connectWaiter !== undefined || this.#policy === undefined || !shouldReconnect(code)) {
+    if (this.#connectWaiter !== undefined || this.#policy === undefined || !again) {
       this.#finish(error, code, reason);
       return;
     }
@@ -328,6 +351,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     if (socket !== undefined && socket.readyState !== ReadyState.Closed && socket.readyState !== ReadyState.Closing) socket.close(1000, reason.slice(0, 100));
     const closedError = error ?? new ConnectionClosedError(code, reason);
     this.#fetches.failAll(closedError);
+    this.#refreshes.failAll(closedError);
     this.#outbox.failAll(closedError);
     this.#connectWaiter?.reject(closedError);
     this.#connectWaiter = undefined;

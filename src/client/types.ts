@@ -44,7 +44,10 @@ export interface ClientOptions {
   /** `<appName>-<digits>`. */
   readonly userId: string;
   readonly token?: string;
-  /** Called for a fresh token before every reconnect (and before the first connect when `token` is absent). */
+  /**
+   * Called for a fresh token before every reconnect (and before the first connect when `token` is
+   * absent). With `reconnect`, a close for an expired token (4001) also reconnects with it.
+   */
   readonly getToken?: () => string | Promise<string>;
   /** The WebSocket constructor: `globalThis.WebSocket` in browsers, `ws`'s class in Node. */
   readonly WebSocket: WebSocketConstructor;
@@ -69,6 +72,13 @@ export interface SendOptions {
   readonly feature?: Feature;
   /** Echoed in MESSAGE_ACCEPTED and MESSAGE_CONFIRMATION; made by the client when absent. */
   readonly reference?: string;
+}
+
+/** What `refreshToken` resolves with (REFRESH_TOKEN_REPLY). */
+export interface RefreshResult {
+  readonly ok: boolean;
+  /** The connection's token expiry, ms since the epoch; null when the token has none. */
+  readonly expiresAt: number | null;
 }
 
 /** What `fetchMissing` resolves with. */

@@ -10,6 +10,8 @@ declare module 'oidc-provider' {
     readonly audience?: string;
   }
   interface AccessTokenInstance {
+    iat?: number;
+    exp?: number;
     save(): Promise<string>;
   }
   interface GrantInstance {

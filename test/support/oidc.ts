@@ -36,6 +36,9 @@ export interface TokenRequest {
   readonly ttlSeconds?: number;
   /** Extra claims in the payload (nbf, sid, nested junk …); the provider's own claims win. */
   readonly extra?: Record<string, unknown>;
+  /** Issued at / expires at, seconds since the epoch (a token that expired long ago); default: now / now + ttlSeconds. */
+  readonly iat?: number;
+  readonly exp?: number;
 }
 
 export interface IdpSession {
@@ -219,6 +222,9 @@ export async function startIdp(options: TestIdpOptions = {}): Promise<TestIdp> {
         resourceServer: new provider!.ResourceServer(audience, { audience, scope: 'connect', accessTokenFormat: 'jwt', jwt: { sign: { alg } } }),
       });
       if (request.extra !== undefined) extraClaims.set(token, request.extra);
+      // The provider takes iat / exp already set on the model instead of its own clock.
+      if (request.iat !== undefined) token.iat = request.iat;
+      if (request.exp !== undefined) token.exp = request.exp;
       return token.save();
     },
     clientCredentialsToken: async (clientId, resource = `urn:${TEST_AUDIENCE}`) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeDeliveries, decodeDelivery, encodeDelivery } from './redis-bus-codec.js';
 import type { Delivery } from '../../core/ports.js';
-import { asMessageId, asNodeId, asUserId } from '../../core/ids.js';
+import { asAppId, asMessageId, asNodeId, asUserId } from '../../core/ids.js';
 
 const base = { origin: asNodeId('n1'), to: asUserId('demo-1'), id: asMessageId('m1'), from: asUserId('demo-2'), reliable: true, acceptedAt: 7 } as const;
 
@@ -21,6 +21,11 @@ describe('encodeDelivery / decodeDelivery', () => {
     const whole = new TextEncoder().encode('xx{"a":1}yy');
     const d: Delivery = { kind: 'message', ...base, frame: whole.subarray(2, 9) };
     expect(decodeDelivery(encodeDelivery(d))).toMatchObject({ frame: '{"a":1}' });
+  });
+
+  it('round-trips a logout (a back-channel logout closes connections on every node)', () => {
+    const d: Delivery = { kind: 'logout', origin: asNodeId('n1'), appId: asAppId('demo'), sub: 'demo-1', sid: 's-1' };
+    expect(decodeDelivery(encodeDelivery(d))).toEqual(d);
   });
 
   it('rejects what is not a delivery without throwing', () => {
