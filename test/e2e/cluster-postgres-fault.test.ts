@@ -49,6 +49,7 @@ describe.skipIf(skip)('cluster: PostgreSQL stopped for 5 s under RELIABLE load (
     const sender = await on(0, 'demo-71');
     const receiver = await on(1, 'demo-72');
     expect(await readyz(cluster)).toEqual([200, 200]);
+    expect(cluster.nodes[0]!.output()).toContain('"store":"postgres"');
 
     const acceptedAt = new Map<number, number>();
     const errors: string[] = [];
