@@ -3,8 +3,8 @@
  * one request per interval for a user with three tabs on both nodes; `kill -9` of the node running
  * the job → the other resumes within 5 s and never runs twice in one interval; a SIGSTOPped holder
  * woken after its lease moved does not run. The nodes run `serve --redis` on a private
- * redis-server this test starts (a fresh PostgreSQL database for the store when DATABASE_URL is set,
- * else --store memory); skipped loudly without redis-server, a failure under CI=true.
+ * redis-server this test starts and a fresh PostgreSQL database on the DATABASE_URL server; skipped
+ * loudly without redis-server or DATABASE_URL, a failure under CI=true.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,12 +12,14 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, startCli, type CliProcess } from '../support/cli.js';
 import { createDatabase } from '../support/cli-cluster.js';
+import { sharedPostgresUrl } from '../support/postgres.js';
 import { redisSkipReason, startRedisServer, type RedisServer } from '../support/redis.js';
 import { startPushBackend, type PushBackend } from '../support/push-backend.js';
 import { TestClient } from '../support/test-client.js';
 
-const enabled = redisSkipReason('redis-server') === undefined;
-const shared = process.env.DATABASE_URL === '' ? undefined : process.env.DATABASE_URL;
+// Cluster mode needs a shared store: a fresh database on the DATABASE_URL server.
+const shared = sharedPostgresUrl('per-user jobs across processes on Redis');
+const enabled = shared !== undefined && redisSkipReason('redis-server') === undefined;
 let redis: RedisServer | undefined;
 let db: { url: string; drop: () => Promise<void> } | undefined;
 
@@ -43,7 +45,7 @@ afterEach(async () => {
 });
 
 async function startNode(nodeId: string, jobUrl: string): Promise<CliProcess> {
-  const store = db !== undefined ? ['--postgres', db.url] : ['--store', 'memory'];
+  const store = ['--postgres', db!.url];
   const apps = [{ appName: 'pushe2e', appId: 'pushe2e', masterUserId: 'pushe2e-0', authEnabled: false, jobs: [{ name: 'sessions', every: EVERY, url: jobUrl }] }];
   return startCli(['serve', '--port', '0', '--redis', redis!.url, ...store, '--node-id', nodeId, '--data-dir', mkdtempSync(join(tmpdir(), 'sb-push-')), '--log-level', 'warn', '--client-apps', JSON.stringify(apps)]);
 }

@@ -1,8 +1,8 @@
 // The SSE bridge across separate processes on Redis (contract §9, issue 15): two nodes, two
 // subscribers each, one upstream stream; kill -9 of the holding node → the other takes the stream
 // over within 10 s, resuming with Last-Event-ID. The nodes run `serve --redis` on a private redis-server
-// this test starts (and, when DATABASE_URL is set, a fresh PostgreSQL database of their own); skipped
-// loudly without redis-server, a failure under CI=true.
+// this test starts and a fresh PostgreSQL database on the DATABASE_URL server; skipped loudly without
+// redis-server or DATABASE_URL, a failure under CI=true.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,13 +10,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { killAll, startCli, type CliProcess } from '../support/cli.js';
 import { createDatabase } from '../support/cli-cluster.js';
+import { sharedPostgresUrl } from '../support/postgres.js';
 import { redisSkipReason, startRedisServer, type RedisServer } from '../support/redis.js';
 import { startSseUpstream, type SseUpstream } from '../support/sse-upstream.js';
 import { TestClient } from '../support/test-client.js';
 import { topicApps } from '../support/topics-config.js';
 
-const enabled = redisSkipReason('redis-server') === undefined;
-const shared = process.env.DATABASE_URL === '' ? undefined : process.env.DATABASE_URL;
+// Cluster mode needs a shared store: a fresh database on the DATABASE_URL server.
+const shared = sharedPostgresUrl('SSE bridge across processes on Redis');
+const enabled = shared !== undefined && redisSkipReason('redis-server') === undefined;
 let redis: RedisServer | undefined;
 let db: { url: string; drop: () => Promise<void> } | undefined;
 
@@ -45,7 +47,7 @@ async function node(nodeId: string, config: string): Promise<CliProcess> {
   const dir = mkdtempSync(join(tmpdir(), `sb-topics-redis-${nodeId}-`));
   dirs.push(dir);
   const args = ['serve', '--port', '0', '--data-dir', dir, '--config', config, '--node-id', nodeId, '--redis', redis!.url, '--sse-linger-ms', '1000'];
-  if (db !== undefined) args.push('--postgres', db.url);
+  args.push('--postgres', db!.url);
   return startCli(args);
 }
 
