@@ -48,12 +48,12 @@ export async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv):
   const version = switchboardVersion();
   const wsUrl = `ws://${hostPort(host, port)}/ws`;
   const apps = config.clientApps.map((app) => app.appId);
-  // --postgres wins over --store (createStore): say so, and name no SQLite file that is not used.
-  const store = config.postgres !== undefined ? 'postgres' : config.store;
-  const data = store === 'sqlite' ? resolve(config.dataDir, 'switchboard.db') : undefined;
-  announceListening(host, port, { version, ws: wsUrl, apps, store, ...(data === undefined ? {} : { data }) });
+  // --postgres takes the place of --store; its URL is shown without user or password.
+  const pgAt = config.postgres === undefined ? undefined : postgresWhere(config.postgres);
+  const data = pgAt === undefined && config.store === 'sqlite' ? resolve(config.dataDir, 'switchboard.db') : undefined;
+  announceListening(host, port, { version, ws: wsUrl, apps, store: pgAt === undefined ? config.store : 'postgres', ...(data === undefined ? {} : { data }) });
   if (config.logLevel !== 'silent') {
-    const where = store === 'postgres' ? 'PostgreSQL (--postgres)' : data === undefined ? 'memory (nothing survives a restart)' : `sqlite at ${data}`;
+    const where = pgAt !== undefined ? `postgres at ${pgAt}` : data === undefined ? 'memory (nothing survives a restart)' : `sqlite at ${data}`;
     printBanner(`switchboard ${version}: WebSocket clients connect to ${wsUrl} · apps: ${apps.join(', ')} · store: ${where} · health: http://${hostPort(host, port)}/healthz`);
   }
 }
@@ -95,6 +95,15 @@ async function createCluster(config: ServeConfig, logger: Logger): Promise<Pick<
     import('../adapters/memory/memory-lease.js'),
   ]);
   return { bus: new MemoryBus(), presence: new MemoryPresence(), lease: new MemoryLease() };
+}
+
+function postgresWhere(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.host}${u.pathname}`;
+  } catch {
+    return 'the configured server';
+  }
 }
 
 async function createStore(config: ServeConfig, logger: Logger): Promise<GatewayBackends['store']> {

@@ -2,23 +2,36 @@
  * Per-user jobs across two real `switchboard serve --redis` processes (contract §9, issue 16):
  * one request per interval for a user with three tabs on both nodes; `kill -9` of the node running
  * the job → the other resumes within 5 s and never runs twice in one interval; a SIGSTOPped holder
- * woken after its lease moved does not run. Needs `serve --redis`: switched on with
- * SWITCHBOARD_PUSH_REDIS_E2E=1 and REDIS_URL (DATABASE_URL for the store when set, else --store memory).
+ * woken after its lease moved does not run. The nodes run `serve --redis` on a private
+ * redis-server this test starts and a fresh PostgreSQL database on the DATABASE_URL server; skipped
+ * loudly without redis-server or DATABASE_URL, a failure under CI=true.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, startCli, type CliProcess } from '../support/cli.js';
+import { createDatabase } from '../support/cli-cluster.js';
+import { sharedPostgresUrl } from '../support/postgres.js';
+import { redisSkipReason, startRedisServer, type RedisServer } from '../support/redis.js';
 import { startPushBackend, type PushBackend } from '../support/push-backend.js';
 import { TestClient } from '../support/test-client.js';
 
-const enabled = process.env.SWITCHBOARD_PUSH_REDIS_E2E === '1' && process.env.REDIS_URL !== undefined;
-if (!enabled) {
-  const why = 'SKIPPED: per-user jobs on Redis with real processes (kill -9, SIGSTOP) — set SWITCHBOARD_PUSH_REDIS_E2E=1 and REDIS_URL once `serve --redis` exists';
-  if (process.env.CI === 'true' && process.env.SWITCHBOARD_PUSH_REDIS_E2E === '1') throw new Error(why);
-  console.warn(`\n*** ${why} ***\n`);
-}
+// Cluster mode needs a shared store: a fresh database on the DATABASE_URL server.
+const shared = sharedPostgresUrl('per-user jobs across processes on Redis');
+const enabled = shared !== undefined && redisSkipReason('redis-server') === undefined;
+let redis: RedisServer | undefined;
+let db: { url: string; drop: () => Promise<void> } | undefined;
+
+beforeAll(async () => {
+  if (!enabled) return;
+  redis = await startRedisServer();
+  if (shared !== undefined) db = await createDatabase(shared);
+});
+afterAll(async () => {
+  await redis?.stop();
+  await db?.drop();
+});
 
 const EVERY = 200;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,9 +45,9 @@ afterEach(async () => {
 });
 
 async function startNode(nodeId: string, jobUrl: string): Promise<CliProcess> {
-  const store = process.env.DATABASE_URL !== undefined ? ['--postgres', process.env.DATABASE_URL] : ['--store', 'memory'];
+  const store = ['--postgres', db!.url];
   const apps = [{ appName: 'pushe2e', appId: 'pushe2e', masterUserId: 'pushe2e-0', authEnabled: false, jobs: [{ name: 'sessions', every: EVERY, url: jobUrl }] }];
-  return startCli(['serve', '--port', '0', '--redis', process.env.REDIS_URL!, ...store, '--node-id', nodeId, '--data-dir', mkdtempSync(join(tmpdir(), 'sb-push-')), '--log-level', 'warn', '--client-apps', JSON.stringify(apps)]);
+  return startCli(['serve', '--port', '0', '--redis', redis!.url, ...store, '--node-id', nodeId, '--data-dir', mkdtempSync(join(tmpdir(), 'sb-push-')), '--log-level', 'warn', '--client-apps', JSON.stringify(apps)]);
 }
 
 async function runs(node: CliProcess): Promise<number> {

@@ -1,21 +1,26 @@
 // The SSE bridge across separate processes on Redis (contract §9, issue 15): two nodes, two
 // subscribers each, one upstream stream; kill -9 of the holding node → the other takes the stream
-// over within 10 s, resuming with Last-Event-ID. Needs `serve --redis` (cluster mode): switched on
-// with SWITCHBOARD_TOPICS_REDIS_E2E=1 and REDIS_URL; skipped loudly otherwise.
+// over within 10 s, resuming with Last-Event-ID. The nodes run `serve --redis` on a private redis-server
+// this test starts and a fresh PostgreSQL database on the DATABASE_URL server; skipped loudly without
+// redis-server or DATABASE_URL, a failure under CI=true.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { killAll, startCli, type CliProcess } from '../support/cli.js';
+import { createDatabase } from '../support/cli-cluster.js';
+import { sharedPostgresUrl } from '../support/postgres.js';
+import { redisSkipReason, startRedisServer, type RedisServer } from '../support/redis.js';
 import { startSseUpstream, type SseUpstream } from '../support/sse-upstream.js';
 import { TestClient } from '../support/test-client.js';
 import { topicApps } from '../support/topics-config.js';
 
-const enabled = process.env.SWITCHBOARD_TOPICS_REDIS_E2E === '1' && process.env.REDIS_URL !== undefined;
-if (!enabled) {
-  console.warn('SKIPPED test/e2e/topics-redis.test.ts: the multi-process SSE takeover on Redis needs `serve --redis`; set SWITCHBOARD_TOPICS_REDIS_E2E=1 and REDIS_URL to run it');
-}
+// Cluster mode needs a shared store: a fresh database on the DATABASE_URL server.
+const shared = sharedPostgresUrl('SSE bridge across processes on Redis');
+const enabled = shared !== undefined && redisSkipReason('redis-server') === undefined;
+let redis: RedisServer | undefined;
+let db: { url: string; drop: () => Promise<void> } | undefined;
 
 const TOPIC = 'project/9/push';
 const dirs: string[] = [];
@@ -27,15 +32,22 @@ afterEach(async () => {
   await killAll();
   await upstream?.close();
 });
-afterAll(() => {
+beforeAll(async () => {
+  if (!enabled) return;
+  redis = await startRedisServer();
+  if (shared !== undefined) db = await createDatabase(shared);
+});
+afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  await redis?.stop();
+  await db?.drop();
 });
 
 async function node(nodeId: string, config: string): Promise<CliProcess> {
   const dir = mkdtempSync(join(tmpdir(), `sb-topics-redis-${nodeId}-`));
   dirs.push(dir);
-  const args = ['serve', '--port', '0', '--data-dir', dir, '--config', config, '--node-id', nodeId, '--redis', process.env.REDIS_URL!, '--sse-linger-ms', '1000'];
-  if (process.env.DATABASE_URL !== undefined) args.push('--postgres', process.env.DATABASE_URL);
+  const args = ['serve', '--port', '0', '--data-dir', dir, '--config', config, '--node-id', nodeId, '--redis', redis!.url, '--sse-linger-ms', '1000'];
+  args.push('--postgres', db!.url);
   return startCli(args);
 }
 

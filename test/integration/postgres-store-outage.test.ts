@@ -52,6 +52,20 @@ async function waitFor(check: () => boolean, timeoutMs: number): Promise<number>
     await store.close();
   }, 60_000);
 
+  it('writes a DELIVERED mark that failed while the server was down once it is back, before the next pending page', async () => {
+    const store = await open();
+    const bob = asUserId('demo-2');
+    await store.append([entry(bob, 'm1'), entry(bob, 'm2')]);
+    await server.stop();
+    await expect(store.markDelivered(bob, [asMessageId('m1')])).rejects.toBeInstanceOf(BackendError);
+    await server.start();
+    // The first query after the restart (this page) must not serve m1 again.
+    const page = await store.pending(bob, 10);
+    expect(page.entries.map((e) => e.id)).toEqual(['m2']);
+    expect(await store.status(bob, asMessageId('m1'))).toBe('DELIVERED');
+    await store.close();
+  }, 60_000);
+
   it('loses no accepted append while the server is stopped for 5 s under a stream of appends', async () => {
     const store = await open();
     const users: UserId[] = Array.from({ length: 50 }, (_, i) => asUserId(`demo-${i + 1}`));

@@ -6,6 +6,7 @@ import { BackendError } from '../../core/ports.js';
 import type { Clock, EntryStatus, MessageStore, PendingOptions, PendingPage, StoredEntry, StoreStats } from '../../core/ports.js';
 import type { MessageId, UserId } from '../../core/ids.js';
 import { AppendBatcher } from './postgres-append-batcher.js';
+import { DeferredMarks } from './postgres-deferred-marks.js';
 import { fromRow, KIND_PRESENCE, toInsertParams, type EntryRow } from './postgres-entry-codec.js';
 import { IDENTIFIER, migrate, statements, type Statements } from './postgres-schema.js';
 import type { PostgresMessageStoreOptions } from './postgres-message-store-options.js';
@@ -15,6 +16,7 @@ export type { PostgresMessageStoreOptions } from './postgres-message-store-optio
 const STATUS_NAMES: readonly EntryStatus[] = ['NONE', 'SENT', 'DELIVERED'];
 const CHUNK = 5_000;
 const PRUNE_EVERY_MAX_MS = 60_000;
+const MAX_DEFERRED_MARKS = 100_000;
 
 /**
  * MessageStore in one PostgreSQL table.
@@ -46,6 +48,7 @@ export class PostgresMessageStore implements MessageStore {
   #probeTimer: NodeJS.Timeout | undefined;
   #pruneTimer: NodeJS.Timeout | undefined;
   readonly #counters = { batches: 0, failedBatches: 0, entries: 0 };
+  readonly #deferred = new DeferredMarks(MAX_DEFERRED_MARKS);
 
   constructor(options: PostgresMessageStoreOptions) {
     this.#schema = options.schema ?? 'public';
@@ -154,6 +157,7 @@ export class PostgresMessageStore implements MessageStore {
   async pending(recipient: UserId, limit: number, options: PendingOptions = {}): Promise<PendingPage> {
     const after = options.after !== undefined && Number.isFinite(options.after) ? Math.floor(options.after) : 0;
     const exclude = options.exclude === undefined ? [] : [...options.exclude];
+    if (this.#deferred.size > 0) await this.#drainDeferred();
     const rows = await this.#read<EntryRow & { total: string }>('pending', this.#sql.pending, [recipient, after, exclude, Math.max(0, Math.floor(limit))]);
     const total = Number(rows[0]?.total ?? 0);
     const entries = rows.filter((r) => r.seq !== null).map(fromRow);
@@ -165,9 +169,20 @@ export class PostgresMessageStore implements MessageStore {
     else this.#throwIfUnusable();
   }
 
+  /** While the server is unreachable, failed marks are also kept (bounded) and written once it answers. */
   async markDelivered(recipient: UserId, ids: readonly MessageId[]): Promise<void> {
-    if (ids.length > 0) await this.#read('markDelivered', this.#sql.markDelivered, [recipient, ids, this.#clock()]);
-    else this.#throwIfUnusable();
+    if (ids.length === 0) return this.#throwIfUnusable();
+    try {
+      await this.#read('markDelivered', this.#sql.markDelivered, [recipient, ids, this.#clock()]);
+    } catch (error) {
+      if (!this.#reachable && this.#started && this.#closed === undefined) this.#deferred.add(recipient, ids);
+      throw error;
+    }
+  }
+
+  /** Writes the kept DELIVERED marks; resolves false (keeping the rest) when the server fails again. */
+  #drainDeferred(): Promise<boolean> {
+    return this.#deferred.drain((to, ids) => this.#pool.query(this.#sql.markDelivered, [to, ids, this.#clock()]), isConnectionError);
   }
 
   async status(recipient: UserId, id: MessageId): Promise<EntryStatus | undefined> {
@@ -221,6 +236,7 @@ export class PostgresMessageStore implements MessageStore {
     try {
       const result = await this.#pool.query<R>(text, params);
       this.#reachable = true;
+      if (this.#deferred.size > 0) void this.#drainDeferred();
       return result;
     } catch (error) {
       if (isConnectionError(error)) this.#failed(error);
@@ -236,8 +252,10 @@ export class PostgresMessageStore implements MessageStore {
       this.#probeTimer = undefined;
       if (this.#closed !== undefined || this.#reachable) return;
       this.#pool.query(this.#sql.ping).then(
-        () => {
-          this.#reachable = true;
+        async () => {
+          // Kept DELIVERED marks first, so no fetch after the outage serves those messages again.
+          if (await this.#drainDeferred()) this.#reachable = true;
+          else this.#probeTimer = setTimeout(probe, this.#probeMs).unref();
         },
         () => {
           this.#probeTimer = setTimeout(probe, this.#probeMs).unref();
