@@ -29,7 +29,7 @@ const nodeGlobals = ['Buffer', 'process', 'global', 'require', 'module', '__dirn
 const except = (...allowed) => folders.filter((f) => !allowed.includes(f));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', 'data/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'dist-lab/**', 'dist-check/**', 'node_modules/**', 'data/**', 'coverage/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
@@ -87,6 +87,13 @@ export default tseslint.config(
   boundary('proxy', except('proxy'), 'proxy/ passes bytes; it does not use the protocol or the gateway'),
   boundary('bench', ['core', 'gateway', 'adapters', 'proxy', 'cli'], 'bench/ uses client/ and protocol/ only'),
   boundary('console', ['core', 'gateway', 'adapters', 'proxy', 'bench', 'config', 'cli'], 'console/ is browser code on client/ and protocol/ only', { pure: true }),
+  {
+    // The comparison lab builds on the load generator (src/bench/) only.
+    files: ['bench-lab/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: except('bench').map((f) => `../src/${f}/**`), message: 'bench-lab/ builds on src/bench/ only' }] }],
+    },
+  },
   boundary('config', ['core', 'gateway', 'adapters', 'proxy', 'client', 'bench', 'cli'], 'config/ is the option tables only'),
   {
     files: ['**/*.test.ts', 'test/**/*.ts', '**/*.contract.ts'],

@@ -3,19 +3,21 @@
  * your choice. The CLI (`switchboard serve`) is built from the same pieces.
  *
  * @example
- * import { createGateway, MemoryBus, MemoryLease, MemoryPresence, SqliteMessageStore } from 'switchboard';
+ * import { createGateway, MemoryBus, MemoryLease, MemoryPresence } from 'switchboard';
+ * import { SqliteMessageStore } from 'switchboard/sqlite';
  * const gateway = createGateway(options, { bus: new MemoryBus(), presence: new MemoryPresence(), lease: new MemoryLease(), store: new SqliteMessageStore({ path: './data/switchboard.db' }) }, logger);
  * const { port } = await gateway.start();
  *
- * The PostgreSQL store is a subpath of its own, so that embedders without PostgreSQL never load
- * `pg`: `import { PostgresMessageStore } from 'switchboard/postgres'` (and `'switchboard/sqlite'`).
+ * Each backend with a driver is a subpath of its own, so that an embedder loads only the drivers it
+ * uses: `'switchboard/sqlite'` (better-sqlite3), `'switchboard/postgres'` (pg) and
+ * `'switchboard/redis'` (ioredis). This entry point loads none of them.
  */
 export { createGateway, type Gateway, type GatewayBackends, type GatewayOptions } from './gateway/gateway.js';
 export { MemoryBus, MemoryBusNetwork } from './adapters/memory/memory-bus.js';
 export { MemoryPresence } from './adapters/memory/memory-presence.js';
 export { MemoryLease } from './adapters/memory/memory-lease.js';
 export { MemoryMessageStore } from './adapters/memory/memory-message-store.js';
-export { SqliteMessageStore, type SqliteMessageStoreOptions } from './adapters/sqlite/sqlite-message-store.js';
+export type { SqliteMessageStoreOptions } from './adapters/sqlite/sqlite-message-store.js';
 export { serveOptions, proxyOptions, benchOptions, type ServeConfig, type ProxyConfig, type BenchConfig } from './config/options.js';
 export { loadConfig } from './config/load-config.js';
 export { ConfigError } from './config/config-error.js';

@@ -25,6 +25,7 @@ const cases: Array<[string, string, string]> = [
   ['src/gateway/fixture.ts', '../adapters/memory/memory-bus.js', '../core/hub.js'],
   ['src/proxy/fixture.ts', '../protocol/frames.js', './frame-queue.js'],
   ['src/bench/fixture.ts', '../gateway/gateway.js', '../client/index.js'],
+  ['bench-lab/fixture.ts', '../src/gateway/gateway.js', '../src/bench/run-bench.js'],
   ['src/config/fixture.ts', '../core/hub.js', './option.js'],
   ['src/adapters/fixture.ts', '../core/hub.js', '../core/ports.js'],
   ...['memory', 'sqlite', 'redis', 'postgres', 'jwt-auth', 'webhook-auth'].flatMap((folder): Array<[string, string, string]> => [

@@ -5,6 +5,7 @@
 import { loadConfig } from '../config/load-config.js';
 import { benchOptions, type BenchConfig } from '../config/options.js';
 import { formatBenchResult, toBenchJson, type BenchResult } from '../bench/bench-result.js';
+import type { CompareLab } from '../bench/compare-lab.js';
 import { writeHtmlReport } from '../bench/html-report.js';
 import { BenchError, runBench as executeBench, type BenchProgress, type BenchRunOptions } from '../bench/run-bench.js';
 
@@ -15,14 +16,19 @@ export async function runBenchConfig(config: BenchConfig): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     if (config.compare) {
-      const { runCompare, formatCompare, medianTable } = await import('../bench/run-compare.js');
+      const lab = await loadCompareLab();
+      if (lab === undefined) {
+        process.stderr.write('switchboard bench --compare: the comparison lab is not installed; it is part of a development checkout only (clone the repository, then npm install && npm run build)\n');
+        process.exitCode = 2;
+        return;
+      }
       const tables = [];
       for (let run = 1; run <= config.runs; run++) {
         if (config.runs > 1) process.stderr.write(`compare run ${run} of ${config.runs}\n`);
-        tables.push(await runCompare(toRunOptions(config), { signal: abort.signal, log: (line) => process.stderr.write(`${line}\n`), ...(config.quiet ? {} : { onProgress: progressPrinter() }) }));
+        tables.push(await lab.runCompare(toRunOptions(config), { signal: abort.signal, log: (line) => process.stderr.write(`${line}\n`), ...(config.quiet ? {} : { onProgress: progressPrinter() }) }));
       }
-      const table = medianTable(tables);
-      process.stdout.write(config.json ? `${JSON.stringify(table)}\n` : `${formatCompare(table)}\n`);
+      const table = lab.medianTable(tables);
+      process.stdout.write(config.json ? `${JSON.stringify(table)}\n` : `${lab.formatCompare(table)}\n`);
       return;
     }
     let result: BenchResult;
@@ -44,6 +50,18 @@ export async function runBenchConfig(config: BenchConfig): Promise<void> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The lab beside the package's build (dist-lab/ next to dist/), or undefined when it is not there. */
+async function loadCompareLab(): Promise<CompareLab | undefined> {
+  // Two levels up from dist/cli/ (or src/cli/ under test) is the package root.
+  const url = new URL('../../dist-lab/bench-lab/index.js', import.meta.url);
+  try {
+    return ((await import(url.href)) as { readonly compareLab: CompareLab }).compareLab;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && (err as Error).message.includes('dist-lab')) return undefined;
+    throw err;
   }
 }
 

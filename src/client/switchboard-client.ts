@@ -14,16 +14,14 @@ import { Liveness } from './liveness.js';
 import { Outbox, type Accepted } from './outbox.js';
 import { Replies } from './replies.js';
 import { createReconnectPolicy } from './reconnect-policy.js';
-import type { ClientEvents, ClientOptions, ClientState, FetchResult, ReceivedMessage, RefreshResult, SendOptions } from './types.js';
+import type { ClientEvents, ClientOptions, ClientState, FetchResult, RefreshResult, SendOptions } from './types.js';
 import { ReadyState, type WebSocketLike } from './web-socket-like.js';
+import { authClientFrame, parseServerFrame, receivedMessage, str, tokenFor } from './wire.js';
 
 export type { Accepted } from './outbox.js';
 export type { ClientEvents, ClientOptions, ClientState, FetchResult, ReceivedMessage, RefreshResult, SendOptions } from './types.js';
 
-type Frame = { type?: unknown; seq?: unknown; data?: Record<string, unknown>; reference?: unknown };
-
 const noop = (): void => undefined;
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** Creates a client; nothing happens on the network until {@link SwitchboardClient.connect}. */
 export function createClient(options: ClientOptions): SwitchboardClient {
@@ -174,7 +172,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const attempt = this.#attempt;
     this.#setState(this.#session === undefined ? { type: 'connecting', attempt } : { type: 'resuming', attempt });
     // A fresh token before every reconnect (and before the first connect when none was given).
-    const token = this.#o.getToken !== undefined && (attempt > 0 || this.#o.token === undefined) ? this.#o.getToken() : (this.#o.token ?? '');
+    const token = tokenFor(this.#o, attempt);
     if (typeof token === 'string') return this.#dial(token);
     token.then(
       (t) => this.#dial(t),
@@ -193,10 +191,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     }
     this.#socket = socket;
     socket.onopen = () => {
-      const { appId, userId } = this.#o;
-      const s = this.#session;
-      const resume = this.#policy === undefined ? undefined : s === undefined ? {} : { sessionId: s.id, token: s.token, lastSeq: this.#inbound.lastSeq };
-      socket.send(JSON.stringify({ type: 'AUTH_CLIENT', data: resume === undefined ? { appId, userId, token } : { appId, userId, token, resume } }));
+      socket.send(authClientFrame(this.#o, token, this.#policy !== undefined, this.#session, this.#inbound.lastSeq));
     };
     socket.onmessage = (event) => {
       if (socket === this.#socket && typeof event.data === 'string') this.#onFrame(event.data);
@@ -222,10 +217,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   }
 
   #onFrame(text: string): void {
-    let frame: Frame;
-    try {
-      frame = JSON.parse(text) as Frame;
-    } catch {
+    const frame = parseServerFrame(text);
+    if (frame === undefined) {
       this.emit('error', new ServerError('BAD_FRAME', 'the server sent a frame that is not JSON'));
       return;
     }
@@ -241,8 +234,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       case 'AUTH_CLIENT_REPLY':
         return this.#onAuthReply(d);
       case 'MESSAGE': {
-        const reference = typeof d.reference === 'string' ? d.reference : typeof frame.reference === 'string' ? frame.reference : undefined;
-        const message: ReceivedMessage = { from: str(d.from), content: d.content, id: str(d.id), ...(reference === undefined ? {} : { reference }) };
+        const message = receivedMessage(frame, d);
         if (this.#seen.check(message.id)) {
           this.stats.duplicates++;
           return;

@@ -5,56 +5,18 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, type ClientOptions, type RawData } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import type { Frame } from './frame-queue.js';
 import { Heartbeat } from './heartbeat.js';
 import { ProxyCloses, type ProxyClose } from './proxy-close-codes.js';
-import type { ProxyLogger, ProxyMetrics, UpstreamLossReason } from './proxy-ports.js';
-import { isNormalClose, type Leg, type ProxySession, type SessionCommand } from './proxy-session.js';
+import type { ContextHost, PendingUpgrade, UpstreamTarget } from './proxy-context-ports.js';
+import type { ProxyLogger, UpstreamLossReason } from './proxy-ports.js';
+import { closeSocket, dialUpstream, reportSessionEnd } from './proxy-legs.js';
+import type { ProxySession } from './proxy-session.js';
+import { isNormalClose, type Leg, type SessionCommand } from './proxy-session-types.js';
 import { rejectUpgrade } from './reject-upgrade.js';
 
-/** The proxy settings a context applies to its sockets. */
-export interface ContextSettings {
-  readonly connectTimeoutMs: number;
-  readonly maxPayloadBytes: number;
-  /** Also the bound of each socket's unsent buffer. */
-  readonly maxQueueBytes: number;
-  readonly pingIntervalMs: number;
-  readonly pongTimeoutMs: number;
-}
-
-/** What a context needs from the server that owns it. */
-export interface ContextHost {
-  readonly settings: ContextSettings;
-  readonly metrics: ProxyMetrics;
-  /** Completes a client's WebSocket upgrade and calls `ctx.attachClient` (never, if the socket died). */
-  upgrade(ctx: ProxyContext, req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Registers a socket so the server can wait for it, or destroy it, on stop. */
-  track(ws: WebSocket): void;
-  /**
-   * The session ended; the server forgets this context. `unannounced` is the close its absent
-   * client missed, to give to that client if it comes back within the grace.
-   */
-  ended(ctx: ProxyContext, unannounced: ProxyClose | undefined): void;
-}
-
-/** Where the upstream is and what to send it. */
-export interface UpstreamTarget {
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  /** The subprotocols the first client offered, in its order. */
-  readonly offered: readonly string[];
-}
-
-interface PendingUpgrade {
-  readonly req: IncomingMessage;
-  readonly socket: Duplex;
-  readonly head: Buffer;
-  readonly onClose: () => void;
-}
-
-// How long a closed leg may take to answer our close frame before its socket is destroyed.
-const CLOSE_TIMEOUT_MS = 5_000;
+export type { ContextHost, ContextSettings, UpstreamTarget } from './proxy-context-ports.js';
 
 // ws.send copies its options, so one object per frame type serves every send.
 const SEND_BINARY = Object.freeze({ binary: true });
@@ -199,16 +161,7 @@ export class ProxyContext {
     const { settings, metrics } = this.#host;
     if (attempt > 0) metrics.retryAttempted();
     const protocols = this.#settled ? (this.#protocol === undefined ? [] : [this.#protocol]) : [...this.#target.offered];
-    // closeTimeout is a ws option its type definitions do not list yet.
-    const options: ClientOptions & { closeTimeout: number } = {
-      headers: { ...this.#target.headers },
-      handshakeTimeout: settings.connectTimeoutMs,
-      perMessageDeflate: false,
-      maxPayload: settings.maxPayloadBytes,
-      followRedirects: false,
-      closeTimeout: CLOSE_TIMEOUT_MS,
-    };
-    const ws = new WebSocket(this.#target.url, protocols, options);
+    const ws = dialUpstream(this.#target, protocols, settings);
     this.#host.track(ws);
     this.#upstream = ws;
     this.#upstreamOpened = false;
@@ -303,16 +256,7 @@ export class ProxyContext {
           clearTimeout(this.#graceTimer);
           this.#retryTimer = undefined;
           this.#graceTimer = undefined;
-          const { metrics } = this.#host;
-          metrics.sessionEnded(command.reason);
-          if (command.discarded.toUpstream > 0) metrics.framesDiscarded('toUpstream', command.discarded.toUpstream);
-          if (command.discarded.toClient > 0) metrics.framesDiscarded('toClient', command.discarded.toClient);
-          // Discarded frames are data the operator should hear about; a plain end is per-connection detail.
-          if (command.discarded.toUpstream + command.discarded.toClient > 0) {
-            this.#log.warn({ reason: command.reason, discarded: command.discarded }, 'session ended with queued frames discarded');
-          } else {
-            this.#log.debug({ reason: command.reason }, 'session ended');
-          }
+          reportSessionEnd(command, this.#host.metrics, this.#log);
           this.#host.ended(this, command.unannounced);
           break;
         }
@@ -382,10 +326,4 @@ export class ProxyContext {
   #checkBuffer(ws: WebSocket | undefined, leg: Leg): void {
     if (ws !== undefined && ws.bufferedAmount > this.#maxBuffered) this.#run(this.session.sendBufferFull(leg));
   }
-}
-
-/** Closes a leg with a code and reason; a leg still connecting is aborted. */
-function closeSocket(ws: WebSocket, close: ProxyClose): void {
-  if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-  else if (ws.readyState === WebSocket.OPEN) ws.close(close.code, close.reason);
 }

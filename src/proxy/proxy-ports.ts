@@ -2,7 +2,7 @@
  * What the proxy needs from its host: a pino-shaped logger and a metrics sink with domain verbs.
  * proxy/ imports neither pino nor prom-client; the CLI passes implementations in.
  */
-import type { EndReason } from './proxy-session.js';
+import type { EndReason } from './proxy-session-types.js';
 
 /** A logger shaped like pino's API, so a pino instance satisfies it. Never given frame contents. */
 export interface ProxyLogger {

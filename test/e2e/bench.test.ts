@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { echoServerPath, runCli, startChildServer, type ChildServer } from '../support/bench-process.js';
+import { echoServerPath, root, runCli, startChildServer, type ChildServer } from '../support/bench-process.js';
 
 describe('switchboard bench --protocol echo', () => {
   let echo: ChildServer;
@@ -64,5 +65,27 @@ describe('switchboard bench without a server', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('no connection could be opened');
+  }, 20_000);
+});
+
+describe('switchboard bench --compare in an installed package (no bench-lab)', () => {
+  it('explains where the comparison lab is, in one line, and exits 2', async () => {
+    // What `npm install switchboard` gets: dist/ (the "files" of package.json) without dist-lab/.
+    const pkg = await mkdtemp(join(tmpdir(), 'bench-nolab-'));
+    try {
+      await cp(join(root, 'dist'), join(pkg, 'dist'), { recursive: true });
+      await cp(join(root, 'package.json'), join(pkg, 'package.json'));
+      await symlink(join(root, 'node_modules'), join(pkg, 'node_modules'), 'dir');
+      const run = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+        execFile(process.execPath, [join(pkg, 'dist', 'cli', 'main.js'), 'bench', '--compare'], { cwd: pkg, timeout: 15_000 }, (err, stdout, stderr) => resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr }));
+      });
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^switchboard bench --compare: the comparison lab is not installed; .*npm run build/);
+    } finally {
+      await rm(pkg, { recursive: true, force: true });
+    }
   }, 20_000);
 });

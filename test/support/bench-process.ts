@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const cliPath = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-export const echoServerPath = fileURLToPath(new URL('../../dist/bench/echo-server.js', import.meta.url));
+export const echoServerPath = fileURLToPath(new URL('../../dist-lab/bench-lab/echo-server.js', import.meta.url));
 
 export interface ChildServer {
   readonly port: number;

@@ -6,23 +6,14 @@ import Database from 'better-sqlite3';
 import { BackendError } from '../../core/ports.js';
 import type { EntryStatus, MessageStore, PendingOptions, PendingPage, StoredEntry, StoreStats } from '../../core/ports.js';
 import type { MessageId, UserId } from '../../core/ids.js';
-import { fromRow, toParams } from './sqlite-entry-codec.js';
+import { fromRow } from './sqlite-entry-codec.js';
 import type { EntryRow } from './sqlite-entry-codec.js';
 import { migrate } from './sqlite-schema.js';
 import { EXPIRE_WINDOW, SqliteStatements } from './sqlite-statements.js';
+import { commitWrites, errorText, type QueuedWrite, type Write } from './sqlite-writes.js';
 import type { SqliteMessageStoreCounters, SqliteMessageStoreOptions } from './sqlite-message-store-options.js';
 
 export type { SqliteMessageStoreCounters, SqliteMessageStoreOptions } from './sqlite-message-store-options.js';
-
-type Write =
-  | { readonly op: 'append'; readonly entries: readonly StoredEntry[] }
-  | { readonly op: 'sent' | 'delivered'; readonly recipient: UserId; readonly ids: readonly MessageId[] };
-
-interface QueuedWrite {
-  readonly write: Write;
-  readonly resolve: () => void;
-  readonly reject: (error: BackendError) => void;
-}
 
 const STATUS_NAMES: readonly EntryStatus[] = ['NONE', 'SENT', 'DELIVERED'];
 const PRUNE_EVERY_MAX_MS = 60_000;
@@ -269,25 +260,7 @@ export class SqliteMessageStore implements MessageStore {
     const sql = this.#sql;
     try {
       if (sql === undefined) throw new Error('database is not open');
-      const now = this.#options.clock();
-      sql.transaction(() => {
-        for (const { write } of batch) {
-          switch (write.op) {
-            case 'append':
-              for (const entry of write.entries) {
-                if (entry.kind === 'presence') sql.insertPresence(toParams(entry));
-                else sql.insert(toParams(entry));
-              }
-              break;
-            case 'sent':
-              for (const id of write.ids) sql.markSent(write.recipient, id);
-              break;
-            case 'delivered':
-              for (const id of write.ids) sql.markDelivered(now, write.recipient, id);
-              break;
-          }
-        }
-      });
+      commitWrites(sql, batch, this.#options.clock());
     } catch (cause) {
       this.#stats.failedCommits++;
       const error = new BackendError(this.name, `commit of ${batch.length} writes failed: ${errorText(cause)}`, { cause });
@@ -328,8 +301,4 @@ export class SqliteMessageStore implements MessageStore {
     if (this.#sql === undefined) return Promise.reject(new BackendError(this.name, 'message store is not started'));
     return Promise.resolve();
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

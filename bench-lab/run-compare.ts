@@ -8,9 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchResult } from './bench-result.js';
-import { sampleProcess, type ProcessSample } from './process-stats.js';
-import { runBench, type BenchProgress, type BenchRunOptions } from './run-bench.js';
+import type { BenchResult } from '../src/bench/bench-result.js';
+import type { CompareHooks } from '../src/bench/compare-lab.js';
+import { sampleProcess, type ProcessSample } from '../src/bench/process-stats.js';
+import { runBench, type BenchRunOptions } from '../src/bench/run-bench.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 
 /** One column of the comparison. Figures are absent when that workload was not run. */
@@ -45,11 +46,7 @@ export interface CompareTable {
   readonly entries: readonly CompareEntry[];
 }
 
-export interface CompareHooks {
-  readonly signal?: AbortSignal;
-  readonly log: (line: string) => void;
-  readonly onProgress?: (progress: BenchProgress) => void;
-}
+export type { CompareHooks };
 
 const IDLE_SEC = 3;
 /** Idle memory needs enough connections to rise above the noise of a fresh process's heap. */
@@ -60,7 +57,8 @@ const WARMUP_SEC = 1;
 /** Runs the comparison suite sized by `base` (connections, rate, duration, payload, window). */
 export async function runCompare(base: BenchRunOptions, hooks: CompareHooks): Promise<CompareTable> {
   const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
-  const cli = here('../cli/main.js');
+  // Built, this file is dist-lab/bench-lab/run-compare.js; the CLI under test is the package's own build.
+  const cli = here('../../dist/cli/main.js');
   const dataDir = await mkdtemp(join(tmpdir(), 'switchboard-compare-'));
   const children = new Set<ServerProcess>();
   const start = async (name: string, script: string, args: readonly string[]): Promise<ServerProcess> => {
