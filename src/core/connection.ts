@@ -19,6 +19,7 @@ import { RateLimiter } from './rate-limiter.js';
 import type { OrderedWork } from './routing/router.js';
 import type { ConnectionListener, Services } from './services.js';
 import type { Transport } from './transport.js';
+import { ReadThrottle } from './read-throttle.js';
 
 /** Keeps a leading BOM (`ignoreBOM`), as the text decoder must see it to refuse the frame. */
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -48,8 +49,8 @@ export class Connection implements FrameContext, VerifiedConnection {
   #token: string | undefined;
   /** Child logger with this connection's ids, made on first use (most connections never log). */
   #log: Logger | undefined;
-  /** Undefined when frames are not limited (rate 0): no bucket, and no clock read per frame. */
-  readonly #limiter: RateLimiter | undefined;
+  /** Backpressure on inbound frames (rate limit, slow recipients); see read-throttle.ts. */
+  readonly throttle: ReadThrottle;
   readonly openedAt: number;
   /** Resume hooks (core/resume/, VerifiedConnection in peer.ts); unused without such plugins. */
   #transport: Transport;
@@ -67,7 +68,9 @@ export class Connection implements FrameContext, VerifiedConnection {
     this.#transport = wire;
     this.#filters = services.plugins.filter((p) => p.frameReceived !== undefined);
     this.openedAt = services.clock();
-    this.#limiter = services.limits.rateLimitPerSec > 0 ? new RateLimiter(services.limits.rateLimitPerSec, this.openedAt) : undefined;
+    // No bucket when frames are not limited (rate 0): no clock read per frame.
+    const limiter = services.limits.rateLimitPerSec > 0 ? new RateLimiter(services.limits.rateLimitPerSec, this.openedAt) : undefined;
+    this.throttle = new ReadThrottle(wire, services.scheduler, services.clock, limiter);
   }
 
   /** Where this connection's frames are written: its socket, or a resume session wrapping it. */
@@ -216,9 +219,13 @@ export class Connection implements FrameContext, VerifiedConnection {
     return true;
   }
 
-  /** The rate limit of an authenticated connection: false (and an ERROR) when the frame is over it. */
+  /**
+   * The rate limit of an authenticated connection: over it, the socket stops being read until the
+   * bucket refills (the frame is processed). Only a transport that cannot pause refuses the frame
+   * (false, and an ERROR RATE_LIMITED).
+   */
   #admitFrame(frame: ParsedFrame): boolean {
-    if (this.#limiter !== undefined && !this.#limiter.take(this.services.clock())) {
+    if (!this.throttle.admit()) {
       this.sendError(ErrorCode.RateLimited, `more than ${this.services.limits.rateLimitPerSec} frames/s; frame not processed`, frame.reference);
       return false;
     }
@@ -344,6 +351,7 @@ export class Connection implements FrameContext, VerifiedConnection {
     const wasAuthenticated = this.#state === 'authenticated';
     this.#state = 'closed';
     this.#backlog = null;
+    this.throttle.stop();
     if (wasAuthenticated && !this.#releaseHeld) this.services.membership.release(this, this.#app!, this.#userId!);
   }
 }

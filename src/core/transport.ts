@@ -22,6 +22,13 @@ export interface Transport {
    * the same write as the frames held for it. Never rejects.
    */
   proveDelivery(): Promise<boolean>;
+  /**
+   * Stops reading the peer's frames (those already read are still delivered), so that TCP's window
+   * slows the sender; `resume` reads again. Optional: a transport without them cannot be slowed,
+   * and a connection over its rate is then refused frames (RATE_LIMITED) instead.
+   */
+  pause?(): void;
+  resume?(): void;
   /** Closes with a code and reason. Idempotent. */
   close(disconnect: Disconnect): void;
 }

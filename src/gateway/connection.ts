@@ -115,6 +115,8 @@ export class WsConnection implements Transport {
   /** Pings sent and not yet answered, oldest first, with their send time. */
   readonly #awaitingPong: Array<{ sentAt: number; proof: Proof | null }> = [];
   #closed = false;
+  /** Not read (backpressure, see core/read-throttle.ts): no heartbeat verdict while unread. */
+  #paused = false;
   /**
    * The TCP socket is corked: the frames written in this microtask batch (every delivery from one
    * socket read) leave in one write at its end, or with the next ping when a proof is pending.
@@ -257,7 +259,7 @@ export class WsConnection implements Transport {
    * second); one that falls silent is pinged an interval after the sweep that last heard it.
    */
   heartbeat(nowMs: number, pingIntervalMs: number, pongTimeoutMs: number): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#paused) return;
     const oldest = this.#awaitingPong[0];
     if (oldest !== undefined && nowMs - oldest.sentAt > pongTimeoutMs) {
       this.socket.terminate();
@@ -271,6 +273,20 @@ export class WsConnection implements Transport {
     if (pingIntervalMs > 0 && nowMs - this.#lastPingAt >= pingIntervalMs) {
       if (this.#nextProof === null) this.#ping();
     }
+  }
+
+  /** Stops reading the socket (ws also stops parsing); frames already parsed are still delivered. */
+  pause(): void {
+    this.#paused = true;
+    if (!this.#closed) this.socket.pause();
+  }
+
+  /** Reads again; pongs that may wait unread in the socket get a fresh pong timeout. */
+  resume(): void {
+    this.#paused = false;
+    const now = this.now();
+    for (const entry of this.#awaitingPong) entry.sentAt = now;
+    if (!this.#closed) this.socket.resume();
   }
 
   close(disconnect: Disconnect): void {
