@@ -4,6 +4,7 @@
  * heartbeats and the auth deadline; graceful stop (1001, flush, close backends).
  */
 import { randomUUID } from 'node:crypto';
+import { watchHandshakes } from './handshake-deadline.js';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -233,6 +234,9 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     else socket.destroy();
   }
 
+  // Node counts its headers timeout from a request's first byte; this one counts from the accept.
+  const stopHandshakeWatch = watchHandshakes(server, options.headersTimeoutMs, (socket) => abortHandshake(socket, 408));
+
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // Malformed or timed-out HTTP (slow-loris handshakes): answer if we still can, never crash.
     abortHandshake(socket, err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
@@ -325,6 +329,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   async function stopOnce(): Promise<void> {
     stopping = true;
     if (sweep !== undefined) clearInterval(sweep);
+    stopHandshakeWatch();
     consoleStats.stop();
     const closedServer = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
