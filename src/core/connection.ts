@@ -21,6 +21,14 @@ import type { ConnectionListener, Services } from './services.js';
 import type { Transport } from './transport.js';
 import { ReadThrottle } from './read-throttle.js';
 
+/**
+ * The connection whose inbound frame is being handled right now (synchronously): the sender of
+ * the deliveries written meanwhile. Deliveries written later (a RELIABLE message after its commit,
+ * one from another node) have no sender here and slow no one.
+ */
+let receiving: Connection | undefined;
+
+
 /** Keeps a leading BOM (`ignoreBOM`), as the text decoder must see it to refuse the frame. */
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -51,6 +59,8 @@ export class Connection implements FrameContext, VerifiedConnection {
   #log: Logger | undefined;
   /** Backpressure on inbound frames (rate limit, slow recipients); see read-throttle.ts. */
   readonly throttle: ReadThrottle;
+  /** For a sender held behind this reader: whether to hold it on. */
+  readonly #readerBacklogged = (): boolean => this.wire.backlogged?.() === true;
   readonly openedAt: number;
   /** Resume hooks (core/resume/, VerifiedConnection in peer.ts); unused without such plugins. */
   #transport: Transport;
@@ -137,7 +147,11 @@ export class Connection implements FrameContext, VerifiedConnection {
   /** Writes a frame and counts it. `proofFollows`: see {@link Transport.send}. */
   send(frame: string | Uint8Array, type: string, feature = '', proofFollows = false): boolean {
     const ok = this.transport.send(frame, proofFollows);
-    if (ok) this.services.metrics.frameOut(type, feature);
+    if (ok) {
+      this.services.metrics.frameOut(type, feature);
+      // This reader is more than half its --max-buffered-bytes behind: slow down whoever wrote to it.
+      if (receiving !== undefined && receiving !== this && this.wire.backlogged?.() === true) receiving.throttle.holdWhile(this.#readerBacklogged);
+    }
     return ok;
   }
 
@@ -162,6 +176,16 @@ export class Connection implements FrameContext, VerifiedConnection {
    * of its content); anything else is decoded as text. Never throws for client input.
    */
   handleUtf8(bytes: Uint8Array): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the sender of this turn's writes, cleared below
+    receiving = this;
+    try {
+      this.#handleUtf8(bytes);
+    } finally {
+      receiving = undefined;
+    }
+  }
+
+  #handleUtf8(bytes: Uint8Array): void {
     if (this.#state === 'authenticated') {
       const frame = decodeMessageUtf8(bytes, this.services.limits.decode);
       if (frame !== undefined) {

@@ -11,10 +11,15 @@ import type { Transport } from './transport.js';
  * A transport without pause/resume cannot be slowed: for it, a frame over the rate is refused
  * (`admit` returns false, the caller answers RATE_LIMITED).
  */
+/** How often a sender held behind a slow reader looks again. */
+const HOLD_STEP_MS = 50;
+
 export class ReadThrottle {
   /** When reading resumes (ms since the epoch); 0: reading. */
   #resumeAt = 0;
   #cancel: (() => void) | undefined;
+  /** While true, reading stays stopped (see holdWhile). */
+  #blocked: (() => boolean) | undefined;
 
   constructor(
     private readonly wire: Transport,
@@ -56,15 +61,28 @@ export class ReadThrottle {
       this.#cancel = undefined;
       const left = this.#resumeAt - this.clock();
       if (left > 0) return this.#wait(left);
+      if (this.#blocked?.() === true) return this.#wait(HOLD_STEP_MS);
+      this.#blocked = undefined;
       this.#resumeAt = 0;
       this.wire.resume?.();
     });
+  }
+
+  /**
+   * Stops reading while `blocked()` (a reader this connection writes to is backlogged), checked
+   * every HOLD_STEP_MS; the latest condition replaces an earlier one.
+   */
+  holdWhile(blocked: () => boolean): void {
+    if (this.wire.pause === undefined) return;
+    this.#blocked = blocked;
+    this.hold(HOLD_STEP_MS);
   }
 
   /** The connection closed: no timer left behind. */
   stop(): void {
     this.#cancel?.();
     this.#cancel = undefined;
+    this.#blocked = undefined;
     this.#resumeAt = 0;
   }
 }

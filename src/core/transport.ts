@@ -29,6 +29,8 @@ export interface Transport {
    */
   pause?(): void;
   resume?(): void;
+  /** The peer is more than half its send-buffer bound behind: its senders are held until it is not. Optional. */
+  backlogged?(): boolean;
   /** Closes with a code and reason. Idempotent. */
   close(disconnect: Disconnect): void;
 }

@@ -55,6 +55,9 @@ export function closeCodeOf(socket: WebSocket, received: number): number {
 /** The WsConnection of a socket, kept on the socket itself so listeners can be shared. */
 const OWNER = Symbol('switchboard.wsConnection');
 
+/** How long the senders to a reader over half its buffer bound are held before the reader is left to reach the bound. */
+const SLOW_READER_GRACE_MS = 2_000;
+
 /** Frames held in a corked socket are written at once past this many bytes (a large fetch page). */
 const CORK_FLUSH_BYTES = 64 * 1024;
 
@@ -115,6 +118,8 @@ export class WsConnection implements Transport {
   /** Pings sent and not yet answered, oldest first, with their send time. */
   readonly #awaitingPong: Array<{ sentAt: number; proof: Proof | null }> = [];
   #closed = false;
+  /** Since when the peer has been over half its buffer bound (see backlogged). */
+  #backloggedSince: number | undefined;
   /** Not read (backpressure, see core/read-throttle.ts): no heartbeat verdict while unread. */
   #paused = false;
   /**
@@ -273,6 +278,21 @@ export class WsConnection implements Transport {
     if (pingIntervalMs > 0 && nowMs - this.#lastPingAt >= pingIntervalMs) {
       if (this.#nextProof === null) this.#ping();
     }
+  }
+
+  /**
+   * Over half of --max-buffered-bytes not yet taken by the peer, for less than SLOW_READER_GRACE_MS:
+   * a slow reader whose senders are held. Past the grace it says false: senders go on, and a reader
+   * that still does not read reaches the bound and is closed (1013).
+   */
+  backlogged(): boolean {
+    if (this.#closed || this.socket.bufferedAmount <= this.maxBufferedBytes / 2) {
+      this.#backloggedSince = undefined;
+      return false;
+    }
+    const now = this.now();
+    this.#backloggedSince ??= now;
+    return now - this.#backloggedSince < SLOW_READER_GRACE_MS;
   }
 
   /** Stops reading the socket (ws also stops parsing); frames already parsed are still delivered. */
