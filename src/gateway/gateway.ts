@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { watchHandshakes } from './handshake-deadline.js';
+import { Admission } from './admission.js';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -52,6 +53,8 @@ export interface GatewayOptions {
   readonly maxFetchCount: number;
   readonly maxGroupSize: number;
   readonly maxConnections: number;
+  /** Upgraded sockets not yet authenticated beyond which upgrades get 503 + Retry-After. */
+  readonly maxPendingAuth: number;
   readonly maxConnectionsPerUser: number;
   readonly rateLimit: number;
   readonly reliableHoldMs: number;
@@ -224,16 +227,19 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
       ],
       readiness: () => {
         const states = Object.fromEntries(Object.entries(roles).map(([role, b]) => [`${role}:${b.name}`, b.isReady()]));
-        return { ready: started && !stopping && allBackends.every((b) => b.isReady()), backends: states };
+        if (admission.nearFdLimit) states['file-descriptors'] = false;
+        return { ready: started && !stopping && !admission.nearFdLimit && allBackends.every((b) => b.isReady()), backends: states };
       },
     }),
   );
   /** Answers a raw socket with a bare HTTP status and closes it; one that cannot be written is destroyed. */
-  function abortHandshake(socket: Socket, status: number): void {
-    if (socket.writable && !socket.destroyed) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  function abortHandshake(socket: Socket, status: number, retryAfterS?: number): void {
+    const retry = retryAfterS === undefined ? '' : `Retry-After: ${retryAfterS}\r\n`;
+    if (socket.writable && !socket.destroyed) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n${retry}Content-Length: 0\r\n\r\n`);
     else socket.destroy();
   }
 
+  const admission = new Admission(server, metrics.registry, log, options.maxPendingAuth);
   // Node counts its headers timeout from a request's first byte; this one counts from the accept.
   const stopHandshakeWatch = watchHandshakes(server, options.headersTimeoutMs, (socket) => abortHandshake(socket, 408));
 
@@ -253,6 +259,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/ws') return abortHandshake(socket, 404);
     if (stopping || connections.size >= options.maxConnections) return abortHandshake(socket, 503);
+    if (admission.check() !== undefined) return abortHandshake(socket, 503, 1 + Math.floor(Math.random() * 5));
     const origin = req.headers.origin;
     if (options.allowedOrigins.length > 0 && origin !== undefined && !options.allowedOrigins.includes(origin)) return abortHandshake(socket, 403);
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket));
@@ -293,7 +300,9 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
 
   function runSweep(): void {
     const now = clock();
+    let pendingAuth = 0;
     for (const session of hub.connections) {
+      if (!session.isAuthenticated) pendingAuth++;
       const connection = session.wire as WsConnection;
       if (!session.isAuthenticated && options.authDeadlineMs > 0 && now - session.openedAt > options.authDeadlineMs) {
         connection.close(Disconnect.AuthDeadline);
@@ -301,6 +310,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
       }
       connection.heartbeat(now, options.pingIntervalMs, options.pongTimeoutMs);
     }
+    admission.sample(pendingAuth);
   }
 
   async function start(): Promise<{ host: string; port: number }> {
