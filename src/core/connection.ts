@@ -20,6 +20,7 @@ import type { OrderedWork } from './routing/router.js';
 import type { ConnectionListener, Services } from './services.js';
 import type { Transport } from './transport.js';
 import { ReadThrottle } from './read-throttle.js';
+import { authGateOf } from './auth-gate.js';
 
 /**
  * The connection whose inbound frame is being handled right now (synchronously): the sender of
@@ -277,8 +278,13 @@ export class Connection implements FrameContext, VerifiedConnection {
     if (!services.apps.isUserOf(app, userId)) return reject('userId is not <appName>-<digits>');
 
     this.#state = 'authenticating';
-    services.auth
-      .verify(app, { appId, userId, token })
+    // At most AUTH_MAX_RUNNING verifications at once per node; a full queue is told to retry later.
+    const verifying = authGateOf(services).run(() => services.auth.verify(app, { appId, userId, token }));
+    if (verifying === undefined) {
+      this.#state = 'unauthenticated';
+      return reject('busy: too many authentications waiting; retry later');
+    }
+    verifying
       .then(async (verdict) => {
         if (this.#state !== 'authenticating') return; // closed meanwhile
         if (!verdict.ok) {
