@@ -1,8 +1,8 @@
 /**
  * Admission control at the upgrade: connection attempts beyond what the node can serve right now
  * are answered early and cheaply (HTTP 503 with Retry-After) instead of timing out later.
- * - pending authentication: more than --max-pending-auth sockets upgraded and not yet
- *   authenticated (counted at each sweep, plus the upgrades since);
+ * - pending authentication: --max-pending-auth sockets upgraded and not yet authenticated (the
+ *   set of upgraded sessions is pruned of the authenticated ones only when it reaches the bound);
  * - file descriptors: the open sockets plus the descriptors the process held at start come within
  *   a reserve of the soft limit (Linux: /proc/self/limits; elsewhere not checked). /readyz says
  *   so; past it, an accept that fails with EMFILE is logged and the process goes on.
@@ -41,8 +41,8 @@ export class Admission {
   /** Descriptors kept free under the limit: for the 503 answers themselves, stores and logs. */
   readonly #reserve = this.fdLimit === undefined ? 0 : Math.max(64, Math.ceil(this.fdLimit * 0.05));
   #sockets = 0;
-  #pendingAtSweep = 0;
-  #upgradesSinceSweep = 0;
+  /** Upgraded sessions, some of which may have authenticated since (pruned at the bound). */
+  readonly #pending = new Set<{ readonly isAuthenticated: boolean }>();
   #atFdLimit = false;
   #loggedAt = -Infinity;
   readonly #refused: Counter<'reason'>;
@@ -71,19 +71,28 @@ export class Admission {
     return this.#atFdLimit || open >= this.fdLimit - this.#reserve;
   }
 
-  /** The sweep's count of connections not yet authenticated. */
-  sample(pendingAuth: number): void {
-    this.#pendingAtSweep = pendingAuth;
-    this.#upgradesSinceSweep = 0;
+  /** An upgraded session, pending until it authenticates or closes. */
+  track(session: { readonly isAuthenticated: boolean }): void {
+    this.#pending.add(session);
+  }
+
+  /** The session closed. */
+  forget(session: { readonly isAuthenticated: boolean }): void {
+    this.#pending.delete(session);
+  }
+
+  #tooManyPending(): boolean {
+    if (this.#pending.size < this.maxPendingAuth) return false;
+    for (const session of this.#pending) if (session.isAuthenticated) this.#pending.delete(session);
+    return this.#pending.size >= this.maxPendingAuth;
   }
 
   /** Why an upgrade is refused, or undefined to admit it (and count it as pending). */
   check(): Refusal | undefined {
     let refusal: Refusal | undefined;
     if (this.fdLimit !== undefined && this.#baseFds + this.#sockets >= this.fdLimit - this.#reserve) refusal = 'fd_limit';
-    else if (this.#pendingAtSweep + this.#upgradesSinceSweep >= this.maxPendingAuth) refusal = 'pending_auth';
+    else if (this.#tooManyPending()) refusal = 'pending_auth';
     if (refusal === undefined) {
-      this.#upgradesSinceSweep++;
       this.#atFdLimit = false;
       return undefined;
     }

@@ -269,7 +269,9 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     const id = asConnectionId(randomUUID());
     const connection = new WsConnection(id, ws, socket, options.maxBufferedBytes, clock);
     connections.add(ws);
-    (ws as SessionSocket)[SESSION] = hub.openConnection(connection);
+    const session = hub.openConnection(connection);
+    (ws as SessionSocket)[SESSION] = session;
+    admission.track(session);
     ws.on('message', onMessage);
     // Every socket has an error listener: a protocol error (oversize → 1009, bad UTF-8 → 1007,
     // bad framing → 1002) closes that socket and nothing else.
@@ -292,6 +294,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   function onClose(this: WebSocket, code: number): void {
     const session = (this as SessionSocket)[SESSION];
     connections.delete(this);
+    admission.forget(session);
     (session.wire as WsConnection).socketClosed();
     // Metrics count the code this server sent (a 1009 it sent is reported to 'close' as 1006).
     hub.closeConnection(session, closeCodeOf(this, code));
@@ -300,9 +303,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
 
   function runSweep(): void {
     const now = clock();
-    let pendingAuth = 0;
     for (const session of hub.connections) {
-      if (!session.isAuthenticated) pendingAuth++;
       const connection = session.wire as WsConnection;
       if (!session.isAuthenticated && options.authDeadlineMs > 0 && now - session.openedAt > options.authDeadlineMs) {
         connection.close(Disconnect.AuthDeadline);
@@ -310,7 +311,6 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
       }
       connection.heartbeat(now, options.pingIntervalMs, options.pongTimeoutMs);
     }
-    admission.sample(pendingAuth);
   }
 
   async function start(): Promise<{ host: string; port: number }> {
