@@ -19,6 +19,16 @@ import { RateLimiter } from './rate-limiter.js';
 import type { OrderedWork } from './routing/router.js';
 import type { ConnectionListener, Services } from './services.js';
 import type { Transport } from './transport.js';
+import { ReadThrottle } from './read-throttle.js';
+import { authGateOf } from './auth-gate.js';
+
+/**
+ * The connection whose inbound frame is being handled right now (synchronously): the sender of
+ * the deliveries written meanwhile. Deliveries written later (a RELIABLE message after its commit,
+ * one from another node) have no sender here and slow no one.
+ */
+let receiving: Connection | undefined;
+
 
 /** Keeps a leading BOM (`ignoreBOM`), as the text decoder must see it to refuse the frame. */
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -48,8 +58,10 @@ export class Connection implements FrameContext, VerifiedConnection {
   #token: string | undefined;
   /** Child logger with this connection's ids, made on first use (most connections never log). */
   #log: Logger | undefined;
-  /** Undefined when frames are not limited (rate 0): no bucket, and no clock read per frame. */
-  readonly #limiter: RateLimiter | undefined;
+  /** Backpressure on inbound frames (rate limit, slow recipients); see read-throttle.ts. */
+  readonly throttle: ReadThrottle;
+  /** For a sender held behind this reader: whether to hold it on. */
+  readonly #readerBacklogged = (): boolean => this.wire.backlogged?.() === true;
   readonly openedAt: number;
   /** Resume hooks (core/resume/, VerifiedConnection in peer.ts); unused without such plugins. */
   #transport: Transport;
@@ -67,7 +79,9 @@ export class Connection implements FrameContext, VerifiedConnection {
     this.#transport = wire;
     this.#filters = services.plugins.filter((p) => p.frameReceived !== undefined);
     this.openedAt = services.clock();
-    this.#limiter = services.limits.rateLimitPerSec > 0 ? new RateLimiter(services.limits.rateLimitPerSec, this.openedAt) : undefined;
+    // No bucket when frames are not limited (rate 0): no clock read per frame.
+    const limiter = services.limits.rateLimitPerSec > 0 ? new RateLimiter(services.limits.rateLimitPerSec, this.openedAt) : undefined;
+    this.throttle = new ReadThrottle(wire, services.scheduler, services.clock, limiter);
   }
 
   /** Where this connection's frames are written: its socket, or a resume session wrapping it. */
@@ -134,7 +148,11 @@ export class Connection implements FrameContext, VerifiedConnection {
   /** Writes a frame and counts it. `proofFollows`: see {@link Transport.send}. */
   send(frame: string | Uint8Array, type: string, feature = '', proofFollows = false): boolean {
     const ok = this.transport.send(frame, proofFollows);
-    if (ok) this.services.metrics.frameOut(type, feature);
+    if (ok) {
+      this.services.metrics.frameOut(type, feature);
+      // This reader is more than half its --max-buffered-bytes behind: slow down whoever wrote to it.
+      if (receiving !== undefined && receiving !== this && this.wire.backlogged?.() === true) receiving.throttle.holdWhile(this.#readerBacklogged);
+    }
     return ok;
   }
 
@@ -159,6 +177,16 @@ export class Connection implements FrameContext, VerifiedConnection {
    * of its content); anything else is decoded as text. Never throws for client input.
    */
   handleUtf8(bytes: Uint8Array): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the sender of this turn's writes, cleared below
+    receiving = this;
+    try {
+      this.#handleUtf8(bytes);
+    } finally {
+      receiving = undefined;
+    }
+  }
+
+  #handleUtf8(bytes: Uint8Array): void {
     if (this.#state === 'authenticated') {
       const frame = decodeMessageUtf8(bytes, this.services.limits.decode);
       if (frame !== undefined) {
@@ -216,9 +244,13 @@ export class Connection implements FrameContext, VerifiedConnection {
     return true;
   }
 
-  /** The rate limit of an authenticated connection: false (and an ERROR) when the frame is over it. */
+  /**
+   * The rate limit of an authenticated connection: over it, the socket stops being read until the
+   * bucket refills (the frame is processed). Only a transport that cannot pause refuses the frame
+   * (false, and an ERROR RATE_LIMITED).
+   */
   #admitFrame(frame: ParsedFrame): boolean {
-    if (this.#limiter !== undefined && !this.#limiter.take(this.services.clock())) {
+    if (!this.throttle.admit()) {
       this.sendError(ErrorCode.RateLimited, `more than ${this.services.limits.rateLimitPerSec} frames/s; frame not processed`, frame.reference);
       return false;
     }
@@ -246,8 +278,13 @@ export class Connection implements FrameContext, VerifiedConnection {
     if (!services.apps.isUserOf(app, userId)) return reject('userId is not <appName>-<digits>');
 
     this.#state = 'authenticating';
-    services.auth
-      .verify(app, { appId, userId, token })
+    // At most AUTH_MAX_RUNNING verifications at once per node; a full queue is told to retry later.
+    const verifying = authGateOf(services).run(() => services.auth.verify(app, { appId, userId, token }));
+    if (verifying === undefined) {
+      this.#state = 'unauthenticated';
+      return reject('busy: too many authentications waiting; retry later');
+    }
+    verifying
       .then(async (verdict) => {
         if (this.#state !== 'authenticating') return; // closed meanwhile
         if (!verdict.ok) {
@@ -344,6 +381,7 @@ export class Connection implements FrameContext, VerifiedConnection {
     const wasAuthenticated = this.#state === 'authenticated';
     this.#state = 'closed';
     this.#backlog = null;
+    this.throttle.stop();
     if (wasAuthenticated && !this.#releaseHeld) this.services.membership.release(this, this.#app!, this.#userId!);
   }
 }

@@ -22,6 +22,15 @@ export interface Transport {
    * the same write as the frames held for it. Never rejects.
    */
   proveDelivery(): Promise<boolean>;
+  /**
+   * Stops reading the peer's frames (those already read are still delivered), so that TCP's window
+   * slows the sender; `resume` reads again. Optional: a transport without them cannot be slowed,
+   * and a connection over its rate is then refused frames (RATE_LIMITED) instead.
+   */
+  pause?(): void;
+  resume?(): void;
+  /** The peer is more than half its send-buffer bound behind: its senders are held until it is not. Optional. */
+  backlogged?(): boolean;
   /** Closes with a code and reason. Idempotent. */
   close(disconnect: Disconnect): void;
 }

@@ -55,6 +55,9 @@ export function closeCodeOf(socket: WebSocket, received: number): number {
 /** The WsConnection of a socket, kept on the socket itself so listeners can be shared. */
 const OWNER = Symbol('switchboard.wsConnection');
 
+/** How long the senders to a reader over half its buffer bound are held before the reader is left to reach the bound. */
+const SLOW_READER_GRACE_MS = 2_000;
+
 /** Frames held in a corked socket are written at once past this many bytes (a large fetch page). */
 const CORK_FLUSH_BYTES = 64 * 1024;
 
@@ -115,6 +118,10 @@ export class WsConnection implements Transport {
   /** Pings sent and not yet answered, oldest first, with their send time. */
   readonly #awaitingPong: Array<{ sentAt: number; proof: Proof | null }> = [];
   #closed = false;
+  /** Since when the peer has been over half its buffer bound (see backlogged). */
+  #backloggedSince: number | undefined;
+  /** Not read (backpressure, see core/read-throttle.ts): no heartbeat verdict while unread. */
+  #paused = false;
   /**
    * The TCP socket is corked: the frames written in this microtask batch (every delivery from one
    * socket read) leave in one write at its end, or with the next ping when a proof is pending.
@@ -257,7 +264,7 @@ export class WsConnection implements Transport {
    * second); one that falls silent is pinged an interval after the sweep that last heard it.
    */
   heartbeat(nowMs: number, pingIntervalMs: number, pongTimeoutMs: number): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#paused) return;
     const oldest = this.#awaitingPong[0];
     if (oldest !== undefined && nowMs - oldest.sentAt > pongTimeoutMs) {
       this.socket.terminate();
@@ -271,6 +278,35 @@ export class WsConnection implements Transport {
     if (pingIntervalMs > 0 && nowMs - this.#lastPingAt >= pingIntervalMs) {
       if (this.#nextProof === null) this.#ping();
     }
+  }
+
+  /**
+   * Over half of --max-buffered-bytes not yet taken by the peer, for less than SLOW_READER_GRACE_MS:
+   * a slow reader whose senders are held. Past the grace it says false: senders go on, and a reader
+   * that still does not read reaches the bound and is closed (1013).
+   */
+  backlogged(): boolean {
+    if (this.#closed || this.socket.bufferedAmount <= this.maxBufferedBytes / 2) {
+      this.#backloggedSince = undefined;
+      return false;
+    }
+    const now = this.now();
+    this.#backloggedSince ??= now;
+    return now - this.#backloggedSince < SLOW_READER_GRACE_MS;
+  }
+
+  /** Stops reading the socket (ws also stops parsing); frames already parsed are still delivered. */
+  pause(): void {
+    this.#paused = true;
+    if (!this.#closed) this.socket.pause();
+  }
+
+  /** Reads again; pongs that may wait unread in the socket get a fresh pong timeout. */
+  resume(): void {
+    this.#paused = false;
+    const now = this.now();
+    for (const entry of this.#awaitingPong) entry.sentAt = now;
+    if (!this.#closed) this.socket.resume();
   }
 
   close(disconnect: Disconnect): void {

@@ -4,6 +4,8 @@
  * heartbeats and the auth deadline; graceful stop (1001, flush, close backends).
  */
 import { randomUUID } from 'node:crypto';
+import { watchHandshakes } from './handshake-deadline.js';
+import { Admission } from './admission.js';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -51,6 +53,8 @@ export interface GatewayOptions {
   readonly maxFetchCount: number;
   readonly maxGroupSize: number;
   readonly maxConnections: number;
+  /** Upgraded sockets not yet authenticated beyond which upgrades get 503 + Retry-After. */
+  readonly maxPendingAuth: number;
   readonly maxConnectionsPerUser: number;
   readonly rateLimit: number;
   readonly reliableHoldMs: number;
@@ -223,15 +227,21 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
       ],
       readiness: () => {
         const states = Object.fromEntries(Object.entries(roles).map(([role, b]) => [`${role}:${b.name}`, b.isReady()]));
-        return { ready: started && !stopping && allBackends.every((b) => b.isReady()), backends: states };
+        if (admission.nearFdLimit) states['file-descriptors'] = false;
+        return { ready: started && !stopping && !admission.nearFdLimit && allBackends.every((b) => b.isReady()), backends: states };
       },
     }),
   );
   /** Answers a raw socket with a bare HTTP status and closes it; one that cannot be written is destroyed. */
-  function abortHandshake(socket: Socket, status: number): void {
-    if (socket.writable && !socket.destroyed) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  function abortHandshake(socket: Socket, status: number, retryAfterS?: number): void {
+    const retry = retryAfterS === undefined ? '' : `Retry-After: ${retryAfterS}\r\n`;
+    if (socket.writable && !socket.destroyed) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n${retry}Content-Length: 0\r\n\r\n`);
     else socket.destroy();
   }
+
+  const admission = new Admission(server, metrics.registry, log, options.maxPendingAuth);
+  // Node counts its headers timeout from a request's first byte; this one counts from the accept.
+  const stopHandshakeWatch = watchHandshakes(server, options.headersTimeoutMs, (socket) => abortHandshake(socket, 408));
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // Malformed or timed-out HTTP (slow-loris handshakes): answer if we still can, never crash.
@@ -249,6 +259,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/ws') return abortHandshake(socket, 404);
     if (stopping || connections.size >= options.maxConnections) return abortHandshake(socket, 503);
+    if (admission.check() !== undefined) return abortHandshake(socket, 503, 1 + Math.floor(Math.random() * 5));
     const origin = req.headers.origin;
     if (options.allowedOrigins.length > 0 && origin !== undefined && !options.allowedOrigins.includes(origin)) return abortHandshake(socket, 403);
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket));
@@ -258,7 +269,9 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     const id = asConnectionId(randomUUID());
     const connection = new WsConnection(id, ws, socket, options.maxBufferedBytes, clock);
     connections.add(ws);
-    (ws as SessionSocket)[SESSION] = hub.openConnection(connection);
+    const session = hub.openConnection(connection);
+    (ws as SessionSocket)[SESSION] = session;
+    admission.track(session);
     ws.on('message', onMessage);
     // Every socket has an error listener: a protocol error (oversize → 1009, bad UTF-8 → 1007,
     // bad framing → 1002) closes that socket and nothing else.
@@ -281,6 +294,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   function onClose(this: WebSocket, code: number): void {
     const session = (this as SessionSocket)[SESSION];
     connections.delete(this);
+    admission.forget(session);
     (session.wire as WsConnection).socketClosed();
     // Metrics count the code this server sent (a 1009 it sent is reported to 'close' as 1006).
     hub.closeConnection(session, closeCodeOf(this, code));
@@ -325,6 +339,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   async function stopOnce(): Promise<void> {
     stopping = true;
     if (sweep !== undefined) clearInterval(sweep);
+    stopHandshakeWatch();
     consoleStats.stop();
     const closedServer = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
