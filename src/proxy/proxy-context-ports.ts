@@ -6,7 +6,6 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { ProxyClose } from './proxy-close-codes.js';
-import type { ProxyContext } from './proxy-context.js';
 import type { ProxyMetrics } from './proxy-ports.js';
 
 /** The proxy settings a context applies to its sockets. */
@@ -20,18 +19,19 @@ export interface ContextSettings {
 }
 
 /** What a context needs from the server that owns it. */
-export interface ContextHost {
+/** `C` is the context (ProxyContext): generic, so that this file needs no import of it (no cycle). */
+export interface ContextHost<C> {
   readonly settings: ContextSettings;
   readonly metrics: ProxyMetrics;
   /** Completes a client's WebSocket upgrade and calls `ctx.attachClient` (never, if the socket died). */
-  upgrade(ctx: ProxyContext, req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  upgrade(ctx: C, req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Registers a socket so the server can wait for it, or destroy it, on stop. */
   track(ws: WebSocket): void;
   /**
    * The session ended; the server forgets this context. `unannounced` is the close its absent
    * client missed, to give to that client if it comes back within the grace.
    */
-  ended(ctx: ProxyContext, unannounced: ProxyClose | undefined): void;
+  ended(ctx: C, unannounced: ProxyClose | undefined): void;
 }
 
 /** Where the upstream is and what to send it. */

@@ -32,7 +32,7 @@ export class ProxyContext {
   readonly session: ProxySession;
   readonly #target: UpstreamTarget;
   readonly #log: ProxyLogger;
-  readonly #host: ContextHost;
+  readonly #host: ContextHost<ProxyContext>;
   /** Bound of each socket's unsent buffer, bytes (settings.maxQueueBytes). */
   readonly #maxBuffered: number;
   #protocol: string | undefined;
@@ -46,7 +46,7 @@ export class ProxyContext {
   #retryTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
 
-  constructor(id: string, session: ProxySession, target: UpstreamTarget, log: ProxyLogger, host: ContextHost) {
+  constructor(id: string, session: ProxySession, target: UpstreamTarget, log: ProxyLogger, host: ContextHost<ProxyContext>) {
     this.id = id;
     this.session = session;
     this.#target = target;

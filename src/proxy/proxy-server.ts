@@ -74,7 +74,7 @@ export class ProxyServer {
   readonly #contexts = new Map<string, ProxyContext>();
   /** Sessions that ended while their client was away, with the close it missed; kept for one grace. */
   readonly #missed = new Map<string, { close: ProxyClose; untilMs: number }>();
-  readonly #host: ContextHost;
+  readonly #host: ContextHost<ProxyContext>;
   readonly #upgrades = new WeakMap<IncomingMessage, { id: string; protocol: string | undefined }>();
   readonly #sockets = new Set<WebSocket>();
   #onSocketsGone: (() => void) | undefined;
