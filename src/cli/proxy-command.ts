@@ -53,14 +53,14 @@ export async function runProxy(argv: readonly string[], env: NodeJS.ProcessEnv):
   const upstream = redactUrl(config.upstream);
   const version = switchboardVersion();
   const url = `ws://${hostPort(address.host, address.port)}`;
+  // Before the listening line: a SIGTERM sent as soon as it is read must drain, not kill.
+  // The proxy's drain is best effort (clients get 1001 either way), so it always exits 0.
+  exitOnSignals({ drain: () => server.stop(), deadlineMs: EXIT_DEADLINE_MS, failureExitCode: 0, logger });
   logger.info({ host: address.host, port: address.port, upstream }, 'proxy listening');
   announceListening(address.host, address.port, { version, ws: url, upstream });
   if (config.logLevel !== 'silent') {
     printBanner(`switchboard ${version} proxy: clients connect to ${url}/PATH?connectionId=ID, forwarded to ${upstream}/PATH · health: http://${hostPort(address.host, address.port)}/healthz`);
   }
-
-  // The proxy's drain is best effort (clients get 1001 either way), so it always exits 0.
-  exitOnSignals({ drain: () => server.stop(), deadlineMs: EXIT_DEADLINE_MS, failureExitCode: 0, logger });
 }
 
 /** The upstream URL without credentials, for the log. */
