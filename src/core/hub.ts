@@ -78,7 +78,7 @@ export class Hub {
     });
     // Confirmations publish through the publisher, which delivers through LocalDelivery, which confirms: tied here.
     const confirmations = new Confirmations({ nodeId: o.nodeId, isolated, local, append: (e) => held.append(e), publish: (c, d) => publisher.publish(c, d), background, clock: o.clock });
-    const delivery = new LocalDelivery(local, tracker, confirmations, o.clock, o.metrics);
+    const delivery = new LocalDelivery(local, tracker, confirmations, o.clock, o.metrics, o.scheduler);
     const publisher = createPublisher(o.nodeId, o.bus, delivery, background);
     const events = new PresenceEvents({ nodeId: o.nodeId, publisher, presence: o.presence, append: (e) => held.append(e), nextId, clock: o.clock, background });
     const plugins = o.plugins ?? [];

@@ -4,7 +4,7 @@
  * connection here, presence), releases them, keeps this node's presence lease refreshed, and
  * reaps nodes whose lease ran out, so that a crashed node's users are reported gone.
  */
-import { allChannel, nodeChannel, StaleEpochError, userChannel, type Bus, type Clock, type Logger, type Metrics, type Presence, type Scheduler } from './ports.js';
+import { allChannel, nodeChannel, StaleEpochError, userChannel, type Bus, type Clock, type Logger, type Metrics, type OfflineUser, type Presence, type Scheduler } from './ports.js';
 import type { Background } from './background.js';
 import type { ClientApp, ClientApps } from './client-apps.js';
 import type { NodeId, UserId } from './ids.js';
@@ -80,8 +80,8 @@ export class Membership {
       if (first && !o.isolated) await o.bus.subscribe(userChannel(userId));
       const epoch = this.#epoch;
       try {
-        const { firstForUser } = await o.presence.addConnection(userId, peer.transport.id, o.nodeId, epoch);
-        if (firstForUser) o.events.report(app, 'USER_CONNECTED', userId);
+        const { firstForUser, generation } = await o.presence.addConnection(userId, peer.transport.id, o.nodeId, epoch);
+        if (firstForUser) o.events.report(app, 'USER_CONNECTED', userId, generation);
       } catch (err) {
         // This node's registration was lost (presence restarted empty, or this node was reaped):
         // registering again adds every local connection back, this one included.
@@ -105,8 +105,8 @@ export class Membership {
     if (last && !o.isolated) o.background.track(o.bus.unsubscribe(userChannel(userId)), 'bus');
     if (last) for (const plugin of o.plugins) plugin.userLeft?.(app, userId);
     o.background.track(
-      o.presence.removeConnection(userId, peer.transport.id).then(({ lastForUser }) => {
-        if (lastForUser) o.events.report(app, 'USER_DISCONNECTED', userId);
+      o.presence.removeConnection(userId, peer.transport.id).then(({ lastForUser, generation }) => {
+        if (lastForUser) o.events.report(app, 'USER_DISCONNECTED', userId, generation);
       }),
       'presence',
     );
@@ -166,8 +166,8 @@ export class Membership {
       for (const [userId, peers] of o.local.entries()) {
         const app = o.apps.appOfUser(userId);
         for (const peer of peers) {
-          const { firstForUser } = await o.presence.addConnection(userId, peer.transport.id, o.nodeId, this.#epoch);
-          if (firstForUser && app !== undefined) o.events.report(app, 'USER_CONNECTED', userId);
+          const { firstForUser, generation } = await o.presence.addConnection(userId, peer.transport.id, o.nodeId, this.#epoch);
+          if (firstForUser && app !== undefined) o.events.report(app, 'USER_CONNECTED', userId, generation);
         }
       }
       return true;
@@ -191,10 +191,11 @@ export class Membership {
     }
   }
 
-  #reportGone(users: readonly UserId[]): void {
-    for (const userId of users) {
+  /** USER_DISCONNECTED for users a reaped or deregistered node left offline, with their transitions' generations. */
+  #reportGone(users: readonly OfflineUser[]): void {
+    for (const { userId, generation } of users) {
       const app = this.#o.apps.appOfUser(userId);
-      if (app !== undefined) this.#o.events.report(app, 'USER_DISCONNECTED', userId);
+      if (app !== undefined) this.#o.events.report(app, 'USER_DISCONNECTED', userId, generation);
     }
   }
 }

@@ -10,7 +10,7 @@ import { TestClient } from '../support/test-client.js';
 /** Presence whose next addConnection fails, as a cluster backend might. */
 class FlakyPresence extends MemoryPresence {
   failNext = false;
-  override addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId, epoch: number): Promise<{ firstForUser: boolean }> {
+  override addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId, epoch: number): ReturnType<MemoryPresence['addConnection']> {
     if (this.failNext) {
       this.failNext = false;
       return Promise.reject(new Error('presence down'));

@@ -78,9 +78,9 @@ export function describePresenceContract(name: string, factory: () => PresenceCl
     });
 
     it('reports firstForUser only for the first connection, across nodes', async () => {
-      expect(await p.addConnection(alice, conn(), nodeA, epochA)).toEqual({ firstForUser: true });
-      expect(await p.addConnection(alice, conn(), nodeA, epochA)).toEqual({ firstForUser: false });
-      expect(await q.addConnection(alice, conn(), nodeB, epochB)).toEqual({ firstForUser: false });
+      expect(await p.addConnection(alice, conn(), nodeA, epochA)).toMatchObject({ firstForUser: true });
+      expect(await p.addConnection(alice, conn(), nodeA, epochA)).toMatchObject({ firstForUser: false });
+      expect(await q.addConnection(alice, conn(), nodeB, epochB)).toMatchObject({ firstForUser: false });
       expect(await q.connectionCount(alice)).toBe(3);
     });
 
@@ -88,38 +88,38 @@ export function describePresenceContract(name: string, factory: () => PresenceCl
       const [c1, c2] = [conn(), conn()];
       await p.addConnection(alice, c1, nodeA, epochA);
       await q.addConnection(alice, c2, nodeB, epochB);
-      expect(await p.removeConnection(alice, c1)).toEqual({ lastForUser: false });
+      expect(await p.removeConnection(alice, c1)).toMatchObject({ lastForUser: false });
       expect(await p.connectionCount(alice)).toBe(1);
-      expect(await q.removeConnection(alice, c2)).toEqual({ lastForUser: true });
+      expect(await q.removeConnection(alice, c2)).toMatchObject({ lastForUser: true });
       expect(await p.connectionCount(alice)).toBe(0);
     });
 
     it('reports lastForUser false for unknown or already removed connections', async () => {
       const c1 = conn();
-      expect(await p.removeConnection(alice, c1)).toEqual({ lastForUser: false });
+      expect(await p.removeConnection(alice, c1)).toMatchObject({ lastForUser: false });
       await p.addConnection(alice, c1, nodeA, epochA);
-      expect(await p.removeConnection(alice, conn())).toEqual({ lastForUser: false });
-      expect(await p.removeConnection(bob, c1)).toEqual({ lastForUser: false });
-      expect(await p.removeConnection(alice, c1)).toEqual({ lastForUser: true });
-      expect(await p.removeConnection(alice, c1)).toEqual({ lastForUser: false });
+      expect(await p.removeConnection(alice, conn())).toMatchObject({ lastForUser: false });
+      expect(await p.removeConnection(bob, c1)).toMatchObject({ lastForUser: false });
+      expect(await p.removeConnection(alice, c1)).toMatchObject({ lastForUser: true });
+      expect(await p.removeConnection(alice, c1)).toMatchObject({ lastForUser: false });
     });
 
     it('counts a connection added twice once', async () => {
       const c1 = conn();
-      expect(await p.addConnection(alice, c1, nodeA, epochA)).toEqual({ firstForUser: true });
-      expect(await p.addConnection(alice, c1, nodeA, epochA)).toEqual({ firstForUser: false });
+      expect(await p.addConnection(alice, c1, nodeA, epochA)).toMatchObject({ firstForUser: true });
+      expect(await p.addConnection(alice, c1, nodeA, epochA)).toMatchObject({ firstForUser: false });
       expect(await p.connectionCount(alice)).toBe(1);
-      expect(await p.removeConnection(alice, c1)).toEqual({ lastForUser: true });
+      expect(await p.removeConnection(alice, c1)).toMatchObject({ lastForUser: true });
     });
 
     it('reports each offline → online → offline transition again, and keeps users apart', async () => {
       for (let round = 0; round < 3; round++) {
         const c = conn();
-        expect(await p.addConnection(alice, c, nodeA, epochA)).toEqual({ firstForUser: true });
-        expect(await p.removeConnection(alice, c)).toEqual({ lastForUser: true });
+        expect(await p.addConnection(alice, c, nodeA, epochA)).toMatchObject({ firstForUser: true });
+        expect(await p.removeConnection(alice, c)).toMatchObject({ lastForUser: true });
       }
       await p.addConnection(alice, conn(), nodeA, epochA);
-      expect(await p.addConnection(bob, conn(), nodeA, epochA)).toEqual({ firstForUser: true });
+      expect(await p.addConnection(bob, conn(), nodeA, epochA)).toMatchObject({ firstForUser: true });
       expect(await p.connectionCount(alice)).toBe(1);
       expect(await p.connectionCount(bob)).toBe(1);
     });
@@ -154,13 +154,65 @@ export function describePresenceContract(name: string, factory: () => PresenceCl
       expect(await p.connectionCount(alice)).toBe(0);
     });
 
+    it('gives each transition of a user the next generation, and none to steps that are no transition', async () => {
+      expect(await p.userPresence(alice)).toEqual({ connections: 0, generation: 0 });
+      const [c1, c2] = [conn(), conn()];
+      const online = await p.addConnection(alice, c1, nodeA, epochA);
+      expect(online.firstForUser).toBe(true);
+      expect(online.generation).toBeGreaterThan(0);
+      expect(await q.addConnection(alice, c2, nodeB, epochB)).toEqual({ firstForUser: false, generation: online.generation });
+      expect(await p.userPresence(alice)).toEqual({ connections: 2, generation: online.generation });
+      expect(await p.removeConnection(alice, c1)).toEqual({ lastForUser: false, generation: online.generation });
+      expect(await q.removeConnection(alice, c2)).toEqual({ lastForUser: true, generation: online.generation + 1 });
+      expect(await p.removeConnection(alice, c2)).toEqual({ lastForUser: false, generation: online.generation + 1 });
+      expect(await q.userPresence(alice)).toEqual({ connections: 0, generation: online.generation + 1 });
+      expect((await p.addConnection(alice, conn(), nodeA, epochA)).generation).toBe(online.generation + 2);
+      // Users apart: bob's transitions do not move alice's generation.
+      await q.addConnection(bob, conn(), nodeB, epochB);
+      expect((await p.userPresence(alice)).generation).toBe(online.generation + 2);
+    });
+
+    it('numbers the transitions of concurrent flapping on two nodes 1, 2, 3, … with no gap or repeat, in the order of the state they leave', async () => {
+      const seen: { generation: number; online: boolean }[] = [];
+      const device = async (presence: Presence, node: NodeId, epoch: number): Promise<void> => {
+        for (let i = 0; i < 30; i++) {
+          const c = conn();
+          const added = await presence.addConnection(alice, c, node, epoch);
+          if (added.firstForUser) seen.push({ generation: added.generation, online: true });
+          const removed = await presence.removeConnection(alice, c);
+          if (removed.lastForUser) seen.push({ generation: removed.generation, online: false });
+        }
+      };
+      await Promise.all([device(p, nodeA, epochA), device(q, nodeB, epochB)]);
+      seen.sort((x, y) => x.generation - y.generation);
+      const start = seen[0]!.generation;
+      seen.forEach((s, i) => {
+        expect(s.generation).toBe(start + i);
+        // In generation order the transitions alternate, starting online: the store's real sequence.
+        expect(s.online).toBe(i % 2 === 0);
+      });
+      expect(seen.at(-1)!.online).toBe(false);
+      expect((await p.userPresence(alice)).generation).toBe(seen.at(-1)!.generation);
+    });
+
+    it('gives the reaper’s offline users the generation of that transition', async () => {
+      const nodeC = asNodeId(unique('node-c'));
+      const epochC = await p.registerNode(nodeC, ttlMs);
+      const { generation } = await p.addConnection(alice, conn(), nodeC, epochC);
+      await sleep(ttlMs + 50);
+      const expired = (await q.expireNodes(Date.now())).filter((e) => e.nodeId === nodeC);
+      expect(expired).toEqual([{ nodeId: nodeC, offline: [{ userId: alice, generation: generation + 1 }] }]);
+      expect((await p.addConnection(alice, conn(), nodeA, epochA)).generation).toBe(generation + 2);
+      expect((await p.deregisterNode(nodeA, epochA))).toEqual([{ userId: alice, generation: generation + 3 }]);
+    });
+
     it('gives growing epochs: re-registration bumps the epoch and refuses writes of the old one', async () => {
       const again = await p.registerNode(nodeA, LONG_TTL_MS);
       expect(again).toBeGreaterThan(epochA);
       await expect(p.addConnection(alice, conn(), nodeA, epochA)).rejects.toBeInstanceOf(StaleEpochError);
       await expect(p.refreshNode(nodeA, epochA, LONG_TTL_MS)).rejects.toBeInstanceOf(StaleEpochError);
       await expect(p.addConnection(alice, conn(), asNodeId(unique('never-registered')), 1)).rejects.toBeInstanceOf(StaleEpochError);
-      expect(await p.addConnection(alice, conn(), nodeA, again)).toEqual({ firstForUser: true });
+      expect(await p.addConnection(alice, conn(), nodeA, again)).toMatchObject({ firstForUser: true });
       await p.refreshNode(nodeA, again, LONG_TTL_MS);
     });
 
@@ -170,11 +222,11 @@ export function describePresenceContract(name: string, factory: () => PresenceCl
       await q.addConnection(bob, conn(), nodeB, epochB);
       const again = await p.registerNode(nodeA, LONG_TTL_MS);
       const expired = await p.expireNodes(Date.now());
-      expect(expired).toEqual([{ nodeId: nodeA, offline: [alice] }]);
+      expect(expired).toEqual([{ nodeId: nodeA, offline: [{ userId: alice, generation: expect.any(Number) }] }]);
       expect(await p.connectionCount(alice)).toBe(0);
       expect(await p.connectionCount(bob)).toBe(1);
       expect(await p.expireNodes(Date.now())).toEqual([]);
-      expect(await p.addConnection(alice, conn(), nodeA, again)).toEqual({ firstForUser: true });
+      expect(await p.addConnection(alice, conn(), nodeA, again)).toMatchObject({ firstForUser: true });
     });
 
     it('expires a node that stops refreshing and reports its offline users to one of two concurrent reapers', async () => {
@@ -187,7 +239,7 @@ export function describePresenceContract(name: string, factory: () => PresenceCl
       await sleep(ttlMs + 50);
       const [one, two] = await Promise.all([p.expireNodes(Date.now()), q.expireNodes(Date.now())]);
       const all: ExpiredNode[] = [...one, ...two];
-      expect(all).toEqual([{ nodeId: nodeC, offline: [alice] }]);
+      expect(all).toEqual([{ nodeId: nodeC, offline: [{ userId: alice, generation: expect.any(Number) }] }]);
       expect(one.length + two.length).toBe(1);
       expect(await p.expireNodes(Date.now())).toEqual([]);
       expect(await p.connectionCount(alice)).toBe(0);
@@ -215,7 +267,7 @@ export function describePresenceContract(name: string, factory: () => PresenceCl
       for (const u of users) await p.addConnection(u, conn(), nodeC, epochC);
       await sleep(ttlMs + 50);
       const [reaped, ...added] = await Promise.all([p.expireNodes(Date.now()), ...users.map((u) => q.addConnection(u, conn(), nodeB, epochB))]);
-      const offline = new Set((reaped ?? []).flatMap((e) => e.offline));
+      const offline = new Set((reaped ?? []).flatMap((e) => e.offline.map((o) => o.userId)));
       users.forEach((u, i) => {
         // Reaped first: offline then first again. Added first: neither.
         expect(offline.has(u)).toBe(added[i]?.firstForUser);
@@ -232,7 +284,7 @@ export function describePresenceContract(name: string, factory: () => PresenceCl
       const nodes = (await p.nodes()).filter((n) => n.nodeId === nodeA || n.nodeId === nodeB);
       expect(nodes.map((n) => [n.nodeId, n.connections]).sort()).toEqual([[nodeA, 3], [nodeB, 1]].sort());
       for (const n of nodes) expect(n.expiresAt).toBeGreaterThan(before);
-      expect(await p.deregisterNode(nodeA, epochA)).toEqual([alice]);
+      expect((await p.deregisterNode(nodeA, epochA)).map((o) => o.userId)).toEqual([alice]);
       expect((await q.nodes()).map((n) => n.nodeId)).not.toContain(nodeA);
       expect(await p.connectionCount(bob)).toBe(1);
       await expect(p.deregisterNode(nodeA, epochA)).rejects.toBeInstanceOf(StaleEpochError);

@@ -18,6 +18,23 @@ describe('MemoryPresence', () => {
     expect(await presence.nodes()).toEqual([{ nodeId: node, connections: 1, expiresAt: 1_100 }]);
     expect(await presence.expireNodes(1_099)).toEqual([]);
     now = 1_100;
-    expect(await presence.expireNodes(now)).toEqual([{ nodeId: node, offline: ['u'] }]);
+    expect(await presence.expireNodes(now)).toEqual([{ nodeId: node, offline: [{ userId: 'u', generation: 2 }] }]);
+  });
+
+  it('forgets the oldest offline users past its bound, and still gives them growing generations', async () => {
+    const presence = new MemoryPresence({ maxOfflineGenerations: 2 });
+    const node = asNodeId('n');
+    const epoch = await presence.registerNode(node, 60_000);
+    const flap = async (user: string): Promise<number> => {
+      await presence.addConnection(asUserId(user), asConnectionId(`${user}-c`), node, epoch);
+      return (await presence.removeConnection(asUserId(user), asConnectionId(`${user}-c`))).generation;
+    };
+    expect(await flap('u1')).toBe(2);
+    expect(await flap('u1')).toBe(4);
+    await flap('u2');
+    await flap('u3'); // u1 forgotten now (the bound is 2)
+    expect((await presence.userPresence(asUserId('u1'))).generation).toBe(0);
+    expect(await flap('u1')).toBeGreaterThan(4);
+    expect((await presence.userPresence(asUserId('u3'))).generation).toBe(2);
   });
 });

@@ -1,7 +1,7 @@
 // In-process Presence: which users hold connections and which nodes are alive. No I/O;
 // share one instance between in-process nodes to get cluster-wide answers.
 import { StaleEpochError } from '../../core/ports.js';
-import type { Clock, ExpiredNode, NodeInfo, Presence } from '../../core/ports.js';
+import type { Clock, ExpiredNode, Generation, NodeInfo, OfflineUser, Presence, UserPresence } from '../../core/ports.js';
 import type { ConnectionId, NodeId, UserId } from '../../core/ids.js';
 
 export interface MemoryPresenceOptions {
@@ -10,6 +10,12 @@ export interface MemoryPresenceOptions {
    * @default Date.now
    */
   readonly clock?: Clock;
+  /**
+   * How many offline users' generations are remembered (oldest forgotten first). A forgotten user's
+   * next generation starts above every forgotten one, so it still only grows.
+   * @default 100000
+   */
+  readonly maxOfflineGenerations?: number;
 }
 
 interface Holder {
@@ -23,7 +29,8 @@ interface Holder {
  * Exactly once: `firstForUser` is true only for the add that takes a user from zero to one
  * connection; `lastForUser`, or an `offline` entry of `expireNodes`, only for the removal that
  * takes it back to zero. A dead epoch (expired, deregistered or replaced by a re-registration)
- * is queued once and reported by the next `expireNodes`.
+ * is queued once and reported by the next `expireNodes`. Generations: one counter per user, kept
+ * while the user is online and for the last `maxOfflineGenerations` users who went offline.
  */
 export class MemoryPresence implements Presence {
   readonly name = 'memory';
@@ -36,10 +43,18 @@ export class MemoryPresence implements Presence {
   readonly #live = new Map<NodeId, { epoch: number; expiresAt: number }>();
   /** Epochs replaced by a re-registration, waiting for the next expireNodes. */
   #replaced: Holder[] = [];
+  /** userId → its last generation, for online users. */
+  readonly #online = new Map<UserId, Generation>();
+  /** userId → its last generation, for the latest users who went offline (oldest first; bounded). */
+  readonly #offline = new Map<UserId, Generation>();
+  /** The highest generation forgotten: a forgotten user's next one starts above it. */
+  #forgotten = 0;
+  readonly #maxOfflineGenerations: number;
   #ready = false;
 
   constructor(options: MemoryPresenceOptions = {}) {
     this.#clock = options.clock ?? Date.now;
+    this.#maxOfflineGenerations = options.maxOfflineGenerations ?? 100_000;
   }
 
   start(): Promise<void> {
@@ -73,13 +88,13 @@ export class MemoryPresence implements Presence {
     return Promise.resolve();
   }
 
-  deregisterNode(nodeId: NodeId, epoch: number): Promise<readonly UserId[]> {
+  deregisterNode(nodeId: NodeId, epoch: number): Promise<readonly OfflineUser[]> {
     if (this.#live.get(nodeId)?.epoch !== epoch) return Promise.reject(stale(nodeId, epoch));
     this.#live.delete(nodeId);
     return Promise.resolve(this.#removeEpoch({ nodeId, epoch }));
   }
 
-  addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId, epoch: number): Promise<{ firstForUser: boolean }> {
+  addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId, epoch: number): Promise<{ firstForUser: boolean; generation: Generation }> {
     const live = this.#live.get(nodeId);
     if (live?.epoch !== epoch || live.expiresAt <= this.#clock()) return Promise.reject(stale(nodeId, epoch));
     let connections = this.#users.get(userId);
@@ -87,21 +102,27 @@ export class MemoryPresence implements Presence {
       connections = new Map();
       this.#users.set(userId, connections);
     }
-    if (connections.has(connectionId)) return Promise.resolve({ firstForUser: false });
+    if (connections.has(connectionId)) return Promise.resolve({ firstForUser: false, generation: this.#generation(userId) });
     connections.set(connectionId, { nodeId, epoch });
-    return Promise.resolve({ firstForUser: connections.size === 1 });
+    if (connections.size > 1) return Promise.resolve({ firstForUser: false, generation: this.#generation(userId) });
+    return Promise.resolve({ firstForUser: true, generation: this.#transition(userId, true) });
   }
 
-  removeConnection(userId: UserId, connectionId: ConnectionId): Promise<{ lastForUser: boolean }> {
+  removeConnection(userId: UserId, connectionId: ConnectionId): Promise<{ lastForUser: boolean; generation: Generation }> {
     const connections = this.#users.get(userId);
-    if (connections === undefined || !connections.delete(connectionId)) return Promise.resolve({ lastForUser: false });
-    if (connections.size > 0) return Promise.resolve({ lastForUser: false });
+    if (connections === undefined || !connections.delete(connectionId) || connections.size > 0) {
+      return Promise.resolve({ lastForUser: false, generation: this.#generation(userId) });
+    }
     this.#users.delete(userId);
-    return Promise.resolve({ lastForUser: true });
+    return Promise.resolve({ lastForUser: true, generation: this.#transition(userId, false) });
   }
 
   connectionCount(userId: UserId): Promise<number> {
     return Promise.resolve(this.#users.get(userId)?.size ?? 0);
+  }
+
+  userPresence(userId: UserId): Promise<UserPresence> {
+    return Promise.resolve({ connections: this.#users.get(userId)?.size ?? 0, generation: this.#generation(userId) });
   }
 
   expireNodes(now: number): Promise<readonly ExpiredNode[]> {
@@ -127,16 +148,38 @@ export class MemoryPresence implements Presence {
     return Promise.resolve(live.map(([nodeId, node]) => ({ nodeId, connections: counts.get(nodeId) ?? 0, expiresAt: node.expiresAt })));
   }
 
+  #generation(userId: UserId): Generation {
+    return this.#online.get(userId) ?? this.#offline.get(userId) ?? 0;
+  }
+
+  /** Draws the user's next generation for a transition to `online` (true) or offline; forgets the oldest offline users past the bound. */
+  #transition(userId: UserId, online: boolean): Generation {
+    const generation = (this.#online.get(userId) ?? this.#offline.get(userId) ?? this.#forgotten) + 1;
+    this.#online.delete(userId);
+    this.#offline.delete(userId);
+    if (online) {
+      this.#online.set(userId, generation);
+      return generation;
+    }
+    this.#offline.set(userId, generation);
+    if (this.#offline.size > this.#maxOfflineGenerations) {
+      const [oldest, g] = this.#offline.entries().next().value!;
+      this.#offline.delete(oldest);
+      this.#forgotten = Math.max(this.#forgotten, g);
+    }
+    return generation;
+  }
+
   /** Removes every connection of one node epoch; resolves the users left with none. */
-  #removeEpoch(dead: Holder): UserId[] {
-    const offline: UserId[] = [];
+  #removeEpoch(dead: Holder): OfflineUser[] {
+    const offline: OfflineUser[] = [];
     for (const [userId, connections] of this.#users) {
       for (const [connectionId, holder] of connections) {
         if (holder.nodeId === dead.nodeId && holder.epoch === dead.epoch) connections.delete(connectionId);
       }
       if (connections.size === 0) {
         this.#users.delete(userId);
-        offline.push(userId);
+        offline.push({ userId, generation: this.#transition(userId, false) });
       }
     }
     return offline;

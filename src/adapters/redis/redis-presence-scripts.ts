@@ -92,32 +92,65 @@ return 1
 `);
 
 /**
- * KEYS conns, fence; ARGV connectionId, epoch, nodeId → -1 stale (the epoch was reaped), 0 known
- * already, 1 added, 2 added and first for the user.
+ * The user's transition generation (KEY gen): drawn with the transition, in the same script. +1 per
+ * transition; a user with no number (never seen, forgotten after being offline for the key's expiry,
+ * or lost with Redis's data) starts at Redis's clock in ms, above any number it had before. The key
+ * lives without expiry while the user is online and for offlineTtl ms after its last transition to offline.
  */
-export const addScript = new LuaScript(`
-local dead = redis.call('HGET', KEYS[2], ARGV[3])
-if dead and tonumber(ARGV[2]) <= tonumber(dead) then return -1 end
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2] .. '|' .. ARGV[3]) == 0 then return 0 end
-if redis.call('HLEN', KEYS[1]) == 1 then return 2 end
-return 1
-`);
+const GENERATION = `
+local function current(key)
+  return tonumber(redis.call('GET', key) or '0')
+end
+local function transition(key, online, offlineTtl)
+  local g
+  if redis.call('EXISTS', key) == 1 then
+    g = redis.call('INCR', key)
+  else
+    local time = redis.call('TIME')
+    g = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+    redis.call('SET', key, string.format('%d', g))
+  end
+  if online then redis.call('PERSIST', key) else redis.call('PEXPIRE', key, offlineTtl) end
+  return g
+end
+`;
 
-/** KEYS conns; ARGV connectionId → false when unknown, else {1 if it was the last, "<epoch>|<nodeId>"}. */
-export const removeScript = new LuaScript(`
-local holder = redis.call('HGET', KEYS[1], ARGV[1])
-if not holder then return false end
-redis.call('HDEL', KEYS[1], ARGV[1])
-if redis.call('HLEN', KEYS[1]) == 0 then return {1, holder} end
-return {0, holder}
+/**
+ * KEYS conns, fence, gen; ARGV connectionId, epoch, nodeId → {-1, 0} stale (the epoch was reaped),
+ * {0, gen} known already, {1, gen} added, {2, gen} added and first for the user (gen: that transition's).
+ */
+export const addScript = new LuaScript(`${GENERATION}
+local dead = redis.call('HGET', KEYS[2], ARGV[3])
+if dead and tonumber(ARGV[2]) <= tonumber(dead) then return {-1, 0} end
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2] .. '|' .. ARGV[3]) == 0 then return {0, current(KEYS[3])} end
+if redis.call('HLEN', KEYS[1]) == 1 then return {2, transition(KEYS[3], true, 0)} end
+return {1, current(KEYS[3])}
 `);
 
 /**
- * KEYS conns, fence; ARGV nodeId, epoch, fenceTtlMs → 1 when the user is left with no connection.
+ * KEYS conns, gen; ARGV connectionId, offlineTtl → false when unknown, else {1 if it was the last,
+ * "<epoch>|<nodeId>", gen} (gen: the transition's when last, else the current one).
+ */
+export const removeScript = new LuaScript(`${GENERATION}
+local holder = redis.call('HGET', KEYS[1], ARGV[1])
+if not holder then return false end
+redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('HLEN', KEYS[1]) == 0 then return {1, holder, transition(KEYS[2], false, ARGV[2])} end
+return {0, holder, current(KEYS[2])}
+`);
+
+/** KEYS conns, gen → {connections, gen}: the user's state in one read. */
+export const userPresenceScript = new LuaScript(`${GENERATION}
+return {redis.call('HLEN', KEYS[1]), current(KEYS[2])}
+`);
+
+/**
+ * KEYS conns, fence, gen; ARGV nodeId, epoch, fenceTtlMs, offlineTtl → the generation of the
+ * user's transition to offline when it is left with no connection, else 0.
  * Removes the user's connections of the node with an epoch up to the dead one, and fences that
  * epoch so a late add of it (admitted just before the claim) is refused.
  */
-export const reapScript = new LuaScript(`
+export const reapScript = new LuaScript(`${GENERATION}
 local dead = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if tonumber(ARGV[2]) > dead then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
@@ -131,6 +164,6 @@ for i = 1, #all, 2 do
     removed = removed + 1
   end
 end
-if removed > 0 and redis.call('HLEN', KEYS[1]) == 0 then return 1 end
+if removed > 0 and redis.call('HLEN', KEYS[1]) == 0 then return transition(KEYS[3], false, ARGV[4]) end
 return 0
 `);

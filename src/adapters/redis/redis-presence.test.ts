@@ -56,7 +56,7 @@ describe.skipIf(noSharedRedis !== undefined)('RedisPresence on one Redis (REDIS_
       // The first claimer takes the job (the first step of expireNodes) and then dies: it never reaps.
       expect(await claimScript.run(raw, nodeKeys(), [now, now + 1_000])).toEqual([`${epoch}|node-x`]);
       expect(await b.expireNodes(now)).toEqual([]);
-      expect(await b.expireNodes(now + 1_001)).toEqual([{ nodeId: node, offline: [user] }]);
+      expect(await b.expireNodes(now + 1_001)).toEqual([{ nodeId: node, offline: [{ userId: user, generation: expect.any(Number) }] }]);
       expect(await b.connectionCount(user)).toBe(0);
     });
 
@@ -68,8 +68,8 @@ describe.skipIf(noSharedRedis !== undefined)('RedisPresence on one Redis (REDIS_
       now += 200;
       // ...then the node is reaped before step two (the write) arrives.
       expect(await b.expireNodes(now)).toEqual([{ nodeId: node, offline: [] }]);
-      const userKeys = [`${prefix}{u:${user}}:conns`, `${prefix}{u:${user}}:fence`];
-      expect(await addScript.run(raw, userKeys, ['c1', epoch, node])).toBe(-1);
+      const userKeys = [`${prefix}{u:${user}}:conns`, `${prefix}{u:${user}}:fence`, `${prefix}{u:${user}}:gen`];
+      expect(await addScript.run(raw, userKeys, ['c1', epoch, node])).toEqual([-1, 0]);
       expect(await b.connectionCount(user)).toBe(0);
     });
   });
@@ -110,7 +110,7 @@ describe.skipIf(noRedisServer !== undefined)('RedisPresence and RedisLease when 
       await expect(presence.refreshNode(node, epoch, 60_000)).rejects.toBeInstanceOf(StaleEpochError);
       const again = await presence.registerNode(node, 60_000);
       expect(again).toBeGreaterThan(epoch);
-      expect(await presence.addConnection(asUserId('demo-1'), asConnectionId('c1'), node, again)).toEqual({ firstForUser: true });
+      expect(await presence.addConnection(asUserId('demo-1'), asConnectionId('c1'), node, again)).toMatchObject({ firstForUser: true });
       expect(await lease.renew('job', 'node-a', 1, 60_000)).toBe(false);
     } finally {
       await Promise.all([presence.close(), lease.close()]);

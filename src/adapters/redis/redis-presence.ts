@@ -11,6 +11,8 @@
 //   P{nodes}:jobs                 zset   "<ep>|<nodeId>" of dead epochs → 0 (unclaimed) or claim deadline
 //   P{u:<userId>}:conns           hash   connectionId → "<ep>|<nodeId>"
 //   P{u:<userId>}:fence           hash   nodeId → highest reaped epoch (expires after fenceTtlMs)
+//   P{u:<userId>}:gen             string the user's transition generation, +1 in the script of each transition
+//                                        (no expiry while online; expires offlineGenerationTtlMs after going offline)
 //
 // add: admit (nodes slot: epoch live? then SADD the user to the epoch's set) → add (user slot:
 // fenced? HSETNX; first when the hash has one field). remove: one user-slot script (last when
@@ -19,13 +21,15 @@
 // A claimer that dies leaves its jobs to the next caller after claimTtlMs; reaping a user twice
 // reports nothing the second time, so each offline user is reported once.
 import { BackendError, StaleEpochError } from '../../core/ports.js';
-import type { Clock, ExpiredNode, NodeInfo, Presence } from '../../core/ports.js';
+import type { Clock, ExpiredNode, Generation, NodeInfo, OfflineUser, Presence, UserPresence } from '../../core/ports.js';
 import type { ConnectionId, NodeId, UserId } from '../../core/ids.js';
 import { asNodeId, asUserId } from '../../core/ids.js';
 import { CommandClientLifecycle, createCommandClient, resolveTarget } from './redis-connection.js';
 import type { LuaScript, RedisClient, RedisConnectionOptions } from './redis-connection.js';
 import { hashTag } from './redis-key-slot.js';
-import { addScript, admitScript, claimScript, countScript, deregisterScript, finishScript, reapScript, refreshScript, registerScript, removeScript } from './redis-presence-scripts.js';
+import {
+  addScript, admitScript, claimScript, countScript, deregisterScript, finishScript, reapScript, refreshScript, registerScript, removeScript, userPresenceScript,
+} from './redis-presence-scripts.js';
 
 export interface RedisPresenceOptions extends RedisConnectionOptions {
   /** Prefix of every key. @default "sb:" */
@@ -47,6 +51,12 @@ export interface RedisPresenceOptions extends RedisConnectionOptions {
    * @default 100
    */
   readonly reapBatch?: number;
+  /**
+   * How long a user's transition generation is kept after it went offline. A user offline for longer
+   * starts again at Redis's clock in ms (still above its earlier numbers, see Generation).
+   * @default 86400000 (one day)
+   */
+  readonly offlineGenerationTtlMs?: number;
 }
 
 export class RedisPresence implements Presence {
@@ -56,6 +66,7 @@ export class RedisPresence implements Presence {
   readonly #claimTtlMs: number;
   readonly #fenceTtlMs: number;
   readonly #reapBatch: number;
+  readonly #offlineTtlMs: number;
   readonly #counter: string;
   readonly #live: string;
   readonly #expiry: string;
@@ -71,6 +82,7 @@ export class RedisPresence implements Presence {
     this.#claimTtlMs = options.claimTtlMs ?? 30_000;
     this.#fenceTtlMs = options.fenceTtlMs ?? 86_400_000;
     this.#reapBatch = options.reapBatch ?? 100;
+    this.#offlineTtlMs = options.offlineGenerationTtlMs ?? 86_400_000;
     this.#prefix = options.prefix ?? 'sb:';
     const nodes = this.#prefix + hashTag('nodes');
     this.#counter = `${nodes}:counter`;
@@ -101,32 +113,40 @@ export class RedisPresence implements Presence {
     if ((await this.#run(refreshScript, [this.#live, this.#expiry], [nodeId, epoch, now, now + ttlMs])) !== 1) throw stale(nodeId, epoch);
   }
 
-  async deregisterNode(nodeId: NodeId, epoch: number): Promise<readonly UserId[]> {
+  async deregisterNode(nodeId: NodeId, epoch: number): Promise<readonly OfflineUser[]> {
     const ok = await this.#run(deregisterScript, [this.#live, this.#expiry, this.#jobs], [nodeId, epoch, this.#clock() + this.#claimTtlMs]);
     if (ok !== 1) throw stale(nodeId, epoch);
     return this.#reap(nodeId, epoch);
   }
 
-  async addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId, epoch: number): Promise<{ firstForUser: boolean }> {
+  async addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId, epoch: number): Promise<{ firstForUser: boolean; generation: Generation }> {
     const admitted = await this.#run(admitScript, [this.#live, this.#expiry, this.#usersOf(nodeId, epoch)], [nodeId, epoch, this.#clock(), userId]);
     if (admitted !== 1) throw stale(nodeId, epoch);
-    const added = await this.#run(addScript, this.#userKeys(userId), [connectionId, epoch, nodeId]);
+    const [conns, fence, gen] = this.#userKeys(userId);
+    const [added, generation] = (await this.#run(addScript, [conns, fence, gen], [connectionId, epoch, nodeId])) as [number, number];
     if (added === -1) throw stale(nodeId, epoch);
-    if (added === 0) return { firstForUser: false };
+    if (added === 0) return { firstForUser: false, generation };
     await this.#recount(nodeId, epoch, 1);
-    return { firstForUser: added === 2 };
+    return { firstForUser: added === 2, generation };
   }
 
-  async removeConnection(userId: UserId, connectionId: ConnectionId): Promise<{ lastForUser: boolean }> {
-    const removed = (await this.#run(removeScript, [this.#userKeys(userId)[0]], [connectionId])) as [number, string] | null;
-    if (removed === null) return { lastForUser: false };
+  async removeConnection(userId: UserId, connectionId: ConnectionId): Promise<{ lastForUser: boolean; generation: Generation }> {
+    const [conns, , gen] = this.#userKeys(userId);
+    const removed = (await this.#run(removeScript, [conns, gen], [connectionId, this.#offlineTtlMs])) as [number, string, number] | null;
+    if (removed === null) return { lastForUser: false, generation: (await this.userPresence(userId)).generation };
     const holder = parseHolder(removed[1]);
     if (holder !== undefined) await this.#recount(holder.nodeId, holder.epoch, -1);
-    return { lastForUser: removed[0] === 1 };
+    return { lastForUser: removed[0] === 1, generation: removed[2] };
   }
 
   async connectionCount(userId: UserId): Promise<number> {
     return this.#call(() => this.#client.hlen(this.#userKeys(userId)[0]));
+  }
+
+  async userPresence(userId: UserId): Promise<UserPresence> {
+    const [conns, , gen] = this.#userKeys(userId);
+    const [connections, generation] = (await this.#run(userPresenceScript, [conns, gen], [])) as [number, number];
+    return { connections, generation };
   }
 
   async expireNodes(now: number): Promise<readonly ExpiredNode[]> {
@@ -156,16 +176,17 @@ export class RedisPresence implements Presence {
   }
 
   /** Removes every connection of a dead (claimed) node epoch, user by user; resolves the users left offline. */
-  async #reap(nodeId: NodeId, epoch: number): Promise<UserId[]> {
+  async #reap(nodeId: NodeId, epoch: number): Promise<OfflineUser[]> {
     const users = this.#usersOf(nodeId, epoch);
-    const offline: UserId[] = [];
+    const offline: OfflineUser[] = [];
     let cursor = '0';
     do {
       const [next, batch] = await this.#call(() => this.#client.sscan(users, cursor, 'COUNT', this.#reapBatch));
       cursor = next;
-      const results = await Promise.all(batch.map((u) => this.#run(reapScript, this.#userKeys(asUserId(u)), [nodeId, epoch, this.#fenceTtlMs])));
+      const results = await Promise.all(batch.map((u) => this.#run(reapScript, this.#userKeys(asUserId(u)), [nodeId, epoch, this.#fenceTtlMs, this.#offlineTtlMs])));
       batch.forEach((u, i) => {
-        if (results[i] === 1) offline.push(asUserId(u));
+        const generation = Number(results[i]);
+        if (generation > 0) offline.push({ userId: asUserId(u), generation });
       });
     } while (cursor !== '0');
     await this.#run(finishScript, [this.#jobs, users, this.#count], [`${String(epoch)}|${nodeId}`]);
@@ -184,9 +205,9 @@ export class RedisPresence implements Presence {
     return `${this.#prefix}${hashTag('nodes')}:users:${nodeId}:${String(epoch)}`;
   }
 
-  #userKeys(userId: UserId): [conns: string, fence: string] {
+  #userKeys(userId: UserId): [conns: string, fence: string, gen: string] {
     const base = this.#prefix + hashTag(`u:${userId}`);
-    return [`${base}:conns`, `${base}:fence`];
+    return [`${base}:conns`, `${base}:fence`, `${base}:gen`];
   }
 
   #run(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {

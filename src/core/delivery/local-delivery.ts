@@ -2,17 +2,20 @@
  * LocalDelivery: writes a delivery to this node's connections of its recipient, asks them for a
  * proof of receipt when something is owed (RELIABLE entries, referenced FAST messages), and hands
  * proven entries to the tracker, which records DELIVERED and runs the sender's confirmation.
+ * Presence deliveries go through PresenceOrder first (each user's transitions in generation order).
  * Kinds it does not know itself are handed to handlers that other modules register (topics, …).
  */
 import { encodeMessageRaw } from '../../protocol/frames.js';
 import type { DeliveryTracker } from '../delivery-tracker.js';
 import type { LocalConnections } from '../local-connections.js';
 import { writeTo, type Peer } from '../peer.js';
-import type { Clock, Delivery, Metrics } from '../ports.js';
+import type { Clock, Delivery, Metrics, Scheduler } from '../ports.js';
 import type { Confirmations } from './confirmations.js';
+import { PresenceOrder } from './presence-order.js';
 
 type Kind = Delivery['kind'];
 type Handler<K extends Kind> = (delivery: Extract<Delivery, { kind: K }>) => void;
+type PresenceDelivery = Extract<Delivery, { kind: 'presence' }>;
 
 /** How many confirmation ids a node remembers to write a repeated one only once (see Confirmations.confirm). */
 const RECENT_CONFIRMATIONS = 10_000;
@@ -21,6 +24,8 @@ export class LocalDelivery {
   readonly #handlers = new Map<Kind, (delivery: Delivery) => void>();
   /** Confirmation ids written lately, oldest first in insertion order (bounded). */
   readonly #recentConfirmations = new Set<string>();
+  /** Each (master, user) pair's presence transitions in generation order (bounded, see PresenceOrder). */
+  readonly presenceOrder: PresenceOrder<PresenceDelivery>;
 
   constructor(
     readonly local: LocalConnections,
@@ -28,7 +33,10 @@ export class LocalDelivery {
     readonly confirmations: Confirmations,
     readonly clock: Clock,
     readonly metrics: Metrics,
-  ) {}
+    scheduler: Scheduler,
+  ) {
+    this.presenceOrder = new PresenceOrder((d) => this.#writePresence(d), { scheduler });
+  }
 
   /**
    * Lets a module take deliveries of a kind this one does not handle (one handler per kind). For
@@ -43,8 +51,14 @@ export class LocalDelivery {
     switch (d.kind) {
       case 'message':
       case 'confirmation':
-      case 'presence':
         this.#deliverToUser(d);
+        return;
+      case 'presence':
+        if (this.local.of(d.to)?.size) {
+          // Without a generation (a node of an older version): as it comes.
+          if (d.generation === undefined || d.userId === undefined) this.#writePresence(d);
+          else this.presenceOrder.accept(`${d.to}\n${d.userId}`, d.generation, d);
+        }
         return;
       case 'group':
         this.#deliverGroup(d);
@@ -79,22 +93,28 @@ export class LocalDelivery {
     if (written) this.metrics.deliveryLatency(latencyMs);
   }
 
-  #deliverToUser(d: Extract<Delivery, { kind: 'message' | 'confirmation' | 'presence' }>): void {
+  /** A USER_CONNECTED / USER_DISCONNECTED to the master user's connections here (nothing owed: no proof asked). */
+  #writePresence(d: PresenceDelivery): void {
+    const peers = this.local.of(d.to);
+    if (peers !== undefined && peers.size > 0) writeTo(peers, d.frame, 'PRESENCE', 'RELIABLE', false);
+  }
+
+  #deliverToUser(d: Extract<Delivery, { kind: 'message' | 'confirmation' }>): void {
     const peers = this.local.of(d.to);
     if (peers === undefined || peers.size === 0) return; // RELIABLE stays pending in the store
     // Already on its way to this user through a fetch that read it between commit and publish.
-    if (d.kind !== 'presence' && d.reliable && this.tracker.has(d.to, d.id)) return;
+    if (d.reliable && this.tracker.has(d.to, d.id)) return;
     if (d.kind === 'confirmation' && this.#repeated(d.id)) return;
     if (d.kind === 'message' && !d.reliable && d.reference === undefined) {
       // FAST without a reference (the common case): nothing to prove or confirm, so nothing to collect.
       this.writeFast(peers, d.frame, this.clock() - d.acceptedAt);
       return;
     }
-    const type = d.kind === 'message' ? 'MESSAGE' : d.kind === 'confirmation' ? 'MESSAGE_CONFIRMATION' : 'PRESENCE';
+    const type = d.kind === 'message' ? 'MESSAGE' : 'MESSAGE_CONFIRMATION';
     const fast = d.kind === 'message' && !d.reliable;
-    const proofFollows = d.kind !== 'presence' && (d.reliable || d.reference !== undefined);
+    const proofFollows = d.reliable || d.reference !== undefined;
     const written = writeTo(peers, d.frame, type, fast ? 'FAST' : 'RELIABLE', proofFollows);
-    if (written.length === 0 || d.kind === 'presence') return;
+    if (written.length === 0) return;
     if (d.kind === 'message') this.metrics.deliveryLatency(this.clock() - d.acceptedAt);
     if (!d.reliable) {
       // FAST: the confirmation still waits for proof of receipt, but nothing was stored.

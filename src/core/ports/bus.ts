@@ -24,7 +24,12 @@ export type Delivery =
       /** false: the sender asked for no MESSAGE_CONFIRMATION (`confirmationEnabled: false`). Absent: confirmed when it has a reference. */
       readonly confirm?: false }
   | { readonly kind: 'confirmation'; readonly origin: NodeId; readonly to: UserId; readonly id: MessageId; readonly frame: string; readonly reliable: true }
-  | { readonly kind: 'presence'; readonly origin: NodeId; readonly to: UserId; readonly frame: string }
+  /**
+   * A USER_CONNECTED / USER_DISCONNECTED for the master user `to` about `userId`, with the presence
+   * store's generation of that transition: receivers deliver a user's transitions in generation order
+   * (PresenceOrder). `userId` and `generation` are absent only from nodes of an older version.
+   */
+  | { readonly kind: 'presence'; readonly origin: NodeId; readonly to: UserId; readonly frame: string; readonly userId?: UserId; readonly generation?: number }
   /** One GROUP_MESSAGE for every node (on `all`): each node writes the copies of the recipients it holds. */
   | { readonly kind: 'group'; readonly origin: NodeId; readonly from: UserId; readonly copies: readonly { readonly to: UserId; readonly id: MessageId }[];
       readonly contentJson: string; readonly reference?: string; readonly reliable: boolean; readonly acceptedAt: number }

@@ -14,11 +14,33 @@ export interface NodeInfo {
   readonly expiresAt: number;
 }
 
+/**
+ * A user's transition generation: a number that grows by one with every transition of the user's
+ * cluster-wide state (offline → online, online → offline), drawn in the same atomic step as the
+ * transition itself. Consumers order a user's transitions by it (a late "offline" of generation 4
+ * is older than an "online" of generation 5, whichever arrives first). Consecutive transitions get
+ * consecutive numbers while the store remembers the user (an adapter may forget the number of a
+ * user offline for long, or lose it with its data; the next one then jumps ahead, never back).
+ */
+export type Generation = number;
+
+/** A user taken offline by a removal, with the generation of that transition. */
+export interface OfflineUser {
+  readonly userId: UserId;
+  readonly generation: Generation;
+}
+
 /** Users a reaper found offline: each reported by exactly one caller cluster-wide. */
 export interface ExpiredNode {
   readonly nodeId: NodeId;
   /** Users whose last connection was on the expired node: now offline. */
-  readonly offline: readonly UserId[];
+  readonly offline: readonly OfflineUser[];
+}
+
+/** A user's state as one atomic read: its connection count and its current transition generation (0: never seen). */
+export interface UserPresence {
+  readonly connections: number;
+  readonly generation: Generation;
 }
 
 /**
@@ -29,7 +51,8 @@ export interface ExpiredNode {
  * users left with none. Exactly once, cluster-wide: `firstForUser` is true only for the add that
  * takes a user from zero connections to one, `lastForUser` / an `offline` entry only for the removal
  * that takes it back to zero — including when a user's devices sit on several nodes or reconnect while
- * a dead node is reaped (one atomic step per change).
+ * a dead node is reaped (one atomic step per change). Every transition carries the user's next
+ * `generation` (see Generation), so that whoever hears transitions out of order can put them back.
  */
 export interface Presence extends Backend {
   /** Registers (or re-registers) a node with a lease of `ttlMs`; resolves its epoch, greater than any earlier epoch of this node id. Connections of an earlier epoch of the same node id are removed (reported by the next expireNodes). */
@@ -37,13 +60,18 @@ export interface Presence extends Backend {
   /** Renews the lease. Rejects with StaleEpochError when `epoch` is not the node's current one or its lease already expired. */
   refreshNode(nodeId: NodeId, epoch: number, ttlMs: number): Promise<void>;
   /** Removes the node and its connections now (graceful stop); resolves users left offline (the caller reports them). */
-  deregisterNode(nodeId: NodeId, epoch: number): Promise<readonly UserId[]>;
-  /** Rejects with StaleEpochError when `epoch` is stale. Adding a connection id twice changes nothing and reports false. */
-  addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId, epoch: number): Promise<{ firstForUser: boolean }>;
-  /** Unknown ids: `{lastForUser:false}`. */
-  removeConnection(userId: UserId, connectionId: ConnectionId): Promise<{ lastForUser: boolean }>;
+  deregisterNode(nodeId: NodeId, epoch: number): Promise<readonly OfflineUser[]>;
+  /**
+   * Rejects with StaleEpochError when `epoch` is stale. Adding a connection id twice changes nothing and reports false.
+   * `generation`: the user's generation after the step (the transition's own when `firstForUser`).
+   */
+  addConnection(userId: UserId, connectionId: ConnectionId, nodeId: NodeId, epoch: number): Promise<{ firstForUser: boolean; generation: Generation }>;
+  /** Unknown ids: `{lastForUser:false}`. `generation`: the user's generation after the step (the transition's own when `lastForUser`). */
+  removeConnection(userId: UserId, connectionId: ConnectionId): Promise<{ lastForUser: boolean; generation: Generation }>;
   /** Number of connections the user holds (all nodes). */
   connectionCount(userId: UserId): Promise<number>;
+  /** The user's connection count and generation, read together in one atomic step. */
+  userPresence(userId: UserId): Promise<UserPresence>;
   /** Removes the connections of every node whose lease ran out at `now`; each expired node is reported to one caller only. */
   expireNodes(now: number): Promise<readonly ExpiredNode[]>;
   /** Live nodes and their connection counts. */
