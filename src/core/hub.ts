@@ -97,7 +97,8 @@ export class Hub {
       metrics: o.metrics,
       maxConnectionsPerUser: o.limits.maxConnectionsPerUser,
       presenceTtlMs: o.limits.presenceTtlMs,
-      plugins,
+      // A user's last connection here closed: the presence order of what it heard as a master user goes too.
+      plugins: [{ userLeft: (_app, userId) => delivery.presenceOrder.forget(userId) }, ...plugins],
     });
     const router = new Router({ nodeId: o.nodeId, nextId, clock: o.clock, metrics: o.metrics, bus: o.bus, local, delivery, held, publisher, background, encodeMessage: o.encodeMessage, storeReady: () => o.store.isReady() });
     const missing = new MissingMessages(o.store, held, tracker, confirmations, background);

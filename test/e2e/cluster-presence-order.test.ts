@@ -3,11 +3,12 @@
 // real `serve` nodes on a private Redis; every user's two devices flap between the nodes with
 // overlapping transitions (one device leaves node 0 while the other arrives on node 1, and back),
 // many users at once. The master's sequence per user must alternate, hold exactly as many events as
-// the store counted transitions (its per-user generation), and end on the user's real state.
+// the store counted transitions (its per-user generation), and end on the user's real state. Run on
+// one Redis and on a three-shard Redis Cluster.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, startCliCluster, type CliCluster } from '../support/cli-cluster.js';
 import { sharedPostgresUrl } from '../support/postgres.js';
-import { redisCli, redisSkipReason, startRedisServer, type RedisServer } from '../support/redis.js';
+import { redisCli, redisSkipReason, startRedisCluster, startRedisServer } from '../support/redis.js';
 import { TestClient, type Frame } from '../support/test-client.js';
 
 const shared = sharedPostgresUrl('cluster presence order test');
@@ -16,15 +17,47 @@ const skip = shared === undefined || redisSkipReason('redis-server') !== undefin
 const USERS = 12;
 const ROUNDS = 40;
 
-describe.skipIf(skip)('cluster: presence order under overlapping transitions on two nodes', () => {
-  let redis: RedisServer;
+/** The Redis the nodes share: seed URLs, a reset, a GET that follows the key's slot, a stop. */
+interface Backend {
+  readonly urls: string;
+  flush(): void;
+  get(key: string): string;
+  stop(): Promise<void>;
+}
+
+async function oneRedis(): Promise<Backend> {
+  const server = await startRedisServer();
+  return {
+    urls: `redis://127.0.0.1:${server.port}`,
+    flush: () => void redisCli(server.port, 'FLUSHALL'),
+    get: (key) => redisCli(server.port, 'GET', key),
+    stop: () => server.stop(),
+  };
+}
+
+async function redisCluster(): Promise<Backend> {
+  const cluster = await startRedisCluster(3);
+  const [first] = cluster.servers;
+  return {
+    urls: cluster.urls.join(','),
+    flush: () => cluster.servers.forEach((s) => redisCli(s.port, 'FLUSHALL')),
+    get: (key) => redisCli(first!.port, '-c', 'GET', key),
+    stop: () => cluster.stop(),
+  };
+}
+
+describe.skipIf(skip).each([
+  ['one Redis', oneRedis],
+  ['a three-shard Redis Cluster', redisCluster],
+])('cluster on %s: presence order under overlapping transitions on two nodes', (_name, startBackend) => {
+  let redis: Backend;
   let cluster: CliCluster | undefined;
   let dropDb: (() => Promise<void>) | undefined;
   const clients: TestClient[] = [];
 
   beforeAll(async () => {
-    redis = await startRedisServer();
-  });
+    redis = await startBackend();
+  }, 60_000);
   afterAll(async () => {
     await redis.stop();
   });
@@ -43,13 +76,13 @@ describe.skipIf(skip)('cluster: presence order under overlapping transitions on 
   }
 
   /** The user's transition generation as the presence store keeps it (default key prefix). */
-  const generation = (userId: string): number => Number(redisCli(redis.port, 'GET', `sb:{u:${userId}}:gen`) || 'NaN');
+  const generation = (userId: string): number => Number(redis.get(`sb:{u:${userId}}:gen`) || 'NaN');
 
   it('delivers every user’s transitions to the master in store order while two devices flap between the nodes with overlaps', async () => {
-    redisCli(redis.port, 'FLUSHALL');
+    redis.flush();
     const db = await createDatabase(shared!);
     dropDb = db.drop;
-    cluster = await startCliCluster({ redis: `redis://127.0.0.1:${redis.port}`, postgres: db.url });
+    cluster = await startCliCluster({ redis: redis.urls, postgres: db.url });
     const master = await on(0, 'demo-0');
     const heard = new Map<string, string[]>();
     master.ws.on('message', (data: Buffer) => {
@@ -103,7 +136,7 @@ describe.skipIf(skip)('cluster: presence order under overlapping transitions on 
       for (let k = 1; k < seq.length; k++) if (seq[k] === seq[k - 1]) notAlternating++;
       if (seq.at(-1) !== (online[i] ? 'USER_CONNECTED' : 'USER_DISCONNECTED')) wrongFinal++;
     });
-    console.log(`presence order: users ${USERS}, rounds ${ROUNDS}, store transitions ${transitions}, events heard ${events}, not alternating ${notAlternating}, wrong final state ${wrongFinal}`);
+    console.log(`presence order (${_name}): users ${USERS}, rounds ${ROUNDS}, store transitions ${transitions}, events heard ${events}, not alternating ${notAlternating}, wrong final state ${wrongFinal}`);
     expect(notAlternating).toBe(0);
     expect(wrongFinal).toBe(0);
     for (const u of users) {

@@ -57,7 +57,7 @@ export class LocalDelivery {
         if (this.local.of(d.to)?.size) {
           // Without a generation (a node of an older version): as it comes.
           if (d.generation === undefined || d.userId === undefined) this.#writePresence(d);
-          else this.presenceOrder.accept(`${d.to}\n${d.userId}`, d.generation, d);
+          else this.presenceOrder.accept(d.to, d.userId, d.generation, d);
         }
         return;
       case 'group':

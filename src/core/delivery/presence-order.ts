@@ -10,7 +10,8 @@
  * - a gap (`last + 2` or more): held until the missing one arrives, for at most `holdMs`; then the
  *   held ones are delivered in order anyway (an event lost on the bus must not block the user).
  * A pair seen for the first time (or forgotten) has nothing to compare with: its event is delivered
- * at once and becomes `last`.
+ * at once and becomes `last`. `forget(recipient)` drops a recipient's pairs when its last connection
+ * here closed (what it misses meanwhile would otherwise look like a gap when it comes back).
  *
  * Bounded: at most `maxTracked` pairs are remembered (least recently used forgotten first, their
  * held events delivered in order on the way out), and at most `maxHeld` events per pair are held
@@ -34,6 +35,7 @@ interface Held<T> {
 }
 
 interface Track<T> {
+  readonly recipient: string;
   last: number;
   /** Waiting for a missing generation, oldest first. */
   held: Held<T>[];
@@ -46,8 +48,10 @@ export class PresenceOrder<T> {
   readonly #holdMs: number;
   readonly #maxTracked: number;
   readonly #maxHeld: number;
-  /** key → its track, least recently used first. */
+  /** "recipient\nsubject" → its track, least recently used first. */
   readonly #tracks = new Map<string, Track<T>>();
+  /** recipient → the keys of its tracks. */
+  readonly #byRecipient = new Map<string, Set<string>>();
   #dropped = 0;
 
   constructor(deliver: (value: T) => void, options: PresenceOrderOptions) {
@@ -68,11 +72,12 @@ export class PresenceOrder<T> {
     return this.#dropped;
   }
 
-  /** Takes the event of generation `generation` for pair `key`; delivers it now, later, or never (stale). */
-  accept(key: string, generation: number, value: T): void {
+  /** Takes the event of generation `generation` about `subject` for `recipient`; delivers it now, later, or never (stale). */
+  accept(recipient: string, subject: string, generation: number, value: T): void {
+    const key = `${recipient}\n${subject}`;
     const track = this.#tracks.get(key);
     if (track === undefined) {
-      this.#remember(key, { last: generation, held: [], cancel: undefined });
+      this.#remember(key, { recipient, last: generation, held: [], cancel: undefined });
       this.#deliver(value);
       return;
     }
@@ -120,12 +125,28 @@ export class PresenceOrder<T> {
     track.cancel = undefined;
   }
 
+  /** Forgets every pair of `recipient` (its held events are delivered first, to whatever connections it has left). */
+  forget(recipient: string): void {
+    const keys = this.#byRecipient.get(recipient);
+    if (keys === undefined) return;
+    for (const key of keys) this.#drop(key);
+  }
+
   #remember(key: string, track: Track<T>): void {
-    if (this.#tracks.size >= this.#maxTracked) {
-      const [oldestKey, oldest] = this.#tracks.entries().next().value!;
-      this.#tracks.delete(oldestKey);
-      this.#flush(oldest);
-    }
+    if (this.#tracks.size >= this.#maxTracked) this.#drop(this.#tracks.keys().next().value!);
     this.#tracks.set(key, track);
+    let keys = this.#byRecipient.get(track.recipient);
+    if (keys === undefined) this.#byRecipient.set(track.recipient, (keys = new Set()));
+    keys.add(key);
+  }
+
+  #drop(key: string): void {
+    const track = this.#tracks.get(key);
+    if (track === undefined) return;
+    this.#tracks.delete(key);
+    const keys = this.#byRecipient.get(track.recipient);
+    keys?.delete(key);
+    if (keys?.size === 0) this.#byRecipient.delete(track.recipient);
+    this.#flush(track);
   }
 }
