@@ -101,7 +101,7 @@ export class Hub {
       plugins: [{ userLeft: (_app, userId) => delivery.presenceOrder.forget(userId) }, ...plugins],
     });
     const router = new Router({ nodeId: o.nodeId, nextId, clock: o.clock, metrics: o.metrics, bus: o.bus, local, delivery, held, publisher, background, encodeMessage: o.encodeMessage, storeReady: () => o.store.isReady() });
-    const missing = new MissingMessages(o.store, held, tracker, confirmations, background);
+    const missing = new MissingMessages(o.store, held, tracker, confirmations, background, o.presence);
     this.services = {
       nodeId: o.nodeId,
       apps: o.apps,

@@ -1,7 +1,10 @@
 /**
  * MissingMessages: FETCH_MISSING_MESSAGES_REQUEST. One page of what the store keeps for the user,
  * oldest first, skipping entries in flight on a live connection, each tracked until proven
- * received; then FETCH_MISSING_MESSAGES_COMPLETE with what is left.
+ * received; then FETCH_MISSING_MESSAGES_COMPLETE with what is left. A kept USER_CONNECTED /
+ * USER_DISCONNECTED that no longer matches the user's state in presence is stale — the newer
+ * transition reached the master live after it came back — and is marked delivered unsent, so a
+ * fetch never takes the master back to an older state than it heard live.
  */
 import { ErrorCode } from '../protocol/error-codes.js';
 import { encodeConfirmation, encodeFetchComplete, encodeMessageRaw, encodePresence } from '../protocol/frames.js';
@@ -10,7 +13,8 @@ import type { Confirmations } from './delivery/confirmations.js';
 import type { HeldMessages } from './delivery/held-messages.js';
 import type { DeliveryTracker } from './delivery-tracker.js';
 import type { Peer } from './peer.js';
-import type { MessageStore } from './ports.js';
+import type { MessageId } from './ids.js';
+import type { MessageStore, PositionedEntry, Presence } from './ports.js';
 
 export class MissingMessages {
   constructor(
@@ -19,6 +23,7 @@ export class MissingMessages {
     readonly tracker: DeliveryTracker,
     readonly confirmations: Confirmations,
     readonly background: Background,
+    readonly presence: Pick<Presence, 'userPresence'>,
   ) {}
 
   /** One page for `peer`'s user, at most `count` entries. Store failures are answered with ERROR INTERNAL. */
@@ -34,9 +39,12 @@ export class MissingMessages {
       peer.sendError(ErrorCode.Internal, 'missing messages could not be read; try again', reference);
       return;
     }
+    const stale = await this.#staleKept(page.entries);
+    if (stale.length > 0) this.background.track(this.store.markDelivered(userId, stale), 'store');
     if (peer.isClosed) return;
     for (const entry of page.entries) {
       if (entry.kind === 'presence') {
+        if (stale.includes(entry.id)) continue;
         // A kept USER_CONNECTED / USER_DISCONNECTED: tracked like a message until proven received.
         if (!peer.send(encodePresence(entry.event, entry.userId), 'PRESENCE', 'RELIABLE', true)) return;
         this.tracker.track(userId, entry.id, [peer.transport]);
@@ -47,5 +55,18 @@ export class MissingMessages {
       this.tracker.track(userId, entry.id, [peer.transport], entry.kind === 'message' && entry.confirm !== false ? this.confirmations.confirmer(entry.from, entry.reference, entry.id) : undefined);
     }
     peer.send(encodeFetchComplete(page.remaining), 'FETCH_MISSING_MESSAGES_COMPLETE');
+  }
+
+  /** The kept presence entries of `entries` whose event is not the user's state now (none when presence cannot tell). */
+  async #staleKept(entries: readonly PositionedEntry[]): Promise<MessageId[]> {
+    const kept = entries.filter((e) => e.kind === 'presence');
+    if (kept.length === 0) return [];
+    try {
+      const now = await Promise.all(kept.map((e) => this.presence.userPresence(e.userId)));
+      return kept.filter((e, i) => (now[i]!.connections > 0) !== (e.event === 'USER_CONNECTED')).map((e) => e.id);
+    } catch (err) {
+      this.background.failed('presence', err);
+      return [];
+    }
   }
 }
