@@ -28,6 +28,11 @@ describe('encodeDelivery / decodeDelivery', () => {
     expect(decodeDelivery(encodeDelivery(d))).toEqual(d);
   });
 
+  it('round-trips a presence delivery with its user and transition generation (a timestamp-sized number stays exact)', () => {
+    const d: Delivery = { kind: 'presence', origin: asNodeId('n1'), to: asUserId('demo-0'), frame: '{"type":"USER_CONNECTED","data":{"userId":"demo-1"}}', userId: asUserId('demo-1'), generation: 1_765_000_000_123 };
+    expect(decodeDelivery(encodeDelivery(d))).toEqual(d);
+  });
+
   it('rejects what is not a delivery without throwing', () => {
     for (const bad of ['', 'nope', '1', 'null', '[]', '{"kind":"message"}', '{"kind":"other","origin":"n"}']) {
       expect(decodeDelivery(bad)).toBeUndefined();
