@@ -21,7 +21,12 @@ import type { Scheduler } from '../ports.js';
 
 export interface PresenceOrderOptions {
   readonly scheduler: Scheduler;
-  /** How long an event waits for an older one missing before it. @default 250 */
+  /**
+   * How long an event waits for an older one missing before it. Long enough for a publish delayed by
+   * a busy node (an older event that comes after the wait is dropped: the master then hears the same
+   * state twice, never a stale one); short enough that an event lost on the bus delays the next little.
+   * @default 1000
+   */
   readonly holdMs?: number;
   /** (master, user) pairs remembered. @default 10000 */
   readonly maxTracked?: number;
@@ -57,7 +62,7 @@ export class PresenceOrder<T> {
   constructor(deliver: (value: T) => void, options: PresenceOrderOptions) {
     this.#deliver = deliver;
     this.#scheduler = options.scheduler;
-    this.#holdMs = options.holdMs ?? 250;
+    this.#holdMs = options.holdMs ?? 1_000;
     this.#maxTracked = options.maxTracked ?? 10_000;
     this.#maxHeld = options.maxHeld ?? 16;
   }
