@@ -167,8 +167,7 @@ export function describePresenceContract(name: string, factory: () => PresenceCl
       expect(await p.removeConnection(alice, c2)).toEqual({ lastForUser: false, generation: online.generation + 1 });
       expect(await q.userPresence(alice)).toEqual({ connections: 0, generation: online.generation + 1 });
       expect((await p.addConnection(alice, conn(), nodeA, epochA)).generation).toBe(online.generation + 2);
-      // Users apart: bob's transitions do not move alice's generation.
-      await q.addConnection(bob, conn(), nodeB, epochB);
+      await q.addConnection(bob, conn(), nodeB, epochB); // users apart: bob's transition does not move alice's generation
       expect((await p.userPresence(alice)).generation).toBe(online.generation + 2);
     });
 
@@ -184,8 +183,7 @@ export function describePresenceContract(name: string, factory: () => PresenceCl
         }
       };
       await Promise.all([device(p, nodeA, epochA), device(q, nodeB, epochB)]);
-      seen.sort((x, y) => x.generation - y.generation);
-      const start = seen[0]!.generation;
+      const start = seen.sort((x, y) => x.generation - y.generation)[0]!.generation;
       seen.forEach((s, i) => {
         expect(s.generation).toBe(start + i);
         // In generation order the transitions alternate, starting online: the store's real sequence.
@@ -203,7 +201,7 @@ export function describePresenceContract(name: string, factory: () => PresenceCl
       const expired = (await q.expireNodes(Date.now())).filter((e) => e.nodeId === nodeC);
       expect(expired).toEqual([{ nodeId: nodeC, offline: [{ userId: alice, generation: generation + 1 }] }]);
       expect((await p.addConnection(alice, conn(), nodeA, epochA)).generation).toBe(generation + 2);
-      expect((await p.deregisterNode(nodeA, epochA))).toEqual([{ userId: alice, generation: generation + 3 }]);
+      expect(await p.deregisterNode(nodeA, epochA)).toEqual([{ userId: alice, generation: generation + 3 }]);
     });
 
     it('gives growing epochs: re-registration bumps the epoch and refuses writes of the old one', async () => {
