@@ -1,7 +1,8 @@
 // The AcceptLog conformance suite: run by every adapter's test file with a factory for an
 // isolated namespace that several nodes share. Backend-neutral.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AcceptLog, UserId } from '../../core/ports.js';
+import type { AcceptLog } from '../../core/ports.js';
+import type { UserId } from '../../core/ids.js';
 
 /** One isolated namespace: every `node()` is a handle on the same shared state, with these times. */
 export interface AcceptLogCluster {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { UserId } from '../../core/ports.js';
+import type { UserId } from '../../core/ids.js';
 import { describeAcceptLogContract } from '../contract/accept-log.contract.js';
 import { MemoryAcceptLog } from './memory-accept-log.js';
 

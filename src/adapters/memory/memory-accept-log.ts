@@ -1,5 +1,6 @@
 // In-process AcceptLog: one node's (or in-process nodes sharing one instance) exactly-once accept.
-import type { AcceptLog, AcceptLogTimes, AcceptTake, Clock, UserId } from '../../core/ports.js';
+import type { AcceptLog, AcceptLogTimes, AcceptTake, Clock } from '../../core/ports.js';
+import type { UserId } from '../../core/ids.js';
 
 interface Entry {
   /** Expiry (the clock's ms): pending ones after pendingMs, accepted ones after windowMs. */

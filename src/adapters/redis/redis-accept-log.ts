@@ -4,7 +4,8 @@
 //   P{a:<userId>}:<reference>   "?" while pending (PX pendingMs), then the first MESSAGE_ACCEPTED frame (PX windowMs)
 // take: SET NX; a pending one is polled every POLL_MS until settled or waitMs passed.
 import { BackendError } from '../../core/ports.js';
-import type { AcceptLog, AcceptLogTimes, AcceptTake, UserId } from '../../core/ports.js';
+import type { AcceptLog, AcceptLogTimes, AcceptTake } from '../../core/ports.js';
+import type { UserId } from '../../core/ids.js';
 import { CommandClientLifecycle, createCommandClient, LuaScript, resolveTarget } from './redis-connection.js';
 import type { RedisClient, RedisConnectionOptions } from './redis-connection.js';
 import { hashTag } from './redis-key-slot.js';
