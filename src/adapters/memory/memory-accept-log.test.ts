@@ -14,11 +14,11 @@ describe('MemoryAcceptLog', () => {
     const log = new MemoryAcceptLog({ maxEntries: 3, clock: () => 0 });
     await log.start();
     for (let i = 0; i < 10; i++) {
-      expect((await log.take('demo-1' as UserId, `r${i}`)).kind).toBe('new');
+      expect((await log.take('demo-1' as UserId, `r${i}`, `${i}`)).kind).toBe('new');
       await log.settle('demo-1' as UserId, `r${i}`, `{"type":"MESSAGE_ACCEPTED","data":{"reference":"r${i}","id":"${i}"}}`);
     }
     expect(log.size).toBe(3);
-    expect((await log.take('demo-1' as UserId, 'r9')).kind).toBe('answered');
-    expect((await log.take('demo-1' as UserId, 'r0')).kind).toBe('new');
+    expect((await log.take('demo-1' as UserId, 'r9', 'x')).kind).toBe('answered');
+    expect((await log.take('demo-1' as UserId, 'r0', 'x')).kind).toBe('new');
   });
 });

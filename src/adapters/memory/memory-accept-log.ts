@@ -3,8 +3,12 @@ import type { AcceptLog, AcceptLogTimes, AcceptTake, Clock } from '../../core/po
 import type { UserId } from '../../core/ids.js';
 
 interface Entry {
-  /** Expiry (the clock's ms): pending ones after pendingMs, accepted ones after windowMs. */
+  /** Expiry of the entry (the clock's ms): windowMs after its first take, or after its settle. */
   until: number;
+  /** While pending: when a repeat may take it over. */
+  pendingUntil: number;
+  /** The message id of the first take. */
+  readonly id: string;
   /** The first MESSAGE_ACCEPTED, once settled. */
   frame: string | undefined;
   /** Takes waiting for it. */
@@ -30,7 +34,7 @@ export class MemoryAcceptLog implements AcceptLog {
 
   constructor(options: MemoryAcceptLogOptions = {}) {
     this.#windowMs = options.windowMs ?? 120_000;
-    this.#pendingMs = options.pendingMs ?? 30_000;
+    this.#pendingMs = options.pendingMs ?? 10_000;
     this.#waitMs = options.waitMs ?? 5_000;
     this.#max = options.maxEntries ?? 200_000;
     this.#clock = options.clock ?? Date.now;
@@ -55,39 +59,34 @@ export class MemoryAcceptLog implements AcceptLog {
     return this.#ready;
   }
 
-  take(userId: UserId, reference: string): Promise<AcceptTake> {
+  take(userId: UserId, reference: string, id: string): Promise<AcceptTake> {
     const key = `${userId}\n${reference}`;
     const now = this.#clock();
     this.#expire(now);
     let entry = this.#entries.get(key);
     if (entry !== undefined && entry.until <= now) {
-      this.#drop(key, entry);
+      this.#entries.delete(key);
       entry = undefined;
     }
     if (entry === undefined) {
-      this.#entries.set(key, { until: now + this.#pendingMs, frame: undefined, waiters: [] });
-      if (this.#entries.size > this.#max) {
-        const [oldKey, old] = this.#entries.entries().next().value!;
-        this.#drop(oldKey, old);
-      }
-      return Promise.resolve({ kind: 'new' });
+      this.#entries.set(key, { until: now + this.#windowMs, pendingUntil: now + this.#pendingMs, id, frame: undefined, waiters: [] });
+      if (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+      return Promise.resolve({ kind: 'new', id });
     }
     if (entry.frame !== undefined) return Promise.resolve({ kind: 'answered', frame: entry.frame });
+    if (entry.pendingUntil <= now) return Promise.resolve(this.#takeOver(entry, now));
     const waiting = entry;
     return new Promise((resolve) => {
       const answer = (take: AcceptTake): void => {
         clearTimeout(timer);
         resolve(take);
       };
-      // Wakes at the wait bound, or when the pending entry runs out first (its taker never settled): then this take routes.
+      // Wakes at the wait bound, or when the pending entry may be taken over first.
       const timer = setTimeout(() => {
         waiting.waiters = waiting.waiters.filter((w) => w !== answer);
-        if (this.#entries.get(key) === waiting && waiting.frame === undefined && waiting.until <= this.#clock()) {
-          this.#entries.delete(key);
-          this.#entries.set(key, { until: this.#clock() + this.#pendingMs, frame: undefined, waiters: waiting.waiters.splice(0) });
-          resolve({ kind: 'new' });
-        } else resolve({ kind: 'pending' });
-      }, Math.max(0, Math.min(this.#waitMs, waiting.until - now)));
+        const at = this.#clock();
+        resolve(this.#entries.get(key) === waiting && waiting.frame === undefined && waiting.pendingUntil <= at ? this.#takeOver(waiting, at) : { kind: 'pending' });
+      }, Math.max(0, Math.min(this.#waitMs, waiting.pendingUntil - now)));
       waiting.waiters.push(answer);
     });
   }
@@ -108,27 +107,29 @@ export class MemoryAcceptLog implements AcceptLog {
   forget(userId: UserId, reference: string): Promise<void> {
     const key = `${userId}\n${reference}`;
     const entry = this.#entries.get(key);
-    if (entry !== undefined && entry.frame === undefined) this.#drop(key, entry);
+    if (entry === undefined || entry.frame !== undefined) return Promise.resolve();
+    this.#entries.delete(key);
+    // Waiting repeats: the first takes it (with the same id), the others wait for it.
+    const [first, ...rest] = entry.waiters;
+    if (first !== undefined) {
+      const now = this.#clock();
+      this.#entries.set(key, { until: now + this.#windowMs, pendingUntil: now + this.#pendingMs, id: entry.id, frame: undefined, waiters: rest });
+      first({ kind: 'new', id: entry.id });
+    }
     return Promise.resolve();
   }
 
-  /** Waiters of a dropped pending entry take it over: the first routes, the others wait again. */
-  #drop(key: string, entry: Entry): void {
-    this.#entries.delete(key);
-    const waiters = entry.waiters.splice(0);
-    if (waiters.length === 0) return;
-    const [first, ...rest] = waiters;
-    const now = this.#clock();
-    this.#entries.set(key, { until: now + this.#pendingMs, frame: undefined, waiters: rest });
-    first!({ kind: 'new' });
+  #takeOver(entry: Entry, now: number): AcceptTake {
+    entry.pendingUntil = now + this.#pendingMs;
+    return { kind: 'new', id: entry.id };
   }
 
   #expire(now: number): void {
     // Oldest first, roughly: stops at the first entry still alive (bounded work per call).
     let n = 0;
     for (const [key, entry] of this.#entries) {
-      if (entry.until > now || n++ > 100) return;
-      this.#drop(key, entry);
+      if (entry.until > now || entry.waiters.length > 0 || n++ > 100) return;
+      this.#entries.delete(key);
     }
   }
 }

@@ -1,8 +1,10 @@
 // AcceptLog in Redis (one Redis or a Redis Cluster): exactly-once accept across nodes.
 //
 // Key layout (prefix P, default "sb:"), every key of a user in its `{a:<userId>}` slot:
-//   P{a:<userId>}:<reference>   "?" while pending (PX pendingMs), then the first MESSAGE_ACCEPTED frame (PX windowMs)
-// take: SET NX; a pending one is polled every POLL_MS until settled or waitMs passed.
+//   P{a:<userId>}:<reference>   "?<takeOverAtMs>|<id>" while pending, then the first MESSAGE_ACCEPTED frame; PX windowMs
+// take: one script (new, answered, pending, or taken over with the first id); a pending one is
+// polled every POLL_MS until settled, taken over, or waitMs passed. The take-over time is the
+// taker's clock: nodes' clocks should agree within a fraction of pendingMs.
 import { BackendError } from '../../core/ports.js';
 import type { AcceptLog, AcceptLogTimes, AcceptTake } from '../../core/ports.js';
 import type { UserId } from '../../core/ids.js';
@@ -10,20 +12,37 @@ import { CommandClientLifecycle, createCommandClient, LuaScript, resolveTarget }
 import type { RedisClient, RedisConnectionOptions } from './redis-connection.js';
 import { hashTag } from './redis-key-slot.js';
 
-const PENDING = '?';
 const POLL_MS = 20;
+
+/** KEYS key; ARGV takeOverAt, id, windowMs, now → {'new', id} | {'answered', frame} | {'pending', id}. */
+const takeScript = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], '?' .. ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[3])
+  return {'new', ARGV[2]}
+end
+if string.sub(v, 1, 1) ~= '?' then return {'answered', v} end
+local bar = string.find(v, '|', 1, true)
+local id = string.sub(v, bar + 1)
+if tonumber(string.sub(v, 2, bar - 1)) <= tonumber(ARGV[4]) then
+  redis.call('SET', KEYS[1], '?' .. ARGV[1] .. '|' .. id, 'KEEPTTL')
+  return {'new', id}
+end
+return {'pending', id}
+`);
 
 /** KEYS key; ARGV frame, windowMs → settles a pending pair (an accepted one keeps its first frame; a lost one is written again). */
 const settleScript = new LuaScript(`
 local current = redis.call('GET', KEYS[1])
-if current and current ~= '${PENDING}' then return 0 end
+if current and string.sub(current, 1, 1) ~= '?' then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 `);
 
 /** KEYS key → forgets a pending pair. */
 const forgetScript = new LuaScript(`
-if redis.call('GET', KEYS[1]) == '${PENDING}' then redis.call('DEL', KEYS[1]) end
+local current = redis.call('GET', KEYS[1])
+if current and string.sub(current, 1, 1) == '?' then redis.call('DEL', KEYS[1]) end
 return 1
 `);
 
@@ -46,7 +65,7 @@ export class RedisAcceptLog implements AcceptLog {
     this.#lifecycle = new CommandClientLifecycle(this.#client, this.name);
     this.#prefix = options.prefix ?? 'sb:';
     this.#windowMs = options.windowMs ?? 120_000;
-    this.#pendingMs = options.pendingMs ?? 30_000;
+    this.#pendingMs = options.pendingMs ?? 10_000;
     this.#waitMs = options.waitMs ?? 5_000;
   }
 
@@ -62,22 +81,16 @@ export class RedisAcceptLog implements AcceptLog {
     return this.#lifecycle.isReady();
   }
 
-  async take(userId: UserId, reference: string): Promise<AcceptTake> {
+  async take(userId: UserId, reference: string, id: string): Promise<AcceptTake> {
     const key = this.#key(userId, reference);
     const deadline = Date.now() + this.#waitMs;
-    try {
-      for (;;) {
-        if ((await this.#client.set(key, PENDING, 'PX', this.#pendingMs, 'NX')) === 'OK') return { kind: 'new' };
-        const current = await this.#client.get(key);
-        if (current !== null && current !== PENDING) return { kind: 'answered', frame: current };
-        // Pending elsewhere (or gone between the two calls: the SET NX runs again).
-        if (current === PENDING) {
-          if (Date.now() >= deadline) return { kind: 'pending' };
-          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-        }
-      }
-    } catch (error) {
-      throw new BackendError(this.name, 'accept log command failed', { cause: error });
+    for (;;) {
+      const now = Date.now();
+      const [kind, value] = (await this.#run(takeScript, key, [now + this.#pendingMs, id, this.#windowMs, now])) as [string, string];
+      if (kind === 'new') return { kind: 'new', id: value };
+      if (kind === 'answered') return { kind: 'answered', frame: value };
+      if (Date.now() >= deadline) return { kind: 'pending' };
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }
 
@@ -93,9 +106,9 @@ export class RedisAcceptLog implements AcceptLog {
     return `${this.#prefix}${hashTag(`a:${userId}`)}:${reference}`;
   }
 
-  async #run(script: LuaScript, key: string, args: readonly (string | number)[]): Promise<void> {
+  async #run(script: LuaScript, key: string, args: readonly (string | number)[]): Promise<unknown> {
     try {
-      await script.run(this.#client, [key], args);
+      return await script.run(this.#client, [key], args);
     } catch (error) {
       throw new BackendError(this.name, 'accept log command failed', { cause: error });
     }

@@ -225,7 +225,7 @@ export function createResumePlugin(options: ResumeOptions): ResumePlugin {
     frames: [ackFrameModule(links, acked)],
     attach(s) {
       services = s;
-      gate = new AcceptGate(options.acceptLog, s.logger);
+      gate = new AcceptGate(options.acceptLog, s.logger, s.nodeId);
       claims = new Claims(s, options.claimTimeoutMs ?? 3_000, windowMs, handOff);
       s.delivery.handle('resume', claims.onDelivery);
     },
