@@ -230,3 +230,65 @@ describe('resume: another node', () => {
     await until(() => pluginA.stats().ghosts === 0, 5_000, 'the proofs on node A');
   });
 });
+
+describe('resume: claims between nodes (wire format)', () => {
+  async function twoNodes() {
+    const network = new MemoryBusNetwork();
+    const acceptLog = new MemoryAcceptLog();
+    const shared = { presence: new MemoryPresence(), store: new MemoryMessageStore(), lease: new MemoryLease() };
+    const plugins = [createResumePlugin({ acceptLog, claimTimeoutMs: 500 }), createResumePlugin({ acceptLog, claimTimeoutMs: 500 })];
+    const a = await scope.start({ nodeId: 'node-a' }, { ...shared, bus: new MemoryBus({ network }), plugins: [plugins[0]!] });
+    const b = await scope.start({ nodeId: 'node-b' }, { ...shared, bus: new MemoryBus({ network }), plugins: [plugins[1]!] });
+    return { a, b, plugins };
+  }
+  const resume = (c: TestClient, r: object): void => c.send({ type: 'AUTH_CLIENT', data: { appId: 'demo', userId: 'demo-82', token: 't', resume: r } });
+
+  it('replays on node B exactly the frames after lastSeq that node A held, numbered on; a wrong token or a node not alive is refused', async () => {
+    const { a, b, plugins } = await twoNodes();
+    const bob = await raw(a.url);
+    resume(bob, {});
+    const session = (await bob.next('AUTH_CLIENT_REPLY')).data.session as { id: string; token: string };
+    expect(session.id.startsWith('node-a.')).toBe(true);
+    const alice = await raw(a.url);
+    await alice.auth('demo-81');
+    for (let n = 1; n <= 4; n++) alice.send({ type: 'MESSAGE', data: { to: 'demo-82', content: { n } } });
+    for (let i = 0; i < 4; i++) await bob.next('MESSAGE');
+    bob.ws.terminate();
+    for (let n = 5; n <= 6; n++) alice.send({ type: 'MESSAGE', data: { to: 'demo-82', content: { n } } });
+    await new Promise((r) => setTimeout(r, 100));
+
+    // A wrong token: refused by node A, a new session on node B (and node A's stays).
+    const wrong = await raw(b.url);
+    resume(wrong, { sessionId: session.id, token: 'f'.repeat(32), lastSeq: 2 });
+    expect((await wrong.next('AUTH_CLIENT_REPLY')).data.session).toMatchObject({ resumed: false, seq: 0 });
+    wrong.ws.close(1000);
+
+    const back = await raw(b.url);
+    resume(back, { sessionId: session.id, token: session.token, lastSeq: 2 });
+    const reply = (await back.next('AUTH_CLIENT_REPLY')).data.session as { id: string; resumed: boolean; seq: number };
+    expect(reply).toMatchObject({ resumed: true, seq: 2 });
+    expect(reply.id.startsWith('node-b.')).toBe(true);
+    const replay = [];
+    for (let i = 0; i < 4; i++) replay.push(await back.next('MESSAGE'));
+    expect(replay.map((f) => [f.seq, f.data.content.n])).toEqual([
+      [3, 3],
+      [4, 4],
+      [5, 5],
+      [6, 6],
+    ]);
+    expect(await back.none('MESSAGE', 200)).toBe(true);
+    // Live traffic goes on, numbered after the replay.
+    alice.send({ type: 'MESSAGE', data: { to: 'demo-82', content: { n: 7 } } });
+    expect((await back.next('MESSAGE')).seq).toBe(7);
+    back.send({ type: 'ACK', data: { seq: 7 } });
+    await until(() => plugins[0]!.stats().ghosts === 0 && plugins[0]!.stats().sessions === 0, 2_000, 'node A let the session go');
+    expect(plugins[1]!.stats().claimed).toBe(1);
+
+    // A session id naming a node that is not alive: refused at once, no claim sent.
+    const ghost = await raw(b.url);
+    const started = Date.now();
+    resume(ghost, { sessionId: `node-gone.${'a'.repeat(32)}`, token: 'b'.repeat(32), lastSeq: 0 });
+    expect((await ghost.next('AUTH_CLIENT_REPLY')).data.session).toMatchObject({ resumed: false, seq: 0 });
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+});
