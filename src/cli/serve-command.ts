@@ -9,7 +9,7 @@ import { loadConfig, sourceOf } from '../config/load-config.js';
 import { serveOptions, type ServeConfig } from '../config/options.js';
 import { ConfigError } from '../config/config-error.js';
 import { createAppAuth } from '../adapters/create-app-auth.js';
-import { BackendError, type Logger } from '../core/ports.js';
+import { BackendError, type AcceptLog, type Logger } from '../core/ports.js';
 import type { GatewayBackends } from '../gateway/gateway.js';
 import { createGateway } from '../gateway/gateway.js';
 import { createResumePlugin } from '../core/resume/resume-plugin.js';
@@ -31,7 +31,7 @@ export async function runServe(argv: readonly string[], env: NodeJS.ProcessEnv):
   const logger = createLogger(config.logLevel);
   if (config.store === 'sqlite') prepareDataDir(config);
   const backends = await createBackends(config, logger);
-  const plugins = config.resumeWindowMs > 0 ? [createResumePlugin({ windowMs: config.resumeWindowMs })] : [];
+  const plugins = config.resumeWindowMs > 0 ? [createResumePlugin({ windowMs: config.resumeWindowMs, acceptLog: await createAcceptLog(config) })] : [];
   const gateway = createGateway(config, { ...backends, plugins: [...(backends.plugins ?? []), ...plugins] }, logger);
 
   exitOnSignals({ drain: () => gateway.stop(), deadlineMs: config.drainTimeoutMs + 1_500, failureExitCode: 1, logger });
@@ -95,6 +95,16 @@ async function createCluster(config: ServeConfig, logger: Logger): Promise<Pick<
     import('../adapters/memory/memory-lease.js'),
   ]);
   return { bus: new MemoryBus(), presence: new MemoryPresence(), lease: new MemoryLease() };
+}
+
+/** Exactly-once accept: shared in Redis by the nodes of a cluster, in memory on a single node. */
+async function createAcceptLog(config: ServeConfig): Promise<AcceptLog> {
+  if (config.redis !== undefined) {
+    const { RedisAcceptLog } = await import('../adapters/redis/redis-accept-log.js');
+    return new RedisAcceptLog({ urls: config.redis.split(',').map((u) => u.trim()) });
+  }
+  const { MemoryAcceptLog } = await import('../adapters/memory/memory-accept-log.js');
+  return new MemoryAcceptLog();
 }
 
 function postgresWhere(url: string): string {

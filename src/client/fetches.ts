@@ -19,6 +19,15 @@ export class Fetches {
     this.#queue.push({ auto, messages: [], resolve, reject });
   }
 
+  /** The client's own fetch after a (re)connect: a page, then the next while some are left and `more()` holds. */
+  autoFetch(request: () => void, more: () => boolean): void {
+    request();
+    const next = (r: FetchResult): void => {
+      if (r.leftMissingCount > 0 && more()) this.autoFetch(request, more);
+    };
+    this.add(true, next, () => undefined);
+  }
+
   /** True when the oldest fetch is the app's and took `message`; false: emit it. */
   collect(message: ReceivedMessage): boolean {
     const fetch = this.#queue[0];

@@ -2,6 +2,12 @@
  * Reconnect delays: exponential backoff from a minimum to a cap, with jitter so that many clients
  * dropped together do not come back together. Pure; the client owns the timer.
  */
+import { CloseCode, shouldReconnect } from '../protocol/close-codes.js';
+
+/** True when a close `code` is worth a reconnect: codes that advise it, and an expired token (4001) when `getToken` can supply a fresh one. */
+export function worthReconnect(code: number, canRefreshToken: boolean): boolean {
+  return shouldReconnect(code) || (code === CloseCode.TokenExpired && canRefreshToken);
+}
 
 /** Bounds of the backoff, milliseconds. */
 export interface ReconnectOptions {

@@ -4,19 +4,20 @@
  * resumes its session (docs/protocol.md, "Session resume"): the app sees every RELIABLE message
  * once, in per-sender order. Browser-safe: no Node APIs; the WebSocket constructor is injected.
  */
-import { CloseCode, shouldReconnect } from '../protocol/close-codes.js';
 import type { Feature, SessionInfo } from '../protocol/frames.js';
 import { AuthenticationError, ConnectionClosedError, NotConnectedError, OutboxFullError, ServerError } from './client-errors.js';
+import { dispatchServerFrame, type FrameTargets } from './server-frames.js';
 import { Emitter } from './emitter.js';
 import { Fetches } from './fetches.js';
 import { Inbound, SeenIds } from './inbound.js';
 import { Liveness } from './liveness.js';
 import { Outbox, type Accepted } from './outbox.js';
 import { Replies } from './replies.js';
-import { createReconnectPolicy } from './reconnect-policy.js';
+import { createReconnectPolicy, worthReconnect } from './reconnect-policy.js';
 import type { ClientEvents, ClientOptions, ClientState, FetchResult, RefreshResult, SendOptions } from './types.js';
 import { ReadyState, type WebSocketLike } from './web-socket-like.js';
-import { authClientFrame, parseServerFrame, receivedMessage, str, tokenFor } from './wire.js';
+import { closeSocket, dropSocket, openSocket } from './socket.js';
+import { authClientFrame, parseServerFrame, tokenFor } from './wire.js';
 
 export type { Accepted } from './outbox.js';
 export type { ClientEvents, ClientOptions, ClientState, FetchResult, ReceivedMessage, RefreshResult, SendOptions } from './types.js';
@@ -49,12 +50,16 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   readonly #closed = new Promise<Error | void>((resolve) => (this.#resolveClosed = resolve));
   /** Resumes that the server accepted / refused, and repeats dropped by message id (for tests and metrics). */
   readonly stats = { resumed: 0, refused: 0, duplicates: 0, repeats: 0 };
+  readonly #targets: FrameTargets;
 
   constructor(options: ClientOptions) {
     super();
     this.#o = options;
     this.#policy = options.reconnect === undefined ? undefined : createReconnectPolicy(options.reconnect);
     this.#outbox = new Outbox(options.maxOutbox ?? 1_000);
+    const emit: FrameTargets['emit'] = (event, payload) => this.emit(event, payload);
+    // A send refused for now (rate limit, server trouble) goes again after 250 ms if still waiting.
+    this.#targets = { seen: this.#seen, fetches: this.#fetches, outbox: this.#outbox, refreshes: this.#refreshes, stats: this.stats, emit, resendLater: (reference) => setTimeout(() => this.#resend(reference), 250) };
     this.#inbound = new Inbound(options.ackDelayMs ?? 50, 64, (seq) => this.#raw({ type: 'ACK', data: { seq } }));
     this.#liveness = new Liveness(
       options.livenessMs ?? 20_000,
@@ -182,25 +187,16 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
 
   #dial(token: string): void {
     if (this.#state.type === 'closed') return;
-    let socket: WebSocketLike;
+    const on = {
+      open: (socket: WebSocketLike) => socket.send(authClientFrame(this.#o, token, this.#policy !== undefined, this.#session, this.#inbound.lastSeq)),
+      text: (text: string) => this.#onFrame(text),
+      close: (code: number, reason: string) => this.#onClose(code, reason),
+    };
     try {
-      socket = new this.#o.WebSocket(this.#o.url);
+      this.#socket = openSocket(this.#o.WebSocket, this.#o.url, on, (socket) => socket === this.#socket);
     } catch (err) {
       this.#finish(new ConnectionClosedError(1006, 'cannot create the WebSocket', { cause: err }), 1006, '');
-      return;
     }
-    this.#socket = socket;
-    socket.onopen = () => {
-      socket.send(authClientFrame(this.#o, token, this.#policy !== undefined, this.#session, this.#inbound.lastSeq));
-    };
-    socket.onmessage = (event) => {
-      if (socket === this.#socket && typeof event.data === 'string') this.#onFrame(event.data);
-    };
-    // The close event follows an error event; handling happens there.
-    socket.onerror = noop;
-    socket.onclose = (event) => {
-      if (socket === this.#socket) this.#onClose(event.code, event.reason);
-    };
   }
 
   /** Ends a socket that stopped answering (or broke the sequence) and reconnects without waiting for its close event. */
@@ -208,11 +204,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const socket = this.#socket;
     if (socket === undefined) return;
     this.#socket = undefined;
-    try {
-      socket.close(); // no code: the server sees 1005 and keeps the session for the resume
-    } catch {
-      // already closing
-    }
+    dropSocket(socket);
     this.#onClose(code, reason);
   }
 
@@ -230,46 +222,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       if (verdict === 'gap') return this.#drop(1006, `sequence gap: ${frame.seq} after ${this.#inbound.lastSeq}`);
     }
     const d = frame.data ?? {};
-    switch (frame.type) {
-      case 'AUTH_CLIENT_REPLY':
-        return this.#onAuthReply(d);
-      case 'MESSAGE': {
-        const message = receivedMessage(frame, d);
-        if (this.#seen.check(message.id)) {
-          this.stats.duplicates++;
-          return;
-        }
-        if (!this.#fetches.collect(message)) this.emit('message', message);
-        return;
-      }
-      case 'FETCH_MISSING_MESSAGES_COMPLETE':
-        return this.#fetches.complete(typeof d.leftMissingCount === 'number' ? d.leftMissingCount : 0);
-      case 'MESSAGE_ACCEPTED':
-        this.#outbox.accepted(str(d.reference), str(d.id));
-        this.emit('accepted', { reference: str(d.reference), id: str(d.id) });
-        return;
-      case 'REFRESH_TOKEN_REPLY':
-        this.#refreshes.settle(str(frame.reference), { ok: d.ok === true, expiresAt: typeof d.expiresAt === 'number' ? d.expiresAt : null });
-        return;
-      case 'MESSAGE_CONFIRMATION':
-        this.emit('confirmation', { reference: str(d.reference) });
-        return;
-      case 'USER_CONNECTED':
-      case 'USER_DISCONNECTED':
-        this.emit(frame.type === 'USER_CONNECTED' ? 'userConnected' : 'userDisconnected', { userId: str(d.userId) });
-        return;
-      case 'ERROR': {
-        const reference = typeof d.reference === 'string' ? d.reference : undefined;
-        if (reference !== undefined && this.#outbox.refused(reference, str(d.code), str(d.message))) {
-          // Worth another try (rate limit, server trouble): re-sent after a pause if still waiting.
-          setTimeout(() => this.#resend(reference), 250);
-        }
-        this.emit('error', new ServerError(str(d.code), str(d.message), reference));
-        return;
-      }
-      default:
-        return;
-    }
+    if (frame.type === 'AUTH_CLIENT_REPLY') this.#onAuthReply(d);
+    else dispatchServerFrame(frame, d, this.#targets);
   }
 
   #resend(reference: string): void {
@@ -296,16 +250,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     if (this.#policy === undefined) return;
     // Sends not yet accepted go again (the server answers a repeat with its first acceptance), then what is stored is fetched.
     for (const frame of this.#outbox.frames()) this.#socket?.send(frame);
-    this.#fetchPage();
-  }
-
-  /** One page of the client's own fetch; the next follows until nothing is left. */
-  #fetchPage(): void {
-    this.#raw({ type: 'FETCH_MISSING_MESSAGES_REQUEST', data: { count: this.#o.fetchPageSize ?? 100 } });
-    const next = (r: FetchResult): void => {
-      if (r.leftMissingCount > 0 && this.#state.type === 'connected') this.#fetchPage();
-    };
-    this.#fetches.add(true, next, noop);
+    const page = { type: 'FETCH_MISSING_MESSAGES_REQUEST', data: { count: this.#o.fetchPageSize ?? 100 } };
+    this.#fetches.autoFetch(() => this.#raw(page), () => this.#state.type === 'connected');
   }
 
   #onClose(code: number, reason: string): void {
@@ -315,10 +261,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const error = new ConnectionClosedError(code, reason);
     this.#fetches.failAll(error);
     this.#refreshes.failAll(error);
-    // A token that expired (4001) is worth a reconnect when getToken can supply a fresh one.
-    const again = shouldReconnect(code) || (code === CloseCode.TokenExpired && this.#o.getToken !== undefined);
     // The first connect() reports its failure to the caller instead of retrying.
-    if (this.#connectWaiter !== undefined || this.#policy === undefined || !again) {
+    if (this.#connectWaiter !== undefined || this.#policy === undefined || !worthReconnect(code, this.#o.getToken !== undefined)) {
       this.#finish(error, code, reason);
       return;
     }
@@ -338,9 +282,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.#timer = undefined;
     this.#inbound.flush();
     this.#inbound.stop();
-    const socket = this.#socket;
+    closeSocket(this.#socket, reason);
     this.#socket = undefined;
-    if (socket !== undefined && socket.readyState !== ReadyState.Closed && socket.readyState !== ReadyState.Closing) socket.close(1000, reason.slice(0, 100));
     const closedError = error ?? new ConnectionClosedError(code, reason);
     this.#fetches.failAll(closedError);
     this.#refreshes.failAll(closedError);

@@ -69,6 +69,8 @@ export class Connection implements FrameContext, VerifiedConnection {
   #replyFields: Record<string, unknown> | undefined;
   #releaseHeld = false;
   readonly #filters: readonly ConnectionListener[];
+  /** Per filter: how it hands on a frame it held. */
+  readonly #afterFilter: ReadonlyArray<(frame: ParsedFrame) => void>;
 
   constructor(
     /** The socket's transport (the gateway's); {@link transport} is where frames are written. */
@@ -78,6 +80,7 @@ export class Connection implements FrameContext, VerifiedConnection {
   ) {
     this.#transport = wire;
     this.#filters = services.plugins.filter((p) => p.frameReceived !== undefined);
+    this.#afterFilter = this.#filters.map((_, i) => (frame: ParsedFrame) => this.#handleHeld(i, frame));
     this.openedAt = services.clock();
     // No bucket when frames are not limited (rate 0): no clock read per frame.
     const limiter = services.limits.rateLimitPerSec > 0 ? new RateLimiter(services.limits.rateLimitPerSec, this.openedAt) : undefined;
@@ -239,9 +242,15 @@ export class Connection implements FrameContext, VerifiedConnection {
   }
 
   /** False when a plugin answered the frame itself (a repeated send the resume plugin already accepted). */
-  #passFilters(frame: ParsedFrame): boolean {
-    for (const plugin of this.#filters) if (plugin.frameReceived!(this, frame) === false) return false;
+  #passFilters(frame: ParsedFrame, from = 0): boolean {
+    const filters = this.#filters;
+    for (let i = from; i < filters.length; i++) if (filters[i]!.frameReceived!(this, frame, this.#afterFilter[i]!) === false) return false;
     return true;
+  }
+
+  /** A frame filter `i` held, handled now: the filters after it, then the frame's module. */
+  #handleHeld(i: number, frame: ParsedFrame): void {
+    if (this.#state === 'authenticated' && this.#passFilters(frame, i + 1)) this.frames.get(frame.type)?.handle(this, frame);
   }
 
   /**
@@ -297,6 +306,7 @@ export class Connection implements FrameContext, VerifiedConnection {
         this.#userId = userId as UserId;
         for (const plugin of services.plugins) plugin.connectionVerified?.(this);
         const admitted = await services.membership.admit(this, app, userId as UserId);
+        if (admitted) for (const plugin of services.plugins) if (plugin.connectionAdmitted !== undefined) await plugin.connectionAdmitted(this);
         if (!admitted) {
           this.#state = 'unauthenticated';
           this.#app = undefined;

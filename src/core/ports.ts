@@ -8,5 +8,6 @@ export * from './ports/message-store.js';
 export * from './ports/bus.js';
 export * from './ports/presence.js';
 export * from './ports/lease.js';
+export * from './ports/accept-log.js';
 export * from './ports/auth.js';
 export * from './ports/runtime.js';

@@ -43,10 +43,17 @@ export interface ConnectionListener {
    */
   connectionVerified?(connection: VerifiedConnection): void;
   /**
-   * An authenticated connection's frame, before its module handles it: false when the plugin
-   * answered it itself (resume: a repeated send). Keep it cheap: it runs for every frame.
+   * Admitted (registered, its user's bus channel subscribed), before its AUTH_CLIENT_REPLY is
+   * written: the reply waits for the returned promise (resume: a claim of a session homed on
+   * another node). Must settle within a bound of its own; must not reject.
    */
-  frameReceived?(connection: Peer, frame: { readonly type: string; readonly reference: string | undefined }): boolean;
+  connectionAdmitted?(connection: VerifiedConnection): Promise<void> | void;
+  /**
+   * An authenticated connection's frame, before its module handles it: false when the plugin
+   * answered it itself (resume: a repeated send) or holds it; `handle` later handles a held frame
+   * (the plugins after this one and its module). Keep it cheap: it runs for every frame.
+   */
+  frameReceived?(connection: Peer, frame: { readonly type: string; readonly reference: string | undefined }, handle: (frame: never) => void): boolean;
   /** A connection authenticated (after it was admitted). */
   connectionAuthenticated?(peer: Peer): void;
 }

@@ -36,6 +36,8 @@ export interface MessageFrame {
   readonly contentUtf8?: Uint8Array | undefined;
   /** `"confirmationEnabled": false` (seed 002): no MESSAGE_CONFIRMATION for this message. Absent: true. */
   readonly confirmationEnabled?: false;
+  /** Never read from a client: the id the server routes it with when exactly-once accept chose one (a send routed again keeps its first id). */
+  readonly id?: string;
 }
 export interface GroupMessageFrame {
   readonly type: 'GROUP_MESSAGE';

@@ -13,6 +13,7 @@ import { MemoryBus, MemoryBusNetwork } from '../../src/adapters/memory/memory-bu
 import { MemoryLease } from '../../src/adapters/memory/memory-lease.js';
 import { MemoryMessageStore } from '../../src/adapters/memory/memory-message-store.js';
 import { MemoryPresence } from '../../src/adapters/memory/memory-presence.js';
+import { MemoryAcceptLog } from '../../src/adapters/memory/memory-accept-log.js';
 import { createResumePlugin } from '../../src/core/resume/resume-plugin.js';
 
 const scope = gatewayScope();
@@ -36,7 +37,8 @@ describe('resume: wire format', () => {
     const reply = await (bob.send({ type: 'AUTH_CLIENT', data: { appId: 'demo', userId: 'demo-2', token: 't', resume: {} } }), bob.next('AUTH_CLIENT_REPLY'));
     const session = reply.data.session as { id: string; token: string; resumed: boolean; seq: number };
     expect(session).toMatchObject({ resumed: false, seq: 0 });
-    expect(session.id).toMatch(/^[0-9a-f]{32}$/);
+    // The id names its home node (resume on another node claims it there), then 128 random bits.
+    expect(session.id).toMatch(/^[^.]+\.[0-9a-f]{32}$/);
     expect(session.token).toMatch(/^[0-9a-f]{32}$/);
 
     const alice = await raw(g.url);
@@ -191,11 +193,14 @@ describe('resume: bounds', () => {
 });
 
 describe('resume: another node', () => {
-  it('a resume that lands on another node is refused, and the fetch there brings every RELIABLE message once', async () => {
+  it('a resume that lands on another node is claimed from the first: resumed there, every RELIABLE message once and in order', async () => {
     const network = new MemoryBusNetwork();
+    const acceptLog = new MemoryAcceptLog();
     const shared = { presence: new MemoryPresence(), store: new MemoryMessageStore(), lease: new MemoryLease() };
-    const nodeA = await scope.start({ nodeId: 'node-a' }, { ...shared, bus: new MemoryBus({ network }), plugins: [createResumePlugin()] });
-    const nodeB = await scope.start({ nodeId: 'node-b' }, { ...shared, bus: new MemoryBus({ network }), plugins: [createResumePlugin()] });
+    const pluginA = createResumePlugin({ acceptLog });
+    const pluginB = createResumePlugin({ acceptLog });
+    const nodeA = await scope.start({ nodeId: 'node-a' }, { ...shared, bus: new MemoryBus({ network }), plugins: [pluginA] });
+    const nodeB = await scope.start({ nodeId: 'node-b' }, { ...shared, bus: new MemoryBus({ network }), plugins: [pluginB] });
     const relay = await startFaultRelay({ targetPort: Number(new URL(nodeA.url).port) });
     relays.push(relay);
     const alice = sdkClient(nodeA.url, 'demo-51');
@@ -211,12 +216,79 @@ describe('resume: another node', () => {
     relay.cutAll('reset');
     for (let n = 100; n < 200; n++) sends.push(alice.send('demo-52', { n }));
     const accepted = (await Promise.all(sends)).length;
-    await until(() => bob.stats.refused === 1 && ledger.count('demo-51') >= 200, 10_000, 'the fetch on node B');
+    await until(() => bob.stats.resumed === 1 && ledger.count('demo-51') >= 200, 10_000, 'the resume on node B');
     await new Promise((r) => setTimeout(r, 300));
     const received = ledger.count('demo-51');
     console.log(`another node: sent 200, accepted ${accepted}, received ${received}, lost ${200 - received + ledger.duplicated}, duplicated ${ledger.duplicated}, out of order ${ledger.outOfOrder}, resumed ${bob.stats.resumed}, refused ${bob.stats.refused}, repeats dropped by id ${bob.stats.duplicates}`);
-    expect(bob.stats.refused).toBe(1);
+    expect(bob.stats.refused).toBe(0);
+    expect(pluginB.stats().claimed).toBe(1);
+    expect(pluginA.stats().handedOff).toBe(1);
     expect(ledger.duplicated).toBe(0);
+    expect(ledger.outOfOrder).toBe(0);
     expect(received).toBe(200);
+    // The handed frames' proofs resolved on node A as node B reported the acknowledgements.
+    await until(() => pluginA.stats().ghosts === 0, 5_000, 'the proofs on node A');
+  });
+});
+
+describe('resume: claims between nodes (wire format)', () => {
+  async function twoNodes() {
+    const network = new MemoryBusNetwork();
+    const acceptLog = new MemoryAcceptLog();
+    const shared = { presence: new MemoryPresence(), store: new MemoryMessageStore(), lease: new MemoryLease() };
+    const plugins = [createResumePlugin({ acceptLog, claimTimeoutMs: 500 }), createResumePlugin({ acceptLog, claimTimeoutMs: 500 })];
+    const a = await scope.start({ nodeId: 'node-a' }, { ...shared, bus: new MemoryBus({ network }), plugins: [plugins[0]!] });
+    const b = await scope.start({ nodeId: 'node-b' }, { ...shared, bus: new MemoryBus({ network }), plugins: [plugins[1]!] });
+    return { a, b, plugins };
+  }
+  const resume = (c: TestClient, r: object): void => c.send({ type: 'AUTH_CLIENT', data: { appId: 'demo', userId: 'demo-82', token: 't', resume: r } });
+
+  it('replays on node B exactly the frames after lastSeq that node A held, numbered on; a wrong token or a node not alive is refused', async () => {
+    const { a, b, plugins } = await twoNodes();
+    const bob = await raw(a.url);
+    resume(bob, {});
+    const session = (await bob.next('AUTH_CLIENT_REPLY')).data.session as { id: string; token: string };
+    expect(session.id.startsWith('node-a.')).toBe(true);
+    const alice = await raw(a.url);
+    await alice.auth('demo-81');
+    for (let n = 1; n <= 4; n++) alice.send({ type: 'MESSAGE', data: { to: 'demo-82', content: { n } } });
+    for (let i = 0; i < 4; i++) await bob.next('MESSAGE');
+    bob.ws.terminate();
+    for (let n = 5; n <= 6; n++) alice.send({ type: 'MESSAGE', data: { to: 'demo-82', content: { n } } });
+    await new Promise((r) => setTimeout(r, 100));
+
+    // A wrong token: refused by node A, a new session on node B (and node A's stays).
+    const wrong = await raw(b.url);
+    resume(wrong, { sessionId: session.id, token: 'f'.repeat(32), lastSeq: 2 });
+    expect((await wrong.next('AUTH_CLIENT_REPLY')).data.session).toMatchObject({ resumed: false, seq: 0 });
+    wrong.ws.close(1000);
+
+    const back = await raw(b.url);
+    resume(back, { sessionId: session.id, token: session.token, lastSeq: 2 });
+    const reply = (await back.next('AUTH_CLIENT_REPLY')).data.session as { id: string; resumed: boolean; seq: number };
+    expect(reply).toMatchObject({ resumed: true, seq: 2 });
+    expect(reply.id.startsWith('node-b.')).toBe(true);
+    const replay = [];
+    for (let i = 0; i < 4; i++) replay.push(await back.next('MESSAGE'));
+    expect(replay.map((f) => [f.seq, f.data.content.n])).toEqual([
+      [3, 3],
+      [4, 4],
+      [5, 5],
+      [6, 6],
+    ]);
+    expect(await back.none('MESSAGE', 200)).toBe(true);
+    // Live traffic goes on, numbered after the replay.
+    alice.send({ type: 'MESSAGE', data: { to: 'demo-82', content: { n: 7 } } });
+    expect((await back.next('MESSAGE')).seq).toBe(7);
+    back.send({ type: 'ACK', data: { seq: 7 } });
+    await until(() => plugins[0]!.stats().ghosts === 0 && plugins[0]!.stats().sessions === 0, 2_000, 'node A let the session go');
+    expect(plugins[1]!.stats().claimed).toBe(1);
+
+    // A session id naming a node that is not alive: refused at once, no claim sent.
+    const ghost = await raw(b.url);
+    const started = Date.now();
+    resume(ghost, { sessionId: `node-gone.${'a'.repeat(32)}`, token: 'b'.repeat(32), lastSeq: 0 });
+    expect((await ghost.next('AUTH_CLIENT_REPLY')).data.session).toMatchObject({ resumed: false, seq: 0 });
+    expect(Date.now() - started).toBeLessThan(500);
   });
 });

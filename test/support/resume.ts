@@ -3,6 +3,7 @@
  * ledger that checks what an app saw (exactly once, per-sender order) and prints the counts.
  */
 import WebSocket from 'ws';
+import { MemoryAcceptLog } from '../../src/adapters/memory/memory-accept-log.js';
 import { MemoryBus } from '../../src/adapters/memory/memory-bus.js';
 import { MemoryLease } from '../../src/adapters/memory/memory-lease.js';
 import { MemoryMessageStore } from '../../src/adapters/memory/memory-message-store.js';
@@ -12,8 +13,8 @@ import type { ServeConfig } from '../../src/config/options.js';
 import { createResumePlugin, type ResumeOptions, type ResumePlugin } from '../../src/core/resume/resume-plugin.js';
 import type { GatewayScope, TestGateway } from './gateway.js';
 
-export async function startResumeGateway(scope: GatewayScope, resume: ResumeOptions = {}, overrides: Partial<ServeConfig> = {}): Promise<TestGateway & { plugin: ResumePlugin }> {
-  const plugin = createResumePlugin(resume);
+export async function startResumeGateway(scope: GatewayScope, resume: Partial<ResumeOptions> = {}, overrides: Partial<ServeConfig> = {}): Promise<TestGateway & { plugin: ResumePlugin }> {
+  const plugin = createResumePlugin({ acceptLog: new MemoryAcceptLog(), ...resume });
   const g = await scope.start(overrides, { bus: new MemoryBus(), presence: new MemoryPresence(), store: new MemoryMessageStore(), lease: new MemoryLease(), plugins: [plugin] });
   return { ...g, plugin };
 }

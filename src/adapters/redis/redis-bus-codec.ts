@@ -3,7 +3,7 @@
 import type { Delivery } from '../../core/ports.js';
 
 // Every kind of the Delivery union: a kind added to the port without a line here does not compile.
-const KIND_TABLE: Record<Delivery['kind'], true> = { message: true, confirmation: true, presence: true, group: true, frame: true, 'app-frame': true, publication: true, close: true, logout: true };
+const KIND_TABLE: Record<Delivery['kind'], true> = { message: true, confirmation: true, presence: true, group: true, frame: true, 'app-frame': true, publication: true, close: true, logout: true, resume: true };
 const KINDS: ReadonlySet<string> = new Set(Object.keys(KIND_TABLE));
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 

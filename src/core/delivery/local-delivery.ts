@@ -42,7 +42,7 @@ export class LocalDelivery {
    * Lets a module take deliveries of a kind this one does not handle (one handler per kind). For
    * `frame`, the handler observes: it runs after the frame was written to the user's connections.
    */
-  handle<K extends 'publication' | 'app-frame' | 'logout' | 'frame'>(kind: K, handler: Handler<K>): void {
+  handle<K extends 'publication' | 'app-frame' | 'logout' | 'frame' | 'resume'>(kind: K, handler: Handler<K>): void {
     this.#handlers.set(kind, handler as (delivery: Delivery) => void);
   }
 
@@ -77,6 +77,7 @@ export class LocalDelivery {
       case 'publication':
       case 'app-frame':
       case 'logout':
+      case 'resume':
         this.#handlers.get(d.kind)?.(d);
         return;
       default: {

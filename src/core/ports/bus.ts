@@ -42,7 +42,21 @@ export type Delivery =
   /** Close every connection of a user (on `u:<userId>`): /api/disconnect, CLOSE_CONNECTION, back-channel logout. */
   | { readonly kind: 'close'; readonly origin: NodeId; readonly to: UserId; readonly code: number; readonly reason: string }
   /** An identity provider logged a subject or a session out (back-channel logout), on `all`: every node closes the matching connections of the app. */
-  | { readonly kind: 'logout'; readonly origin: NodeId; readonly appId: AppId; readonly sub?: string; readonly sid?: string };
+  | { readonly kind: 'logout'; readonly origin: NodeId; readonly appId: AppId; readonly sub?: string; readonly sid?: string }
+  | ResumeDelivery;
+
+/**
+ * Session resume across nodes (core/resume/, docs/protocol.md "Resume on another node"), on `n:<nodeId>`:
+ * - `claim`: a node that received a resume asks the session's home node for it;
+ * - `handover`: the home's answer to `origin` of the claim: `ok` with the unacknowledged frames after
+ *   `lastSeq` (unnumbered; they continue at `lastSeq + 1`) and the last number `seq`, or `ok: false`;
+ * - `ack`: the new node tells the home how far the client acknowledged the handed frames (`seq`),
+ *   so that the home's delivery proofs resolve there; `seq: -1` abandons them (they resolve false).
+ */
+export type ResumeDelivery =
+  | { readonly kind: 'resume'; readonly origin: NodeId; readonly op: 'claim'; readonly claimId: string; readonly sessionId: string; readonly token: string; readonly userId: UserId; readonly lastSeq: number }
+  | { readonly kind: 'resume'; readonly origin: NodeId; readonly op: 'handover'; readonly claimId: string; readonly ok: boolean; readonly frames: readonly string[]; readonly seq: number }
+  | { readonly kind: 'resume'; readonly origin: NodeId; readonly op: 'ack'; readonly claimId: string; readonly seq: number };
 
 /**
  * Bus carries deliveries between nodes.

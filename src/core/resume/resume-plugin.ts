@@ -4,21 +4,25 @@
  * a drop the session waits `windowMs` with its connection still registered, so deliveries keep
  * landing in it; a client that comes back with the session's id, token and last `seq` gets
  * exactly the frames after it (`resumed: true`), or a new session (`resumed: false`) and fetches
- * what is stored. Repeated sends (same user and reference) are accepted once (AcceptLog).
- * Sessions live in this node's memory: a resume that reaches another node, or this node after a
- * restart, is refused, and the client's fetch brings the RELIABLE backlog from the store.
+ * what is stored. A session id names its home node: a resume that reaches another live node is
+ * claimed from the home over the bus (claims.ts). Repeated sends (same user and reference) are
+ * accepted once cluster-wide (accept-gate.ts, over the shared AcceptLog).
  */
 import { Disconnect, shouldReconnect } from '../../protocol/close-codes.js';
-import { fail, isRecord } from '../../protocol/decode-frame.js';
-import { ErrorCode } from '../../protocol/error-codes.js';
-import type { FrameModule, ParsedFrame } from '../frames/frame-module.js';
+import type { ParsedFrame } from '../frames/frame-module.js';
 import type { Plugin } from '../plugin.js';
 import type { Peer, VerifiedConnection } from '../peer.js';
+import type { AcceptLog } from '../ports.js';
 import type { Services } from '../services.js';
-import { AcceptLog } from './accept-log.js';
-import { Session, type SessionLink } from './session.js';
+import { AcceptGate } from './accept-gate.js';
+import { ackFrameModule } from './ack-frame.js';
+import { Claims, type ClaimRequest, type Handed } from './claims.js';
+import { frameKey, homeOf, newSessionId, randomHex, sameText } from './session-ids.js';
+import { Session, type HandOff, type SessionLink } from './session.js';
 
 export interface ResumeOptions {
+  /** Exactly-once accept: shared by every node of a cluster (the Redis adapter), or this node's own (the memory adapter). */
+  readonly acceptLog: AcceptLog;
   /** How long a dropped session waits for its client, ms. @default 120000 */
   readonly windowMs?: number;
   /** Most unacknowledged frames a session keeps; past it the session ends (resume refused). @default 10000 */
@@ -27,17 +31,8 @@ export interface ResumeOptions {
   readonly maxBytes?: number;
   /** Most sessions on this node; past it a client asking for resume gets none (plain protocol). @default 100000 */
   readonly maxSessions?: number;
-  /** How long a (user, reference) is remembered for exactly-once accept, ms. @default 120000 */
-  readonly acceptWindowMs?: number;
-  /** Most (user, reference) pairs remembered on this node. @default 200000 */
-  readonly maxAcceptEntries?: number;
-}
-
-interface AckFrame extends ParsedFrame {
-  readonly type: 'ACK';
-  readonly seq: number;
-  /** Asks for a PONG (the client's liveness check: browsers cannot send WebSocket pings). */
-  readonly ping: boolean;
+  /** How long a claim of a session homed on another node may wait for its answer, ms; past it the resume is refused. @default 3000 */
+  readonly claimTimeoutMs?: number;
 }
 
 interface Held {
@@ -45,26 +40,16 @@ interface Held {
   /** Release functions of the connections the session keeps registered. */
   holds: Array<{ readonly link: SessionLink; readonly release: () => void }>;
   cancelExpiry: (() => void) | undefined;
+  /** A session resumed from another node: the handed frames' acknowledgements still to report to it. */
+  handed: { readonly claimId: string; readonly home: Handed['home']; readonly upTo: number; reported: number } | undefined;
 }
 
 export interface ResumePlugin extends Plugin {
   /** Sessions on this node, and their unacknowledged frames (tests, metrics). */
-  stats(): { sessions: number; keptFrames: number; keptBytes: number; acceptEntries: number };
+  stats(): { sessions: number; keptFrames: number; keptBytes: number; claimed: number; handedOff: number; ghosts: number };
 }
 
-const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-/** 128 random bits: session ids and tokens are unguessable. */
-const randomId = (): string => hex(crypto.getRandomValues(new Uint8Array(16)));
-
-/** Compares without an early exit, so that timing tells nothing about a token. */
-function sameText(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
-export function createResumePlugin(options: ResumeOptions = {}): ResumePlugin {
+export function createResumePlugin(options: ResumeOptions): ResumePlugin {
   const windowMs = options.windowMs ?? 120_000;
   const limits = { maxFrames: options.maxFrames ?? 10_000, maxBytes: options.maxBytes ?? 4 * 1024 * 1024 };
   const maxSessions = options.maxSessions ?? 100_000;
@@ -72,8 +57,12 @@ export function createResumePlugin(options: ResumeOptions = {}): ResumePlugin {
   const links = new WeakMap<Peer, SessionLink>();
   /** The `seq` the client has, per verified connection, until it is attached. */
   const pendingAttach = new WeakMap<Peer, number>();
+  /** Connections whose session is being claimed from its home node. */
+  const claiming = new WeakMap<Peer, { readonly home: Handed['home']; readonly request: ClaimRequest }>();
+  const counts = { claimed: 0, handedOff: 0 };
   let services!: Services;
-  let accepts!: AcceptLog;
+  let gate!: AcceptGate;
+  let claims!: Claims;
 
   const onEnd = (session: Session, disconnect: Disconnect | undefined): void => {
     if (disconnect === Disconnect.ResumeBufferFull) services.logger.warn({ userId: session.userId, maxFrames: limits.maxFrames, maxBytes: limits.maxBytes }, 'resume session ended: unacknowledged frames over the bound');
@@ -82,23 +71,28 @@ export function createResumePlugin(options: ResumeOptions = {}): ResumePlugin {
     sessions.delete(session.id);
     held.cancelExpiry?.();
     for (const h of held.holds.splice(0)) h.release();
+    // Handed frames never acknowledged here: their proofs on the home resolve false (pending in the store).
+    if (held.handed !== undefined && held.handed.reported < held.handed.upTo) claims.report(held.handed.claimId, held.handed.home, -1);
   };
 
-  const ackFrame: FrameModule<AckFrame> = {
-    type: 'ACK',
-    parse(envelope) {
-      const seq = isRecord(envelope.data) ? envelope.data.seq : undefined;
-      if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return fail(ErrorCode.BadRequest, 'data.seq must be an integer ≥ 0', envelope.reference);
-      return { ok: true, frame: { type: 'ACK', seq, ping: isRecord(envelope.data) && envelope.data.ping === true, reference: envelope.reference } };
-    },
-    handle(connection, frame) {
-      const link = links.get(connection);
-      if (link === undefined) return connection.sendError(ErrorCode.BadRequest, 'ACK needs a session: authenticate with data.resume', frame.reference);
-      if (link.session.current !== link) return; // an older connection of a resumed session
-      if (!link.session.ack(frame.seq)) connection.sendError(ErrorCode.BadRequest, `ACK seq ${frame.seq} is beyond the last frame sent (${link.session.seq})`, frame.reference);
-      // Unnumbered, straight to the socket: it says the connection is alive, and the last seq written.
-      else if (frame.ping) link.wire.send(`{"type":"PONG","data":{"seq":${link.session.seq}}}`);
-    },
+  /** The client acknowledged `seq` on this node: handed frames it covers are reported to their home. */
+  const acked = (session: Session, seq: number): void => {
+    const handed = sessions.get(session.id)?.handed;
+    if (handed === undefined || seq <= handed.reported) return;
+    handed.reported = Math.min(seq, handed.upTo);
+    claims.report(handed.claimId, handed.home, handed.reported);
+  };
+
+  /** The home's side of a claim: the session handed off when the request matches it. */
+  const handOff = (r: ClaimRequest): HandOff | undefined => {
+    const held = sessions.get(r.sessionId);
+    if (held === undefined || !sameText(held.session.token, r.token) || held.session.userId !== r.userId) return undefined;
+    if (!held.session.canResumeFrom(r.lastSeq)) {
+      held.session.end(Disconnect.SessionResumed);
+      return undefined;
+    }
+    counts.handedOff++;
+    return held.session.handOff(r.lastSeq);
   };
 
   function verified(c: VerifiedConnection): void {
@@ -107,36 +101,73 @@ export function createResumePlugin(options: ResumeOptions = {}): ResumePlugin {
     if (request === undefined || userId === undefined) return;
     let held: Held | undefined;
     let lastSeq = 0;
+    let resumed = false;
     if (request.sessionId !== undefined) {
       const old = sessions.get(request.sessionId);
+      const home = homeOf(request.sessionId);
       if (old !== undefined && sameText(old.session.token, request.token ?? '') && old.session.userId === userId) {
         if (old.session.canResumeFrom(request.lastSeq ?? -1)) {
           held = old;
           lastSeq = request.lastSeq!;
+          resumed = true;
         } else {
           // Refused: the old session ends now, so that what it held unacknowledged is fetched at once.
           old.session.end(Disconnect.SessionResumed);
         }
+      } else if (old === undefined && home !== undefined && home !== services.nodeId && services.bus.isolated !== true) {
+        // Homed on another node: claimed once this connection is admitted (its deliveries arrive here from then on).
+        lastSeq = request.lastSeq ?? 0;
+        claiming.set(c, { home, request: { sessionId: request.sessionId, token: request.token ?? '', userId, lastSeq } });
       }
-      if (held === undefined) services.logger.debug({ userId, sessionId: request.sessionId, known: old !== undefined }, 'resume refused');
+      if (held === undefined && !claiming.has(c)) services.logger.debug({ userId, known: old !== undefined }, 'resume refused');
     }
-    const resumed = held !== undefined;
     if (held === undefined) {
-      if (sessions.size >= maxSessions) return;
-      const session = new Session(randomId(), randomId(), userId, limits, onEnd);
-      held = { session, holds: [], cancelExpiry: undefined };
+      if (sessions.size >= maxSessions) {
+        claiming.delete(c);
+        return;
+      }
+      const session = new Session(newSessionId(services.nodeId), randomHex(16), userId, limits, onEnd, lastSeq);
+      if (claiming.has(c)) session.beginClaim();
+      held = { session, holds: [], cancelExpiry: undefined, handed: undefined };
       sessions.set(session.id, held);
     }
     held.cancelExpiry?.();
     held.cancelExpiry = undefined;
     const session = held.session;
     const link = session.link(c.wire);
-    link.observer = (frame) => accepts.observe(userId, frame);
+    link.observer = (frame) => gate.observe(userId, frame);
     c.useTransport(link);
     held.holds.push({ link, release: c.holdRelease() });
     links.set(c, link);
     pendingAttach.set(c, lastSeq);
-    c.addReplyFields({ session: { id: session.id, token: session.token, resumed, seq: lastSeq, windowMs } });
+    if (!claiming.has(c)) c.addReplyFields({ session: { id: session.id, token: session.token, resumed, seq: lastSeq, windowMs } });
+  }
+
+  /** After admission: a session homed elsewhere is claimed; the reply waits for the answer (bounded by the claim timeout). */
+  async function admitted(c: VerifiedConnection): Promise<void> {
+    const claim = claiming.get(c);
+    const link = links.get(c);
+    if (claim === undefined || link === undefined) return;
+    claiming.delete(c);
+    const handed = await claims.claim(claim.home, claim.request);
+    const session = link.session;
+    const held = sessions.get(session.id);
+    if (held === undefined || session.ended) {
+      // Ended meanwhile (closed, overflow): the home's proofs are released by onEnd's report, or now.
+      if (handed !== undefined) claims.report(handed.claimId, handed.home, -1);
+      return;
+    }
+    session.settleClaim(handed?.frames, frameKey);
+    let lastSeq = 0;
+    if (handed !== undefined) {
+      counts.claimed++;
+      lastSeq = claim.request.lastSeq;
+      held.handed = { claimId: handed.claimId, home: handed.home, upTo: handed.seq, reported: lastSeq };
+    } else {
+      services.logger.debug({ userId: claim.request.userId, home: claim.home }, 'resume refused: the claim was refused or unanswered');
+    }
+    pendingAttach.set(c, lastSeq);
+    c.addReplyFields({ session: { id: session.id, token: session.token, resumed: handed !== undefined, seq: lastSeq, windowMs } });
   }
 
   function authenticated(peer: Peer): void {
@@ -179,33 +210,36 @@ export function createResumePlugin(options: ResumeOptions = {}): ResumePlugin {
     held.cancelExpiry = services.scheduler.after(windowMs, () => session.end(undefined));
   }
 
-  function received(peer: Peer, frame: ParsedFrame): boolean {
-    if (frame.type !== 'MESSAGE' || frame.reference === undefined) return true;
-    if (!links.has(peer)) return true;
-    const admission = accepts.admit(peer.userId!, frame.reference, (answer) => peer.send(answer, 'MESSAGE_ACCEPTED'));
-    if (admission.kind === 'new') return true;
-    if (admission.kind === 'answered') peer.send(admission.frame, 'MESSAGE_ACCEPTED');
-    return false;
+  function received(peer: Peer, frame: ParsedFrame, handle: (frame: never) => void): boolean {
+    if (frame.type !== 'MESSAGE' || frame.reference === undefined || !links.has(peer)) return true;
+    return gate.hold(peer, frame as ParsedFrame & { reference: string }, handle);
   }
+
+  const endAll = (): void => {
+    for (const held of [...sessions.values()]) held.session.end(undefined);
+    claims.stop();
+  };
 
   return {
     name: 'resume',
-    frames: [ackFrame],
+    frames: [ackFrameModule(links, acked)],
     attach(s) {
       services = s;
-      accepts = new AcceptLog(options.acceptWindowMs ?? 120_000, options.maxAcceptEntries ?? 200_000, s.clock);
+      gate = new AcceptGate(options.acceptLog, s.logger, s.nodeId);
+      claims = new Claims(s, options.claimTimeoutMs ?? 3_000, windowMs, handOff);
+      s.delivery.handle('resume', claims.onDelivery);
     },
+    start: () => options.acceptLog.start(),
     connectionVerified: verified,
+    connectionAdmitted: admitted,
     connectionAuthenticated: authenticated,
     connectionClosed: closed,
     frameReceived: received,
     // Sessions live in this node's memory: they end with it (their unproven entries stay pending in the store).
-    draining() {
-      for (const held of [...sessions.values()]) held.session.end(undefined);
-    },
-    stop() {
-      for (const held of [...sessions.values()]) held.session.end(undefined);
-      return Promise.resolve();
+    draining: endAll,
+    async stop() {
+      endAll();
+      await options.acceptLog.close();
     },
     stats() {
       let keptFrames = 0;
@@ -214,7 +248,7 @@ export function createResumePlugin(options: ResumeOptions = {}): ResumePlugin {
         keptFrames += held.session.keptFrames;
         keptBytes += held.session.keptBytes;
       }
-      return { sessions: sessions.size, keptFrames, keptBytes, acceptEntries: accepts.size };
+      return { sessions: sessions.size, keptFrames, keptBytes, ...counts, ghosts: claims.ghosts };
     },
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConnectionId } from '../ids.js';
 import type { Transport } from '../transport.js';
-import { Session, withSeq } from './session.js';
+import { Session, withSeq, withoutSeq } from './session.js';
 
 class FakeWire implements Transport {
   readonly frames: string[] = [];
@@ -121,3 +121,57 @@ describe('Session', () => {
     expect(seqs(next)).toEqual([1]);
   });
 });
+
+describe('Session across nodes', () => {
+  const key = (f: string | Uint8Array): string => (typeof f === 'string' ? f : new TextDecoder().decode(f));
+
+  it('hands off the frames after the client number, unnumbered, and keeps their proofs for the new node', async () => {
+    const { s, ended } = session();
+    for (const t of ['A', 'B', 'C']) s.write(`{"type":"${t}"}`);
+    const proof = s.proveDelivery();
+    const handed = s.handOff(1);
+    expect(handed.frames).toEqual(['{"type":"B"}', '{"type":"C"}']);
+    expect(handed.seq).toBe(3);
+    expect(handed.proofs).toHaveLength(1);
+    expect(s.ended).toBe(true);
+    expect(ended).toEqual([4010]);
+    // The proof resolves when the new node reports the acknowledgement, not at the end.
+    handed.proofs[0]!.resolve(handed.proofs[0]!.seq <= 3);
+    expect(await proof).toBe(true);
+    expect(withoutSeq(withSeq('{"type":"Z"}', 9))).toBe('{"type":"Z"}');
+  });
+
+  it('a claimed session numbers the handed frames after the client number, then those written meanwhile, without repeats', async () => {
+    const fresh = new Session('s2', 'tok', 'demo-1', { maxFrames: 100, maxBytes: 100_000 }, () => undefined, 5);
+    fresh.beginClaim();
+    fresh.write('{"type":"C"}'); // also handed (both nodes received it)
+    fresh.write('{"type":"D"}');
+    const proof = fresh.proveDelivery();
+    fresh.settleClaim(['{"type":"B"}', '{"type":"C"}'], key);
+    const wire = new FakeWire();
+    fresh.attach(wire, 5);
+    expect(wire.frames).toEqual(['{"seq":6,"type":"B"}', '{"seq":7,"type":"C"}', '{"seq":8,"type":"D"}']);
+    fresh.ack(8);
+    expect(await proof).toBe(true);
+  });
+
+  it('a refused claim starts numbering at 0 with the frames written meanwhile', () => {
+    const fresh = new Session('s3', 'tok', 'demo-1', { maxFrames: 100, maxBytes: 100_000 }, () => undefined, 5);
+    fresh.beginClaim();
+    fresh.write('{"type":"D"}');
+    fresh.settleClaim(undefined, key);
+    const wire = new FakeWire();
+    fresh.attach(wire, 0);
+    expect(wire.frames).toEqual(['{"seq":1,"type":"D"}']);
+  });
+
+  it('frames written while claiming count against the bound', () => {
+    const ended: Array<number | undefined> = [];
+    const fresh = new Session('s4', 'tok', 'demo-1', { maxFrames: 2, maxBytes: 100_000 }, (_s, d) => ended.push(d?.code), 5);
+    fresh.beginClaim();
+    for (let i = 0; i < 3; i++) fresh.write('{"type":"D"}');
+    expect(fresh.ended).toBe(true);
+    expect(ended).toHaveLength(1);
+  });
+});
+

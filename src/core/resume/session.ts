@@ -24,9 +24,27 @@ interface Kept {
   readonly frame: string | Uint8Array;
 }
 
-interface Proof {
-  readonly seq: number;
+export interface Proof {
+  /** Resolves once the client acknowledged this number (Infinity while claiming: set when the claim settles). */
+  seq: number;
   readonly resolve: (proved: boolean) => void;
+}
+
+/** What a home node hands over to the node a client resumed on: the frames after the client's `lastSeq`, unnumbered. */
+export interface HandOff {
+  readonly frames: string[];
+  /** The last number the session gave (the handed frames are `lastSeq + 1 … seq`). */
+  readonly seq: number;
+  /** Delivery proofs still waiting: they resolve as the new node reports the client's acknowledgements. */
+  readonly proofs: Proof[];
+}
+
+const utf8 = new TextDecoder();
+
+/** A kept frame without its `"seq":N,` (as written by {@link withSeq}), as text. */
+export function withoutSeq(framed: string | Uint8Array): string {
+  const text = typeof framed === 'string' ? framed : utf8.decode(framed);
+  return `{${text.slice(text.indexOf(',') + 1)}`;
 }
 
 const encoder = new TextEncoder();
@@ -53,6 +71,8 @@ export class Session {
   #proofs: Proof[] = [];
   #wire: Transport | undefined;
   #ended = false;
+  /** While a claim of the session's previous copy runs: frames written meanwhile, numbered once it settles. */
+  #claiming: { frames: Array<string | Uint8Array>; bytes: number } | undefined;
   /** Which link may write now (older connections of the session are muted once a newer one takes over). */
   current: SessionLink | undefined;
 
@@ -63,7 +83,12 @@ export class Session {
     readonly limits: SessionLimits,
     /** Called once when the session ends (overflow, window passed, refused resume, shutdown). */
     readonly onEnd: (session: Session, disconnect: Disconnect | undefined) => void,
-  ) {}
+    /** The number the client has: a session resumed from another node continues after it. */
+    startSeq = 0,
+  ) {
+    this.#seq = startSeq;
+    this.#acked = startSeq;
+  }
 
   get seq(): number {
     return this.#seq;
@@ -95,6 +120,13 @@ export class Session {
   /** Numbers, keeps and writes a frame. False when the session has ended. */
   write(frame: string | Uint8Array): boolean {
     if (this.#ended) return false;
+    const claiming = this.#claiming;
+    if (claiming !== undefined) {
+      claiming.frames.push(frame);
+      claiming.bytes += frame.length;
+      if (this.keptFrames + claiming.frames.length > this.limits.maxFrames || this.#bytes + claiming.bytes > this.limits.maxBytes) this.end(Disconnect.ResumeBufferFull, false);
+      return true;
+    }
     const seq = ++this.#seq;
     const framed = withSeq(frame, seq);
     this.#kept.push({ seq, frame: framed });
@@ -115,6 +147,7 @@ export class Session {
   /** Resolves true once the client acknowledged every frame written so far; false if the session ends first. */
   proveDelivery(): Promise<boolean> {
     if (this.#ended) return Promise.resolve(false);
+    if (this.#claiming !== undefined) return new Promise((resolve) => this.#proofs.push({ seq: Infinity, resolve }));
     if (this.#seq <= this.#acked) return Promise.resolve(true);
     return new Promise((resolve) => this.#proofs.push({ seq: this.#seq, resolve }));
   }
@@ -136,6 +169,49 @@ export class Session {
     while (done < this.#proofs.length && this.#proofs[done]!.seq <= seq) this.#proofs[done++]!.resolve(true);
     if (done > 0) this.#proofs = this.#proofs.slice(done);
     return true;
+  }
+
+  /** A claim of the session's previous copy starts: frames written until {@link settleClaim} wait, unnumbered. */
+  beginClaim(): void {
+    this.#claiming = { frames: [], bytes: 0 };
+  }
+
+  /**
+   * The claim settled. With `handed` (resumed), the handed frames are numbered first, from the
+   * client's number on, then those written meanwhile, less the ones `sameAs` finds handed too (a
+   * delivery both nodes received while the claim ran). Without (refused), numbering restarts at 0
+   * with the frames written meanwhile.
+   */
+  settleClaim(handed: readonly string[] | undefined, keyOf: (frame: string | Uint8Array) => string): void {
+    const waiting = this.#claiming;
+    this.#claiming = undefined;
+    if (waiting === undefined || this.#ended) return;
+    if (handed === undefined) {
+      this.#seq = 0;
+      this.#acked = 0;
+    }
+    const seen = new Set<string>();
+    for (const frame of handed ?? []) {
+      seen.add(keyOf(frame));
+      if (!this.write(frame)) return;
+    }
+    for (const frame of waiting.frames) if (!seen.has(keyOf(frame)) && !this.write(frame)) return;
+    for (const p of this.#proofs) if (p.seq === Infinity) p.seq = this.#seq;
+    if (this.#seq <= this.#acked) this.ack(this.#acked);
+  }
+
+  /**
+   * Hands the session to the node its client resumed on: the frames after `lastSeq`, and the
+   * proofs still waiting (which resolve from the new node's reports); the session ends here, its
+   * connection closed as resumed.
+   */
+  handOff(lastSeq: number): HandOff {
+    const frames: string[] = [];
+    for (let i = this.#head; i < this.#kept.length; i++) if (this.#kept[i]!.seq > lastSeq) frames.push(withoutSeq(this.#kept[i]!.frame));
+    const handed: HandOff = { frames, seq: this.#seq, proofs: this.#proofs };
+    this.#proofs = [];
+    this.end(Disconnect.SessionResumed);
+    return handed;
   }
 
   /** True when a client that received up to `lastSeq` can be given exactly what follows. */

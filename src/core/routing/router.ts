@@ -65,7 +65,7 @@ export class Router {
     const from = sender.userId!;
     const reference = message.reference;
     if (id === undefined) {
-      id = asMessageId(o.nextId());
+      id = asMessageId(message.id ?? o.nextId());
       o.metrics.messageRouted('MESSAGE', 'FAST');
     }
     if (this.#isolated && reference === undefined) {
@@ -110,7 +110,7 @@ export class Router {
   /** MESSAGE: RELIABLE is committed before it is accepted and published (or held); FAST is published at once. */
   routeMessage(sender: Peer, to: UserId, message: MessageFrame): OrderedWork {
     const o = this.#o;
-    const id = asMessageId(o.nextId());
+    const id = asMessageId(message.id ?? o.nextId());
     const reference = message.reference;
     o.metrics.messageRouted('MESSAGE', message.feature);
     if (message.feature === 'FAST') return { ready: undefined, after: () => this.sendFast(sender, to, message, id) };
