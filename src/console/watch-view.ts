@@ -5,21 +5,8 @@
  * retried on the next tick.
  */
 import uPlot from 'uplot';
+import type { StatsBody } from '../protocol/console-stats.js';
 import { byId, h, setStatus } from './dom.js';
-
-/** The stats body's fields this view reads (docs/console.md lists them all). */
-interface Stats {
-  readonly nodeId: string;
-  readonly connections: number;
-  readonly usersOnline: number;
-  readonly messagesPerSec: Readonly<Record<string, number>>;
-  readonly messagesPerSecByType: Readonly<Record<string, number>>;
-  readonly framesInPerSec: number;
-  readonly framesOutPerSec: number;
-  readonly latency: { readonly t: number[]; readonly p50: (number | null)[]; readonly p99: (number | null)[] };
-  readonly backends: readonly { readonly role: string; readonly name: string; readonly ready: boolean }[];
-  readonly nodes: readonly { readonly nodeId: string; readonly connections: number }[];
-}
 
 export interface WatchView {
   resume(): void;
@@ -54,7 +41,7 @@ export function startWatchView(): WatchView {
     return { width, height: width < 500 ? 200 : 260 };
   }
 
-  function draw(latency: Stats['latency']): void {
+  function draw(latency: StatsBody['latency']): void {
     const data: uPlot.AlignedData = [latency.t.map((t) => t / 1000), latency.p50, latency.p99];
     if (chart === undefined) {
       chart = new uPlot(
@@ -73,7 +60,7 @@ export function startWatchView(): WatchView {
     }
   }
 
-  function render(stats: Stats): void {
+  function render(stats: StatsBody): void {
     text('stat-connections', fmt(stats.connections));
     text('stat-users', fmt(stats.usersOnline));
     text('stat-fast', fmt(stats.messagesPerSec.FAST ?? 0));
@@ -99,7 +86,7 @@ export function startWatchView(): WatchView {
     if (token.value !== '') headers.authorization = `Bearer ${token.value}`;
     try {
       const res = await fetch('/console/api/stats', { headers, cache: 'no-store' });
-      const body = (await res.json()) as Stats & { error?: { message?: string } };
+      const body = (await res.json()) as StatsBody & { error?: { message?: string } };
       if (!res.ok) setStatus(status, `Stats: ${res.status} ${body.error?.message ?? ''}`, 'bad');
       else render(body);
     } catch (err) {

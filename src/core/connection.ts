@@ -1,16 +1,16 @@
 /**
  * Connection: one client connection's protocol state (unauthenticated → authenticating →
  * authenticated → closed) and its frame handling. Each frame type is a module of the registry
- * (core/frames/); this file runs the state machine, authentication, the rate limit and the order
- * of a connection's work, and answers client mistakes with ERROR frames.
+ * (core/frames/); this file runs the state machine, the rate limit and the frames before and
+ * during authentication, and answers client mistakes with ERROR frames. Authentication itself is
+ * connection-auth.ts; the order of a connection's work, work-chain.ts.
  */
 import { Disconnect } from '../protocol/close-codes.js';
 import { decodeEnvelope } from '../protocol/decode-frame.js';
 import { decodeMessageUtf8 } from '../protocol/decode-message-utf8.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import { encodeAuthReply, encodeError, encodeMessageHead, type AuthClientFrame } from '../protocol/frames.js';
+import { encodeError, encodeMessageHead, type AuthClientFrame } from '../protocol/frames.js';
 import type { ClientApp } from './client-apps.js';
-import type { VerifiedConnection } from './peer.js';
 import type { FrameContext, FrameRegistry, ParsedFrame } from './frames/frame-module.js';
 import { handleMessage } from './frames/message.js';
 import type { UserId } from './ids.js';
@@ -20,7 +20,8 @@ import type { OrderedWork } from './routing/router.js';
 import type { ConnectionListener, Services } from './services.js';
 import type { Transport } from './transport.js';
 import { ReadThrottle } from './read-throttle.js';
-import { authGateOf } from './auth-gate.js';
+import { AuthRecord, authenticate, type Authenticating } from './connection-auth.js';
+import { WorkChain } from './work-chain.js';
 
 /**
  * The connection whose inbound frame is being handled right now (synchronously): the sender of
@@ -33,31 +34,14 @@ let receiving: Connection | undefined;
 /** Keeps a leading BOM (`ignoreBOM`), as the text decoder must see it to refuse the frame. */
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
-type State = 'unauthenticated' | 'authenticating' | 'authenticated' | 'closed';
-
-export class Connection implements FrameContext, VerifiedConnection {
-  #state: State = 'unauthenticated';
-  #errorsBeforeAuth = 0;
+export class Connection implements FrameContext, Authenticating {
+  /** Where the connection is in the auth state machine, and who it is once authenticated. */
+  readonly #auth = new AuthRecord();
+  /** This connection's messages and fetches, each kept in order (see work-chain.ts). */
+  readonly #work = new WorkChain();
   /** Frames that arrived while the auth verifier was being asked; replayed in order afterwards. */
   #backlog: string[] | null = null;
-  /**
-   * Tail of this connection's ordered work: a FAST message sent after a RELIABLE one that is still
-   * being committed waits for it, so one sender's messages keep their order (contract rule 6).
-   */
-  #tail: Promise<void> | null = null;
-  #tailLength = 0;
-  /** Tail of this connection's fetches (null until the first). */
-  #fetchChain: Promise<void> | null = null;
-  #app: ClientApp | undefined;
-  #userId: UserId | undefined;
   #messageHead: Uint8Array | undefined;
-  /** When the credentials stop being valid (a JWT's exp), ms since the epoch; undefined: never. */
-  #expiresAt: number | undefined;
-  #claims: Readonly<Record<string, unknown>> | undefined;
-  /** The token of AUTH_CLIENT, kept for upstream calls on the user's behalf (never logged). */
-  #token: string | undefined;
-  /** Child logger with this connection's ids, made on first use (most connections never log). */
-  #log: Logger | undefined;
   /** Backpressure on inbound frames (rate limit, slow recipients); see read-throttle.ts. */
   readonly throttle: ReadThrottle;
   /** For a sender held behind this reader: whether to hold it on. */
@@ -65,8 +49,6 @@ export class Connection implements FrameContext, VerifiedConnection {
   readonly openedAt: number;
   /** Resume hooks (core/resume/, VerifiedConnection in peer.ts); unused without such plugins. */
   #transport: Transport;
-  #authData: AuthClientFrame['data'] | undefined;
-  #replyFields: Record<string, unknown> | undefined;
   #releaseHeld = false;
   readonly #filters: readonly ConnectionListener[];
   /** Per filter: how it hands on a frame it held. */
@@ -92,60 +74,60 @@ export class Connection implements FrameContext, VerifiedConnection {
     return this.#transport;
   }
   get authData(): AuthClientFrame['data'] | undefined {
-    return this.#authData;
+    return this.#auth.data;
   }
   useTransport(transport: Transport): void {
     this.#transport = transport;
   }
   addReplyFields(fields: Record<string, unknown>): void {
-    this.#replyFields = { ...this.#replyFields, ...fields };
+    this.#auth.replyFields = { ...this.#auth.replyFields, ...fields };
   }
   /** Holds membership release past the socket's close; the returned function ends the hold (a closed connection is released now). */
   holdRelease(): () => void {
     this.#releaseHeld = true;
     return () => {
       this.#releaseHeld = false;
-      if (this.#state === 'closed' && this.#app !== undefined && this.#userId !== undefined) this.services.membership.release(this, this.#app, this.#userId);
+      if (this.#auth.state === 'closed' && this.#auth.app !== undefined && this.#auth.userId !== undefined) this.services.membership.release(this, this.#auth.app, this.#auth.userId);
     };
   }
 
   get isAuthenticated(): boolean {
-    return this.#state === 'authenticated';
+    return this.#auth.state === 'authenticated';
   }
   get isClosed(): boolean {
-    return this.#state === 'closed';
+    return this.#auth.state === 'closed';
   }
   get userId(): UserId | undefined {
-    return this.#userId;
+    return this.#auth.userId;
   }
   get app(): ClientApp | undefined {
-    return this.#app;
+    return this.#auth.app;
   }
   /** When this connection's credentials stop being valid (ms since the epoch), if ever. */
   get expiresAt(): number | undefined {
-    return this.#expiresAt;
+    return this.#auth.expiresAt;
   }
   /** The token this connection authenticated with; never logged. */
   get token(): string | undefined {
-    return this.#token;
+    return this.#auth.token;
   }
   /** Replaces the credentials' expiry (REFRESH_TOKEN). */
   set expiresAt(at: number | undefined) {
-    this.#expiresAt = at;
+    this.#auth.expiresAt = at;
   }
   get claims(): Readonly<Record<string, unknown>> | undefined {
-    return this.#claims;
+    return this.#auth.claims;
   }
   /** The start of every MESSAGE frame this connection's user sends, as bytes (made on first use, after auth). */
   get messageHead(): Uint8Array {
-    return (this.#messageHead ??= encodeMessageHead(this.#userId!));
+    return (this.#messageHead ??= encodeMessageHead(this.#auth.userId!));
   }
   get log(): Logger {
-    this.#log ??= this.services.logger.child(this.#userId === undefined ? { connectionId: this.transport.id } : { connectionId: this.transport.id, appId: this.#app?.appId, userId: this.#userId });
-    return this.#log;
+    this.#auth.log ??= this.services.logger.child(this.#auth.userId === undefined ? { connectionId: this.transport.id } : { connectionId: this.transport.id, appId: this.#auth.app?.appId, userId: this.#auth.userId });
+    return this.#auth.log;
   }
   get hasOrderedWork(): boolean {
-    return this.#tail !== null;
+    return this.#work.busy;
   }
 
   /** Writes a frame and counts it. `proofFollows`: see {@link Transport.send}. */
@@ -190,7 +172,7 @@ export class Connection implements FrameContext, VerifiedConnection {
   }
 
   #handleUtf8(bytes: Uint8Array): void {
-    if (this.#state === 'authenticated') {
+    if (this.#auth.state === 'authenticated') {
       const frame = decodeMessageUtf8(bytes, this.services.limits.decode);
       if (frame !== undefined) {
         this.services.metrics.frameIn('MESSAGE');
@@ -206,8 +188,8 @@ export class Connection implements FrameContext, VerifiedConnection {
    * message's content is then forwarded as the sender wrote it. Never throws for client input.
    */
   handleText(text: string, utf8?: Uint8Array): void {
-    if (this.#state === 'closed') return;
-    if (this.#state === 'authenticating') {
+    if (this.#auth.state === 'closed') return;
+    if (this.#auth.state === 'authenticating') {
       this.#backlog ??= [];
       if (this.#backlog.length >= this.services.limits.maxBacklogFrames) {
         this.transport.close(Disconnect.BacklogFull);
@@ -233,7 +215,7 @@ export class Connection implements FrameContext, VerifiedConnection {
     }
     const frame = parsed.frame;
     this.services.metrics.frameIn(frame.type);
-    if (this.#state === 'unauthenticated') {
+    if (this.#auth.state === 'unauthenticated') {
       if (frame.type === 'AUTH_CLIENT') this.#authenticate(frame as AuthClientFrame);
       else this.#refuse(ErrorCode.Unauthenticated, 'send AUTH_CLIENT first', frame.reference);
       return;
@@ -250,7 +232,7 @@ export class Connection implements FrameContext, VerifiedConnection {
 
   /** A frame filter `i` held, handled now: the filters after it, then the frame's module. */
   #handleHeld(i: number, frame: ParsedFrame): void {
-    if (this.#state === 'authenticated' && this.#passFilters(frame, i + 1)) this.frames.get(frame.type)?.handle(this, frame);
+    if (this.#auth.state === 'authenticated' && this.#passFilters(frame, i + 1)) this.frames.get(frame.type)?.handle(this, frame);
   }
 
   /**
@@ -269,78 +251,14 @@ export class Connection implements FrameContext, VerifiedConnection {
   /** A client mistake: an ERROR frame; before auth, too many of them close the socket. */
   #refuse(code: ErrorCode, message: string, reference?: string): void {
     this.sendError(code, message, reference);
-    if (this.#state === 'unauthenticated' && ++this.#errorsBeforeAuth >= this.services.limits.maxErrorsBeforeAuth) {
+    if (this.#auth.state === 'unauthenticated' && ++this.#auth.errorsBeforeAuth >= this.services.limits.maxErrorsBeforeAuth) {
       this.transport.close(Disconnect.TooManyErrorsBeforeAuth);
     }
   }
 
-  #authenticate(frame: AuthClientFrame): void {
-    const { appId, userId, token } = frame.data;
-    const services = this.services;
-    const app = services.apps.byId(appId);
-    const reject = (why: string): void => {
-      this.log.info({ appId, userId, why }, 'authentication refused');
-      this.send(encodeAuthReply(appId, userId, false), 'AUTH_CLIENT_REPLY');
-      if (++this.#errorsBeforeAuth >= services.limits.maxErrorsBeforeAuth) this.transport.close(Disconnect.TooManyErrorsBeforeAuth);
-    };
-    if (app === undefined) return reject('unknown appId');
-    if (!services.apps.isUserOf(app, userId)) return reject('userId is not <appName>-<digits>');
 
-    this.#state = 'authenticating';
-    // At most AUTH_MAX_RUNNING verifications at once per node; a full queue is told to retry later.
-    const verifying = authGateOf(services).run(() => services.auth.verify(app, { appId, userId, token }));
-    if (verifying === undefined) {
-      this.#state = 'unauthenticated';
-      return reject('busy: too many authentications waiting; retry later');
-    }
-    verifying
-      .then(async (verdict) => {
-        if (this.#state !== 'authenticating') return; // closed meanwhile
-        if (!verdict.ok) {
-          this.#state = 'unauthenticated';
-          reject(verdict.reason ?? 'credentials refused');
-          return;
-        }
-        this.#authData = frame.data;
-        this.#app = app;
-        this.#userId = userId as UserId;
-        for (const plugin of services.plugins) plugin.connectionVerified?.(this);
-        const admitted = await services.membership.admit(this, app, userId as UserId);
-        if (admitted) for (const plugin of services.plugins) if (plugin.connectionAdmitted !== undefined) await plugin.connectionAdmitted(this);
-        if (!admitted) {
-          this.#state = 'unauthenticated';
-          this.#app = undefined;
-          this.#userId = undefined;
-          this.#transport = this.wire; // a resume session taken for it stays out of it
-          this.send(encodeAuthReply(appId, userId, false), 'AUTH_CLIENT_REPLY');
-          this.transport.close(Disconnect.TooManyConnections);
-          return;
-        }
-        if (this.#state !== 'authenticating') {
-          // Closed while being admitted: undo the registration.
-          services.membership.release(this, app, userId as UserId);
-          return;
-        }
-        this.#expiresAt = verdict.expiresAt;
-        this.#claims = verdict.claims;
-        this.#token = token;
-        this.#log = undefined; // the next use carries appId and userId
-        this.#state = 'authenticated';
-        // Straight to the socket: a resume session numbers only the frames after this reply.
-        if (this.wire.send(encodeAuthReply(appId, userId, true, this.#replyFields))) services.metrics.frameOut('AUTH_CLIENT_REPLY', '');
-        for (const plugin of services.plugins) plugin.connectionAuthenticated?.(this);
-        if (services.logger.isLevelEnabled('debug')) this.log.debug({}, 'authenticated');
-      })
-      .catch((err: unknown) => {
-        this.log.error({ err }, 'authentication failed');
-        if (this.#state === 'authenticating') {
-          this.#state = 'unauthenticated';
-          this.#app = undefined;
-          this.#userId = undefined;
-          reject('internal error');
-        }
-      })
-      .finally(() => this.#drainBacklog());
+  #authenticate(frame: AuthClientFrame): void {
+    void authenticate(this, this.#auth, frame)?.finally(() => this.#drainBacklog());
   }
 
   #drainBacklog(): void {
@@ -349,49 +267,23 @@ export class Connection implements FrameContext, VerifiedConnection {
     if (frames !== null) for (const text of frames) this.handleText(text);
   }
 
-  /**
-   * Runs `work.after` once everything queued before it on this connection has run. `work.ready`
-   * is what must settle first (a store commit); FAST work has none and runs at once when the
-   * tail is empty.
-   */
+
+  /** Runs `work.after` once everything this connection ordered before it has run (work-chain.ts). */
   ordered(work: OrderedWork): void {
-    const { ready, after } = work;
-    const tail = this.#tail;
-    if (tail === null && ready === undefined) {
-      after(true);
-      return;
-    }
-    // What must settle first: the commit alone when nothing waits ahead; else the tail, then the commit.
-    let first: Promise<unknown>;
-    if (tail === null) first = ready!;
-    else if (ready === undefined) first = tail;
-    else {
-      // A commit that fails while the tail still waits is handled when the tail gets to it.
-      ready.catch(() => undefined);
-      first = tail.then(() => ready);
-    }
-    this.#tailLength++;
-    const settle = (ok: boolean): void => {
-      if (--this.#tailLength === 0) this.#tail = null;
-      after(ok);
-    };
-    this.#tail = first.then(
-      () => settle(true),
-      () => settle(false),
-    );
+    this.#work.ordered(work);
   }
 
   chainFetch(fetch: () => Promise<void>): void {
-    this.#fetchChain = (this.#fetchChain ?? Promise.resolve()).then(fetch);
+    this.#work.chainFetch(fetch);
   }
 
   /** Called by the gateway once the socket has closed (any reason). Idempotent. */
   closed(): void {
-    if (this.#state === 'closed') return;
-    const wasAuthenticated = this.#state === 'authenticated';
-    this.#state = 'closed';
+    if (this.#auth.state === 'closed') return;
+    const wasAuthenticated = this.#auth.state === 'authenticated';
+    this.#auth.state = 'closed';
     this.#backlog = null;
     this.throttle.stop();
-    if (wasAuthenticated && !this.#releaseHeld) this.services.membership.release(this, this.#app!, this.#userId!);
+    if (wasAuthenticated && !this.#releaseHeld) this.services.membership.release(this, this.#auth.app!, this.#auth.userId!);
   }
 }

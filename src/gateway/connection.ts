@@ -3,11 +3,13 @@
  * with 1013), delivery proofs by ping/pong, heartbeat bookkeeping, and close as a value.
  */
 import type { Duplex } from 'node:stream';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { Disconnect } from '../protocol/close-codes.js';
-import { hasHeadroom } from './wire/frame-slab.js';
+import { encodeTextFrame } from './wire/text-frame.js';
 import type { ConnectionId } from '../core/ids.js';
 import type { Transport } from '../core/transport.js';
+
+export { closeCodeOf, gatewaySocketClass } from './gateway-socket.js';
 
 interface Proof {
   readonly promise: Promise<boolean>;
@@ -20,38 +22,6 @@ function makeProof(): Proof {
   return { promise, resolve };
 }
 
-/**
- * The socket class of a gateway's WebSocketServer. ws closes a socket by itself on a protocol error
- * (a frame over --max-payload: 1009, bad UTF-8: 1007, bad framing: 1002) and sends the code alone;
- * this class gives those closes a reason, and records the code of the close frame this server sent
- * (`closeCodeSent`): after such an error ws stops reading, never sees the peer's answering close,
- * and reports 1006 to 'close' listeners, while the peer got 1009.
- */
-export function gatewaySocketClass(maxPayload: number): typeof WebSocket {
-  const reasons = new Map<number, string>([
-    [1009, `frame larger than --max-payload (${maxPayload} bytes)`],
-    [1007, 'text frame is not valid UTF-8'],
-    [1002, 'WebSocket protocol error'],
-  ]);
-  return class GatewaySocket extends WebSocket {
-    override close(code?: number, data?: string | Buffer): void {
-      if (code !== undefined && this.readyState === WebSocket.OPEN) (this as SentCode)[CLOSE_CODE_SENT] = code;
-      super.close(code, data ?? (code === undefined ? undefined : reasons.get(code)));
-    }
-  };
-}
-
-const CLOSE_CODE_SENT = Symbol('switchboard.closeCodeSent');
-type SentCode = WebSocket & { [CLOSE_CODE_SENT]?: number };
-
-/**
- * The code of the close frame this server sent on `socket` (its own close, or its answer to the
- * peer's), or `received` (the code the 'close' event reports) when it sent none.
- */
-export function closeCodeOf(socket: WebSocket, received: number): number {
-  return (socket as SentCode)[CLOSE_CODE_SENT] ?? received;
-}
-
 /** The WsConnection of a socket, kept on the socket itself so listeners can be shared. */
 const OWNER = Symbol('switchboard.wsConnection');
 
@@ -60,57 +30,6 @@ const SLOW_READER_GRACE_MS = 2_000;
 
 /** Frames held in a corked socket are written at once past this many bytes (a large fetch page). */
 const CORK_FLUSH_BYTES = 64 * 1024;
-
-/** Bytes of the header of an unmasked WebSocket frame with a payload of `length` bytes (RFC 6455 §5.2). */
-function headerLength(length: number): number {
-  return length < 126 ? 2 : length < 65_536 ? 4 : 10;
-}
-
-/** Writes the header of an unmasked, final text frame of `length` payload bytes at the start of `out`. */
-function writeTextHeader(out: Uint8Array, length: number, header: number): void {
-  out[0] = 0x81; // FIN + text
-  if (header === 2) out[1] = length;
-  else if (header === 4) {
-    out[1] = 126;
-    out[2] = length >>> 8;
-    out[3] = length & 0xff;
-  } else {
-    out[1] = 127;
-    const high = Math.floor(length / 2 ** 32);
-    const low = length >>> 0;
-    for (let k = 0; k < 4; k++) {
-      out[2 + k] = (high >>> (24 - 8 * k)) & 0xff;
-      out[6 + k] = (low >>> (24 - 8 * k)) & 0xff;
-    }
-  }
-}
-
-/**
- * `frame` as one unmasked, final WebSocket text frame: header and payload in one buffer, so it
- * leaves in one write. Written to the TCP socket directly rather than through `ws.send`, which
- * would take its own copy of the length, a header buffer and a second write per frame; `ws` keeps
- * writing its own control frames (ping, close) to the same socket, in order.
- *
- * `inPlace`: a frame from frame-slab.ts gets its header in the free bytes in front of it, and the
- * result is a view of the frame's own memory (no new buffer, no copy). Only for a write that
- * leaves at once: a frame that would wait in the socket's queue is copied, so that a slow reader
- * never keeps a shared slab alive for each frame it has not read.
- */
-function encodeTextFrame(frame: string | Uint8Array, inPlace: boolean): Buffer {
-  const length = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
-  const header = headerLength(length);
-  if (inPlace && typeof frame !== 'string' && hasHeadroom(frame)) {
-    // header ≤ HEADROOM: the view starts inside this frame's own headroom.
-    const wire = Buffer.from(frame.buffer, frame.byteOffset - header, header + length);
-    writeTextHeader(wire, length, header);
-    return wire;
-  }
-  const out = Buffer.allocUnsafe(header + length);
-  writeTextHeader(out, length, header);
-  if (typeof frame === 'string') out.write(frame, header, length, 'utf8');
-  else out.set(frame, header);
-  return out;
-}
 
 export class WsConnection implements Transport {
   /** Proof waiting for the next ping (writes since the last ping join it). */

@@ -10,125 +10,21 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Disconnect } from '../protocol/close-codes.js';
-import { defaultDecodeLimits } from '../protocol/frames.js';
-import { ClientApps, type ClientAppConfig } from '../core/client-apps.js';
-import { Hub } from '../core/hub.js';
 import { asConnectionId, asNodeId } from '../core/ids.js';
-import type { AuthVerifier, Bus, Clock, Lease, Logger, MessageStore, Presence } from '../core/ports.js';
-import type { Plugin } from '../core/plugin.js';
+import type { Clock, Logger } from '../core/ports.js';
 import type { Connection } from '../core/connection.js';
-import type { FrameModule, ParsedFrame } from '../core/frames/frame-module.js';
 import { closeCodeOf, gatewaySocketClass, WsConnection } from './connection.js';
-import { createIdentityPlugin } from '../core/identity/identity-plugin.js';
-import { backchannelLogoutRoute, type LogoutTokenValidator } from './backchannel-logout.js';
+import { backchannelLogoutRoute } from './backchannel-logout.js';
 import { createConsoleRoutes } from './console-routes.js';
 import { createHttpHandler, type HttpRoute } from './http-routes.js';
-import { TopicsPlugin, type PublishResult } from '../core/topics/topics-plugin.js';
-import type { OpenUpstream } from '../core/topics/topic-ports.js';
 import { createApiHandler } from './api/api-routes.js';
-import { createPushPlugin } from '../core/commands/push-plugin.js';
-import { PushRegistry } from '../core/commands/push-registry.js';
-import type { CodeCommand, CodeJob } from '../core/commands/push-types.js';
-import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
-import { createSseClient } from './sse-client.js';
-import { createTopicMetrics } from './topic-metrics.js';
-import { timerScheduler } from './scheduler.js';
+import { createGatewayCore } from './gateway-core.js';
+import type { Gateway, GatewayBackends, GatewayOptions } from './gateway-options.js';
+import { createGatewayMetrics } from './metrics.js';
 import { createConsoleStats } from './stats.js';
-import { createUpstreamFetch } from './upstream-fetch.js';
-import { encodeMessageUtf8 } from './wire/encode-message-utf8.js';
 import { startRetention, type Retention } from './retention.js';
 
-/** The slice of `serve`'s configuration the gateway uses (ServeConfig satisfies it). */
-export interface GatewayOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly nodeId?: string | undefined;
-  readonly maxPayload: number;
-  readonly maxBufferedBytes: number;
-  readonly authTimeoutMs: number;
-  readonly authDeadlineMs: number;
-  readonly maxErrorsBeforeAuth: number;
-  readonly pingIntervalMs: number;
-  readonly pongTimeoutMs: number;
-  readonly maxFetchCount: number;
-  readonly maxGroupSize: number;
-  readonly maxConnections: number;
-  /** Upgraded sockets not yet authenticated beyond which upgrades get 503 + Retry-After. */
-  readonly maxPendingAuth: number;
-  readonly maxConnectionsPerUser: number;
-  readonly rateLimit: number;
-  readonly reliableHoldMs: number;
-  readonly presenceTtlMs: number;
-  readonly tokenGraceMs: number;
-  readonly allowedOrigins: readonly string[];
-  readonly headersTimeoutMs: number;
-  readonly drainTimeoutMs: number;
-  readonly clientApps: readonly ClientAppConfig[];
-  /** Admin token for the console's stats off loopback (docs/console.md); absent: loopback only. */
-  readonly consoleToken?: string | undefined;
-  /** Global TTL of undelivered entries, ms (0 or absent: kept until fetched); apps may set `messageTtl`. */
-  readonly messageTtlMs?: number;
-  /** How long an upstream SSE stream stays open after its topic's last subscriber anywhere left, ms. @default 5000 */
-  readonly sseLingerMs?: number;
-  /** Most topics one connection may be subscribed to. @default 100 */
-  readonly maxSubscriptions?: number;
-  /** Longest topic name, characters. @default 256 */
-  readonly maxTopicLength?: number;
-  /** Deadline of command handlers, job runs and version polls, ms. @default 5000 */
-  readonly upstreamTimeoutMs?: number;
-  /** Commands one connection may have running at once (more: ERROR TOO_MANY_COMMANDS). @default 16 */
-  readonly maxCommandsInFlight?: number;
-  /** Runs of one job at once on this node, across users. @default 32 */
-  readonly jobConcurrency?: number;
-}
-
-export interface GatewayBackends {
-  readonly bus: Bus;
-  readonly presence: Presence;
-  readonly store: MessageStore;
-  /** Elects one holder per name cluster-wide (SSE bridges, per-user jobs, the version poll). */
-  readonly lease: Lease;
-  /**
-   * Verifies AUTH_CLIENT and REFRESH_TOKEN credentials per app: `createAppAuth(apps).verifier`
-   * (adapters/create-app-auth.ts) gives the webhook and JWT verifiers.
-   * @default admits the users of apps without auth, refuses every user of an app with a webhook or JWT (fail closed)
-   */
-  readonly auth?: AuthVerifier;
-  /** Frame types beyond contract §3, each one module (core/frames/). */
-  readonly frames?: readonly FrameModule<ParsedFrame>[];
-  /** Capabilities plugged into the core (core/plugin.ts): topics, commands and jobs, … (identity is always on). */
-  readonly plugins?: readonly Plugin[];
-  /** Validates back-channel logout tokens (apps with `auth: {type: jwt}`); without it the logout endpoint answers 400. */
-  readonly logoutTokens?: LogoutTokenValidator;
-  /** HTTP routes of capabilities, tried before the built-in ones. */
-  readonly routes?: readonly HttpRoute[];
-  /**
-   * Opens the upstream SSE streams of bridged topics.
-   * @default fetch streaming (gateway/sse-client.ts)
-   */
-  readonly openUpstream?: OpenUpstream;
-  /** Commands registered in code, beside those of `clientApps` (docs/push.md): same schema, an async handler. */
-  readonly commands?: readonly CodeCommand[];
-  /** Per-user jobs registered in code (docs/push.md). */
-  readonly jobs?: readonly CodeJob[];
-}
-
-export interface Gateway {
-  /** Starts the backends, then listens. Resolves with the bound address. */
-  start(): Promise<{ host: string; port: number }>;
-  /** Stops accepting, closes every client with 1001, flushes and closes the backends. Idempotent. */
-  stop(): Promise<void>;
-  readonly metrics: GatewayMetrics;
-  readonly hub: Hub;
-  /** The topics plugin (subscriptions, publications, SSE bridges). */
-  readonly topics: TopicsPlugin;
-  /**
-   * Publishes `data` (any JSON value) on `topic` of app `appId`: every connection of the app
-   * subscribed to it, on every node, gets PUBLICATION. Resolves `{ok:false}` for an unknown app, a
-   * bad topic or data over --max-payload; rejects when the bus refused it.
-   */
-  publish(appId: string, topic: string, data: unknown): Promise<PublishResult>;
-}
+export type { Gateway, GatewayBackends, GatewayOptions } from './gateway-options.js';
 
 /** A socket carries its core connection, so that its listeners can be shared rather than made per connection. */
 const SESSION = Symbol('switchboard.connection');
@@ -140,58 +36,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   // Per-connection child loggers are only built when their level is on (they cost memory per connection).
   const debug = logger.isLevelEnabled('debug');
   const metrics = createGatewayMetrics();
-  const identity = createIdentityPlugin({ tokenGraceMs: options.tokenGraceMs });
-  const topics = new TopicsPlugin({
-    maxSubscriptionsPerConnection: options.maxSubscriptions ?? 100,
-    maxTopicLength: options.maxTopicLength ?? 256,
-    maxPublicationBytes: options.maxPayload,
-    sseLingerMs: options.sseLingerMs ?? 5_000,
-    openUpstream: backends.openUpstream ?? createSseClient({ maxEventBytes: options.maxPayload }),
-    metrics: createTopicMetrics(metrics.registry),
-  });
-  const apps = new ClientApps(options.clientApps);
-  const push = new PushRegistry(apps.all(), createUpstreamFetch(), { commands: backends.commands, jobs: backends.jobs });
-  // Always plugged in, also with nothing declared: a COMMAND is then UNKNOWN_COMMAND (contract §9), not an unknown type.
-  const plugins = [
-    identity,
-    topics,
-    ...(backends.plugins ?? []),
-    createPushPlugin({
-      registry: push,
-      upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
-      maxCommandsInFlight: options.maxCommandsInFlight ?? 16,
-      jobConcurrency: options.jobConcurrency ?? 32,
-    }),
-  ];
-  const hub = new Hub({
-    nodeId,
-    apps,
-    bus: backends.bus,
-    presence: backends.presence,
-    store: backends.store,
-    lease: backends.lease,
-    auth: backends.auth ?? noVerifier,
-    clock,
-    scheduler: timerScheduler,
-    encodeMessage: encodeMessageUtf8,
-    ...(backends.frames === undefined ? {} : { frames: backends.frames }),
-    plugins,
-    logger: log,
-    metrics,
-    limits: {
-      maxFetchCount: options.maxFetchCount,
-      defaultFetchCount: Math.min(100, options.maxFetchCount),
-      maxConnectionsPerUser: options.maxConnectionsPerUser,
-      rateLimitPerSec: options.rateLimit,
-      maxErrorsBeforeAuth: options.maxErrorsBeforeAuth,
-      maxBacklogFrames: 100,
-      decode: { ...defaultDecodeLimits, maxGroupSize: options.maxGroupSize },
-      reliableHoldMs: options.reliableHoldMs,
-      presenceTtlMs: options.presenceTtlMs,
-    },
-  });
-  metrics.gauge('switchboard_inflight_entries', 'RELIABLE entries written and awaiting proof of receipt', () => hub.inFlightCount);
-  metrics.gauge('switchboard_backend_pending_operations', 'Store and bus operations not yet settled', () => hub.backgroundCount);
+  const { hub, topics, identity } = createGatewayCore(options, backends, { nodeId, log, metrics, clock });
 
   const allBackends = [backends.store, backends.bus, backends.presence, backends.lease];
   const roles = { store: backends.store, bus: backends.bus, presence: backends.presence, lease: backends.lease };
@@ -372,11 +217,6 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     publish: (appId, topic, data) => topics.publish(appId, topic, data),
   };
 }
-
-/** Without a verifier: apps without auth admit their users; any app that asks for auth is refused (fail closed). */
-const noVerifier: AuthVerifier = {
-  verify: (app) => Promise.resolve(app.authEnabled || app.auth !== undefined ? { ok: false, reason: 'no auth verifier configured' } : { ok: true }),
-};
 
 /** The server API as a route: every path under /api/, whatever the method. */
 function apiRoute(api: (req: IncomingMessage, res: ServerResponse, path: string) => void): HttpRoute {

@@ -6,16 +6,14 @@
  * `idleStopMs` without one, so an unwatched gateway pays nothing.
  */
 import type { Registry } from 'prom-client';
+import type { StatsBody, StatsNode } from '../protocol/console-stats.js';
+
+export type { StatsBody, StatsNode } from '../protocol/console-stats.js';
 
 /** One backend as the stats report it (`isReady` feeds /readyz too). */
 export interface StatsBackend {
   readonly name: string;
   isReady(): boolean;
-}
-
-export interface StatsNode {
-  readonly nodeId: string;
-  readonly connections: number;
 }
 
 export interface ConsoleStatsOptions {
@@ -34,26 +32,6 @@ export interface ConsoleStatsOptions {
   readonly windowSamples?: number;
   /** Sampling stops this long after the last request. @default 600000 */
   readonly idleStopMs?: number;
-}
-
-/** The body of `GET /console/api/stats` (documented in docs/console.md). */
-export interface StatsBody {
-  readonly nodeId: string;
-  readonly now: number;
-  readonly uptimeSec: number;
-  readonly connections: number;
-  readonly usersOnline: number;
-  /** Messages accepted for routing per second, by feature (`FAST`, `RELIABLE`), over the window. */
-  readonly messagesPerSec: Readonly<Record<string, number>>;
-  /** The same by `TYPE/FEATURE` (`MESSAGE/FAST`, `GROUP_MESSAGE/RELIABLE`, …). */
-  readonly messagesPerSecByType: Readonly<Record<string, number>>;
-  readonly framesInPerSec: number;
-  readonly framesOutPerSec: number;
-  readonly windowSec: number;
-  /** Delivery latency (accept → write to the recipient), ms, over the window ending at each sample; null: no delivery then. */
-  readonly latency: { readonly t: number[]; readonly p50: (number | null)[]; readonly p99: (number | null)[] };
-  readonly backends: readonly { readonly role: string; readonly name: string; readonly ready: boolean }[];
-  readonly nodes: readonly StatsNode[];
 }
 
 interface Sample {

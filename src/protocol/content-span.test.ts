@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentSpan } from './decode-message-utf8.js';
+import { contentSpan } from './content-span.js';
 import { mulberry32 } from '../../test/support/seeded-random.js';
 
 const utf8 = new TextEncoder();

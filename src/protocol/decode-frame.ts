@@ -3,7 +3,7 @@
  * Hand-written checks rather than a schema library: this runs once per inbound frame on the hot
  * path, and the checks are few and flat (see docs/architecture.md, "validation").
  */
-import { contentSpan } from './decode-message-utf8.js';
+import { contentSpan } from './content-span.js';
 import { ErrorCode } from './error-codes.js';
 import { defaultDecodeLimits, type AuthClientFrame, type ClientFrame, type DecodeLimits, type Feature, type FetchMissingFrame, type GroupMessageFrame, type MessageFrame, type ResumeRequest } from './frames.js';
 

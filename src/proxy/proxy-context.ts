@@ -9,18 +9,15 @@ import { WebSocket, type RawData } from 'ws';
 import type { Frame } from './frame-queue.js';
 import { Heartbeat } from './heartbeat.js';
 import { ProxyCloses, type ProxyClose } from './proxy-close-codes.js';
-import type { ContextHost, PendingUpgrade, UpstreamTarget } from './proxy-context-ports.js';
+import type { ContextHost, UpstreamTarget } from './proxy-context-ports.js';
+import { HeldUpgrade } from './held-upgrade.js';
 import type { ProxyLogger, UpstreamLossReason } from './proxy-ports.js';
-import { closeSocket, dialUpstream, reportSessionEnd } from './proxy-legs.js';
+import { closeSocket, dialUpstream, reportSessionEnd, sendFrame, sendWhileOpen } from './proxy-legs.js';
+import { SessionTimers } from './session-timers.js';
 import type { ProxySession } from './proxy-session.js';
 import { isNormalClose, type Leg, type SessionCommand } from './proxy-session-types.js';
-import { rejectUpgrade } from './reject-upgrade.js';
 
 export type { ContextHost, ContextSettings, UpstreamTarget } from './proxy-context-ports.js';
-
-// ws.send copies its options, so one object per frame type serves every send.
-const SEND_BINARY = Object.freeze({ binary: true });
-const SEND_TEXT = Object.freeze({ binary: false });
 
 /**
  * One proxied connection. Events from a socket that is no longer the current leg are ignored,
@@ -37,14 +34,14 @@ export class ProxyContext {
   readonly #maxBuffered: number;
   #protocol: string | undefined;
   #settled = false;
-  #pending: PendingUpgrade | undefined;
+  /** A new client's upgrade, waiting for the first upstream dial. */
+  readonly #held = new HeldUpgrade();
   #client: WebSocket | undefined;
   #upstream: WebSocket | undefined;
   #upstreamOpened = false;
   #clientBeat: Heartbeat | undefined;
   #upstreamBeat: Heartbeat | undefined;
-  #retryTimer: NodeJS.Timeout | undefined;
-  #graceTimer: NodeJS.Timeout | undefined;
+  readonly #timers = new SessionTimers();
 
   constructor(id: string, session: ProxySession, target: UpstreamTarget, log: ProxyLogger, host: ContextHost<ProxyContext>) {
     this.id = id;
@@ -67,15 +64,8 @@ export class ProxyContext {
 
   /** Starts the session for a new client: its upgrade waits for the first upstream dial. */
   begin(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const onClose = (): void => {
-      // The client hung up while its upgrade waited for the first upstream dial.
-      if (this.#pending?.socket === socket) {
-        this.#pending = undefined;
-        this.#run(this.session.clientDropped());
-      }
-    };
-    this.#pending = { req, socket, head, onClose };
-    socket.once('close', onClose);
+    // The client hung up while its upgrade waited for the first upstream dial.
+    this.#held.hold(req, socket, head, () => this.#run(this.session.clientDropped()));
     this.#log.debug({ upstream: this.#target.url }, 'session started');
     this.#run(this.session.start());
   }
@@ -87,11 +77,7 @@ export class ProxyContext {
 
   /** A client socket finished its upgrade: first connect, resume, or a takeover of the id. */
   attachClient(ws: WebSocket): void {
-    const pending = this.#pending;
-    if (pending !== undefined) {
-      pending.socket.off('close', pending.onClose);
-      this.#pending = undefined;
-    }
+    this.#held.release();
     this.#host.track(ws);
     ws.on('error', (err) => this.#log.debug({ err, leg: 'client' }, 'client socket error'));
     if (this.session.ended) {
@@ -132,9 +118,9 @@ export class ProxyContext {
   #settle(protocol: string | undefined): void {
     this.#settled = true;
     this.#protocol = protocol;
-    const pending = this.#pending;
+    const pending = this.#held.current;
     if (pending === undefined) return;
-    // handleUpgrade either attaches the client at once (which clears #pending) or refuses the
+    // handleUpgrade either attaches the client at once (which releases it) or refuses the
     // handshake and destroys the socket, whose 'close' then ends the session through onClose.
     this.#host.upgrade(this, pending.req, pending.socket, pending.head);
   }
@@ -222,10 +208,7 @@ export class ProxyContext {
           break;
         case 'scheduleRetry':
           this.#log.debug({ attempt: command.attempt, delayMs: command.delayMs }, 'upstream retry scheduled');
-          this.#retryTimer = setTimeout(() => {
-            this.#retryTimer = undefined;
-            this.#run(this.session.retryDue());
-          }, command.delayMs);
+          this.#timers.retryAfter(command.delayMs, () => this.#run(this.session.retryDue()));
           break;
         case 'sendUpstream':
           this.#sendUpstream(command.frames);
@@ -234,14 +217,10 @@ export class ProxyContext {
           this.#sendClient(command.frames);
           break;
         case 'startGrace':
-          this.#graceTimer = setTimeout(() => {
-            this.#graceTimer = undefined;
-            this.#run(this.session.graceExpired());
-          }, command.delayMs);
+          this.#timers.graceFor(command.delayMs, () => this.#run(this.session.graceExpired()));
           break;
         case 'cancelGrace':
-          clearTimeout(this.#graceTimer);
-          this.#graceTimer = undefined;
+          this.#timers.cancelGrace();
           break;
         case 'closeClient':
           this.#closeClient(command.close);
@@ -252,10 +231,7 @@ export class ProxyContext {
           break;
         }
         case 'end': {
-          clearTimeout(this.#retryTimer);
-          clearTimeout(this.#graceTimer);
-          this.#retryTimer = undefined;
-          this.#graceTimer = undefined;
+          this.#timers.clear();
           reportSessionEnd(command, this.#host.metrics, this.#log);
           this.#host.ended(this, command.unannounced);
           break;
@@ -265,13 +241,7 @@ export class ProxyContext {
   }
 
   #closeClient(close: ProxyClose): void {
-    const pending = this.#pending;
-    if (pending !== undefined) {
-      this.#pending = undefined;
-      pending.socket.off('close', pending.onClose);
-      rejectUpgrade(pending.socket, close.code === 1001 ? 503 : 502, close.reason);
-      return;
-    }
+    if (this.#held.refuse(close.code === 1001 ? 503 : 502, close.reason)) return;
     const ws = this.#client;
     this.#detachClient();
     if (ws !== undefined) closeSocket(ws, close);
@@ -279,33 +249,26 @@ export class ProxyContext {
 
   /** Sends in order; an upstream found closing is a loss, and the rest is queued again. */
   #sendUpstream(frames: readonly Frame[]): void {
-    for (let i = 0; i < frames.length; i += 1) {
-      const ws = this.#upstream;
-      if (ws === undefined || ws.readyState !== WebSocket.OPEN) {
-        if (ws !== undefined) this.#upstreamLost('closed');
-        for (const frame of frames.slice(i)) this.#run(this.session.clientMessage(frame));
-        return;
-      }
-      const frame = frames[i]!;
-      ws.send(frame.data, frame.isBinary ? SEND_BINARY : SEND_TEXT);
+    const sent = sendWhileOpen(this.#upstream, frames);
+    if (sent < frames.length) {
+      if (this.#upstream !== undefined) this.#upstreamLost('closed');
+      for (const frame of frames.slice(sent)) this.#run(this.session.clientMessage(frame));
+      return;
     }
     this.#checkBuffer(this.#upstream, 'upstream');
   }
 
   /** Sends in order; a client found closing gets the rest queued until its close code is known. */
   #sendClient(frames: readonly Frame[]): void {
-    for (let i = 0; i < frames.length; i += 1) {
+    const sent = sendWhileOpen(this.#client, frames);
+    if (sent < frames.length) {
       const ws = this.#client;
-      if (ws === undefined || ws.readyState !== WebSocket.OPEN) {
-        // The client's close is under way: its 'close' event then decides between a normal
-        // end (1000) and a drop (grace).
-        if (ws !== undefined && ws.readyState === WebSocket.CLOSING) this.#run(this.session.clientClosing());
-        else if (ws !== undefined) this.#clientLost(1006, 'socket closed');
-        for (const frame of frames.slice(i)) this.#run(this.session.upstreamMessage(frame));
-        return;
-      }
-      const frame = frames[i]!;
-      ws.send(frame.data, frame.isBinary ? SEND_BINARY : SEND_TEXT);
+      // The client's close is under way: its 'close' event then decides between a normal
+      // end (1000) and a drop (grace).
+      if (ws !== undefined && ws.readyState === WebSocket.CLOSING) this.#run(this.session.clientClosing());
+      else if (ws !== undefined) this.#clientLost(1006, 'socket closed');
+      for (const frame of frames.slice(sent)) this.#run(this.session.upstreamMessage(frame));
+      return;
     }
     this.#checkBuffer(this.#client, 'client');
   }
@@ -317,7 +280,7 @@ export class ProxyContext {
    */
   #forwarded(to: WebSocket | undefined, allowed: boolean, leg: Leg, data: Buffer, isBinary: boolean): boolean {
     if (to === undefined || to.readyState !== WebSocket.OPEN || !allowed) return false;
-    to.send(data, isBinary ? SEND_BINARY : SEND_TEXT);
+    sendFrame(to, data, isBinary);
     this.#checkBuffer(to, leg);
     return true;
   }

@@ -1,4 +1,4 @@
-// Options of the PostgreSQL message store (types only).
+// Options of the PostgreSQL message store, and the check of its integer options.
 import type pg from 'pg';
 import type { Clock } from '../../core/ports.js';
 
@@ -33,4 +33,10 @@ export interface PostgresMessageStoreOptions {
   readonly probeIntervalMs?: number;
   /** @default Date.now */
   readonly clock?: Clock;
+}
+
+/** An option that must be an integer >= 1; a RangeError names it otherwise. */
+export function positiveInt(key: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${key} must be an integer >= 1, got ${value}`);
+  return value;
 }

@@ -9,7 +9,8 @@ import { AppendBatcher } from './postgres-append-batcher.js';
 import { DeferredMarks } from './postgres-deferred-marks.js';
 import { fromRow, KIND_PRESENCE, toInsertParams, type EntryRow } from './postgres-entry-codec.js';
 import { IDENTIFIER, migrate, statements, type Statements } from './postgres-schema.js';
-import type { PostgresMessageStoreOptions } from './postgres-message-store-options.js';
+import { positiveInt, type PostgresMessageStoreOptions } from './postgres-message-store-options.js';
+import { errorText, isConnectionError } from './postgres-errors.js';
 
 export type { PostgresMessageStoreOptions } from './postgres-message-store-options.js';
 
@@ -281,21 +282,4 @@ export class PostgresMessageStore implements MessageStore {
     const error = this.#unusable();
     if (error !== undefined) throw error;
   }
-}
-
-/** Errors that say the server is out of reach, not that a statement was refused. */
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  // SQLSTATE classes 08 (connection), 57P (shutdown, cannot connect now), 53 (out of resources).
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(08|57P|53)/.test(code);
-  return true;
-}
-
-function positiveInt(key: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${key} must be an integer >= 1, got ${value}`);
-  return value;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,5 @@
 // Maps StoredEntry values to SQLite row values and back. Pure: no database access.
-import type { PositionedEntry, StoredEntry } from '../../core/ports.js';
+import type { EntryStatus, PositionedEntry, StoredEntry } from '../../core/ports.js';
 import type { MessageId, UserId } from '../../core/ids.js';
 
 /** Column values of one entry, in the order of the insert statement. */
@@ -76,4 +76,11 @@ export function fromRow(row: EntryRow): PositionedEntry {
     storedAt: row.stored_at,
     position,
   };
+}
+
+const STATUS_NAMES: readonly EntryStatus[] = ['NONE', 'SENT', 'DELIVERED'];
+
+/** The port's name of a stored status code (undefined: no such entry). */
+export function statusName(code: number | undefined): EntryStatus | undefined {
+  return code === undefined ? undefined : STATUS_NAMES[code];
 }

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { BackendError } from '../../core/ports.js';
 import type { EntryStatus, MessageStore, PendingOptions, PendingPage, StoredEntry, StoreStats } from '../../core/ports.js';
 import type { MessageId, UserId } from '../../core/ids.js';
-import { fromRow } from './sqlite-entry-codec.js';
+import { fromRow, statusName } from './sqlite-entry-codec.js';
 import type { EntryRow } from './sqlite-entry-codec.js';
 import { migrate } from './sqlite-schema.js';
 import { EXPIRE_WINDOW, SqliteStatements } from './sqlite-statements.js';
@@ -15,7 +15,6 @@ import type { SqliteMessageStoreCounters, SqliteMessageStoreOptions } from './sq
 
 export type { SqliteMessageStoreCounters, SqliteMessageStoreOptions } from './sqlite-message-store-options.js';
 
-const STATUS_NAMES: readonly EntryStatus[] = ['NONE', 'SENT', 'DELIVERED'];
 const PRUNE_EVERY_MAX_MS = 60_000;
 
 /**
@@ -177,10 +176,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   status(recipient: UserId, id: MessageId): Promise<EntryStatus | undefined> {
-    return this.#read((sql) => {
-      const status = sql.status(recipient, id);
-      return status === undefined ? undefined : STATUS_NAMES[status];
-    });
+    return this.#read((sql) => statusName(sql.status(recipient, id)));
   }
 
   /** Removes DELIVERED entries older than the retention now (the timer does this on its own). Resolves with how many. */
