@@ -12,3 +12,13 @@ export function isConnectionError(error: unknown): boolean {
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * A statement PostgreSQL aborted to break a lock cycle (40P01) or a serialization conflict (40001):
+ * nothing of it was applied, and running it again is safe. Two nodes appending the same
+ * (recipient, id) pairs in different orders (a send re-taken on another node) can meet so.
+ */
+export function isConflictAbort(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}

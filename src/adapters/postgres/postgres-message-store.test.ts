@@ -89,6 +89,35 @@ const make = (options: Partial<PostgresMessageStoreOptions> = {}): PostgresMessa
       await store.close();
     });
 
+    it('sends a batch again when PostgreSQL aborted it to break a deadlock with another node appending the same pairs', async () => {
+      const name = table();
+      const store = new PostgresMessageStore({ connectionString: url!, schema, table: name, poolSize: 2 });
+      await store.start();
+      const bob = asUserId('demo-2');
+      const [a, b] = [message(alice), message(bob)];
+      // Another node's transaction holds (bob, b) and will then want (alice, a): the reverse order of the batch.
+      const other = await admin.connect();
+      const insert = `INSERT INTO "${schema}"."${name}" (recipient, id, kind, stored_at) VALUES ($1, $2, 0, 0) ON CONFLICT (recipient, id) DO NOTHING`;
+      try {
+        await other.query('BEGIN');
+        await other.query(insert, [bob, b.id]);
+        const appending = store.append([a, b]); // takes (alice, a), then waits for (bob, b)
+        await new Promise((r) => setTimeout(r, 300));
+        await other.query(insert, [alice, a.id]); // the cycle: one of the two is aborted with 40P01
+        await other.query('COMMIT');
+        await appending;
+      } catch (error) {
+        await other.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        other.release();
+      }
+      expect((await store.pending(alice, 10)).entries.map((e) => e.id)).toEqual([a.id]);
+      expect((await store.pending(bob, 10)).entries.map((e) => e.id)).toEqual([b.id]);
+      expect(store.counters().failedBatches).toBe(0);
+      await store.close();
+    });
+
     it('rejects every append of a failed batch with the cause attached, stores none of it, and stays ready', async () => {
       const store = make();
       await store.start();

@@ -10,7 +10,7 @@ import { DeferredMarks } from './postgres-deferred-marks.js';
 import { fromRow, KIND_PRESENCE, toInsertParams, type EntryRow } from './postgres-entry-codec.js';
 import { IDENTIFIER, migrate, statements, type Statements } from './postgres-schema.js';
 import { positiveInt, type PostgresMessageStoreOptions } from './postgres-message-store-options.js';
-import { errorText, isConnectionError } from './postgres-errors.js';
+import { errorText, isConflictAbort, isConnectionError } from './postgres-errors.js';
 
 export type { PostgresMessageStoreOptions } from './postgres-message-store-options.js';
 
@@ -140,11 +140,16 @@ export class PostgresMessageStore implements MessageStore {
   async #insert(entries: readonly StoredEntry[]): Promise<void> {
     const params = toInsertParams(entries);
     const text = params[2].includes(KIND_PRESENCE) ? this.#sql.insertCoalescing : this.#sql.insert;
-    try {
-      await this.#query(text, params);
-    } catch (error) {
-      this.#counters.failedBatches++;
-      throw this.#wrap('append', error, entries.length);
+    // A batch aborted by a deadlock or serialization conflict stored nothing: sent again, at most 3 times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#query(text, params);
+        break;
+      } catch (error) {
+        if (attempt < 3 && isConflictAbort(error)) continue;
+        this.#counters.failedBatches++;
+        throw this.#wrap('append', error, entries.length);
+      }
     }
     this.#counters.batches++;
     this.#counters.entries += entries.length;
