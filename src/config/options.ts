@@ -175,6 +175,8 @@ export const serveOptions = {
   maxConnections: opt(int(1, 10_000_000), 100_000, 'most simultaneous WebSocket connections of this node (more: HTTP 503 at the upgrade)', 'an integer ≥ 1'),
   maxConnectionsPerUser: opt(int(1, 1_000_000), 100, 'most simultaneous connections of one user', 'an integer ≥ 1'),
   maxPendingAuth: opt(int(1, 10_000_000), 5_000, 'most connections upgraded and not yet authenticated (more: HTTP 503 with Retry-After at the upgrade)', 'an integer ≥ 1'),
+  maxAuthConcurrency: opt(int(1, 100_000), 64, 'credential verifications (auth webhook calls, JWT signature checks) running at once on this node; more wait in a queue', 'an integer 1–100000'),
+  maxAuthQueue: opt(int(0, 10_000_000), 10_000, 'verifications waiting for one of those slots (more: AUTH_CLIENT_REPLY isAuthenticated false, reason busy; the client retries later)', 'an integer ≥ 0'),
   resumeWindowMs: opt(int(0, 3_600_000), 120_000, 'how long a dropped resumable session (a client that authenticated with data.resume) waits for its client to resume it, ms (0: no sessions: such clients get the plain protocol)', 'an integer 0–3600000'),
   rateLimit: opt(int(0, 1_000_000), 1_000, 'messages per second one connection may send (burst: twice this; 0: off)', 'an integer ≥ 0'),
   allowedOrigins: opt(list(), [], 'allowed Origin headers, comma-separated (empty: any; a browser Origin not listed gets 403)', 'a comma-separated list'),

@@ -81,7 +81,7 @@ export class Connection implements FrameContext, VerifiedConnection {
     this.openedAt = services.clock();
     // No bucket when frames are not limited (rate 0): no clock read per frame.
     const limiter = services.limits.rateLimitPerSec > 0 ? new RateLimiter(services.limits.rateLimitPerSec, this.openedAt) : undefined;
-    this.throttle = new ReadThrottle(wire, services.scheduler, services.clock, limiter);
+    this.throttle = new ReadThrottle(wire, services.scheduler, services.clock, limiter, services.metrics);
   }
 
   /** Where this connection's frames are written: its socket, or a resume session wrapping it. */
@@ -278,7 +278,7 @@ export class Connection implements FrameContext, VerifiedConnection {
     if (!services.apps.isUserOf(app, userId)) return reject('userId is not <appName>-<digits>');
 
     this.#state = 'authenticating';
-    // At most AUTH_MAX_RUNNING verifications at once per node; a full queue is told to retry later.
+    // At most limits.maxAuthConcurrency verifications at once per node; a full queue is told to retry later.
     const verifying = authGateOf(services).run(() => services.auth.verify(app, { appId, userId, token }));
     if (verifying === undefined) {
       this.#state = 'unauthenticated';

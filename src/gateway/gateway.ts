@@ -80,6 +80,10 @@ export interface GatewayOptions {
   readonly maxCommandsInFlight?: number;
   /** Runs of one job at once on this node, across users. @default 32 */
   readonly jobConcurrency?: number;
+  /** Credential verifications (webhook calls, JWT checks) at once on this node. @default 64 */
+  readonly maxAuthConcurrency?: number;
+  /** Verifications waiting beyond them (more: not authenticated, "busy"). @default 10000 */
+  readonly maxAuthQueue?: number;
 }
 
 export interface GatewayBackends {
@@ -188,6 +192,8 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
       decode: { ...defaultDecodeLimits, maxGroupSize: options.maxGroupSize },
       reliableHoldMs: options.reliableHoldMs,
       presenceTtlMs: options.presenceTtlMs,
+      maxAuthConcurrency: options.maxAuthConcurrency ?? 64,
+      maxAuthQueue: options.maxAuthQueue ?? 10_000,
     },
   });
   metrics.gauge('switchboard_inflight_entries', 'RELIABLE entries written and awaiting proof of receipt', () => hub.inFlightCount);
