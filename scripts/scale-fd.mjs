@@ -83,8 +83,10 @@ const started = Date.now();
 while (Date.now() - started < (HOLD_S - 4) * 1000) {
   const open = await metric('switchboard_connections');
   const refused = await metric('switchboard_connections_refused_total{reason="fd_limit"}');
-  if (open !== last) (last = open), (stableSince = Date.now());
-  else if (refused > 0 && Date.now() - stableSince > 2_000) break;
+  if (open !== last) {
+    last = open;
+    stableSince = Date.now();
+  } else if (refused > 0 && Date.now() - stableSince > 2_000) break;
   await sleep(500);
 }
 const during = {
