@@ -72,6 +72,7 @@ async function measure(kind, size) {
       connectsPerSec: r.idleRun.connectsPerSec,
       connectMs: r.idleRun.connectMs,
       serverCpuPercent: r.idleRun.serverCpuPercent,
+      serverCpuUsPerConnect: r.idleRun.serverCpuUsPerConnect,
       openFailures: r.idleRun.openFailures,
       disconnects: r.disconnects,
       warnings: r.warnings,
@@ -94,13 +95,14 @@ for (const size of SIZES) {
     switchboard: ours,
     memoryRatio: Math.round((ours.bytesPerConnection / floor.bytesPerConnection) * 100) / 100,
     connectRateRatio: Math.round((ours.connectsPerSec / floor.connectsPerSec) * 100) / 100,
+    connectCpuRatio: Math.round((ours.serverCpuUsPerConnect / floor.serverCpuUsPerConnect) * 100) / 100,
   });
 }
-console.log('\n| connections | floor KiB/conn | switchboard KiB/conn | ratio | floor connects/s | switchboard connect+auth/s | ratio | switchboard idle CPU % of a core | floor idle CPU % |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('\n| connections | floor KiB/conn | switchboard KiB/conn | ratio | floor connects/s | switchboard connect+auth/s | ratio | server CPU µs per connect, floor / switchboard (ratio) | switchboard idle CPU % of a core | floor idle CPU % |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const kib = (b) => (b / 1024).toFixed(1);
 for (const r of rows) {
-  console.log(`| ${r.size} | ${kib(r.floor.bytesPerConnection)} | ${kib(r.switchboard.bytesPerConnection)} | ${r.memoryRatio}× | ${r.floor.connectsPerSec} | ${r.switchboard.connectsPerSec} | ${r.connectRateRatio}× | ${r.switchboard.serverCpuPercent} | ${r.floor.serverCpuPercent} |`);
+  console.log(`| ${r.size} | ${kib(r.floor.bytesPerConnection)} | ${kib(r.switchboard.bytesPerConnection)} | ${r.memoryRatio}× | ${r.floor.connectsPerSec} | ${r.switchboard.connectsPerSec} | ${r.connectRateRatio}× | ${r.floor.serverCpuUsPerConnect} / ${r.switchboard.serverCpuUsPerConnect} (${r.connectCpuRatio}×) | ${r.switchboard.serverCpuPercent} | ${r.floor.serverCpuPercent} |`);
 }
 if (OUT !== undefined) writeFileSync(OUT, JSON.stringify(rows, null, 2));
 const ok = rows.every((r) => r.floor.connected === r.size && r.switchboard.connected === r.size);

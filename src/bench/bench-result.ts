@@ -26,6 +26,11 @@ export interface IdleRun {
   readonly connectMs: number;
   /** connected / connectMs: connections opened (and authenticated) per second. */
   readonly connectsPerSec: number;
+  /**
+   * Server CPU spent on the connect phase per connection opened, µs (with --server-pid): what a
+   * connection costs the server to open (and authenticate), whatever else shares the machine.
+   */
+  readonly serverCpuUsPerConnect?: number;
   /** Server CPU over the idle period, percent of one core (with --server-pid). */
   readonly serverCpuPercent?: number;
   /** Connection attempts that failed, by first words of the reason (e.g. "Unexpected server response: 503"). */
@@ -151,7 +156,7 @@ export function formatBenchResult(r: BenchResult): string {
   }
   if (r.idleRun !== undefined) {
     const x = r.idleRun;
-    const cpu = x.serverCpuPercent === undefined ? '' : `; server CPU idle ${fmt(x.serverCpuPercent, 2)} % of a core`;
+    const cpu = `${x.serverCpuUsPerConnect === undefined ? '' : `; server CPU ${x.serverCpuUsPerConnect} µs per connect`}${x.serverCpuPercent === undefined ? '' : `; server CPU idle ${fmt(x.serverCpuPercent, 2)} % of a core`}`;
     lines.push(`  connecting  ${r.connected} in ${fmt(x.connectMs / 1000, 1)} s = ${fmt(x.connectsPerSec, 0)}/s over ${x.generators} generator processes${cpu}`);
   }
   for (const w of r.warnings) lines.push(`  warning: ${w}`);

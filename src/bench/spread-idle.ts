@@ -63,6 +63,7 @@ export async function runSpreadIdle(o: BenchRunOptions, hooks: BenchHooks): Prom
           }),
       ),
     );
+    const cpuBeforeOpen = o.serverPid === undefined ? undefined : await sampleProcess(o.serverPid).catch(() => undefined);
     const t0 = performance.now();
     generators.forEach((g, k) => {
       const slice = slices[k]!;
@@ -74,6 +75,7 @@ export async function runSpreadIdle(o: BenchRunOptions, hooks: BenchHooks): Prom
       await abortableSleep(hooks.signal, 20);
     }
     const connectMs = Math.max(...generators.map((g) => g.opened?.ms ?? performance.now() - t0));
+    const cpuAfterOpen = o.serverPid === undefined ? undefined : await sampleProcess(o.serverPid).catch(() => undefined);
     const connected = generators.reduce((n, g) => n + (g.opened?.connected ?? g.connected), 0);
     const openFailures: Record<string, number> = {};
     for (const g of generators) for (const [kind, n] of Object.entries(g.opened?.failures ?? {})) openFailures[kind] = (openFailures[kind] ?? 0) + n;
@@ -106,6 +108,7 @@ export async function runSpreadIdle(o: BenchRunOptions, hooks: BenchHooks): Prom
       sourceAddresses: slices.map((s) => s.localAddress ?? ''),
       connectMs: Math.round(connectMs),
       connectsPerSec: Math.round((connected / connectMs) * 1000),
+      ...(cpuBeforeOpen === undefined || cpuAfterOpen === undefined ? {} : { serverCpuUsPerConnect: Math.round(((cpuAfterOpen.cpuSeconds - cpuBeforeOpen.cpuSeconds) / connected) * 1e6) }),
       ...(cpuStart === undefined || cpuEnd === undefined ? {} : { serverCpuPercent: Math.round(((cpuEnd.cpuSeconds - cpuStart.cpuSeconds) / idleSec) * 10_000) / 100 }),
       openFailures,
     };
