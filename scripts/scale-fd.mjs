@@ -74,13 +74,15 @@ console.log(`serve pid ${server.pid}, file limit ${limit}; demo-1 and demo-2 con
 const benchProc = spawn(process.execPath, [cli, 'bench', '--url', url, '--scenario', 'idle', '--connections', String(ATTEMPTS), '--generators', String(GENERATORS), '--duration', String(HOLD_S), '--server-pid', String(server.pid), '--json', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
 let benchOut = '';
 benchProc.stdout.on('data', (d) => (benchOut += d));
-const benchDone = new Promise((r) => benchProc.once('exit', r));
+let benchExited = false;
+const benchDone = new Promise((r) => benchProc.once('exit', () => r((benchExited = true))));
 
-// Wait for the flood to settle: connections stable for 2 s after the first fd_limit refusal.
+// Wait for the flood to settle: connections stable for 2 s after the first fd_limit refusal (the
+// bench then holds what opened for --hold seconds).
 let last = -1;
 let stableSince = Date.now();
 const started = Date.now();
-while (Date.now() - started < (HOLD_S - 4) * 1000) {
+while (!benchExited && Date.now() - started < 15 * 60_000) {
   const open = await metric('switchboard_connections');
   const refused = await metric('switchboard_connections_refused_total{reason="fd_limit"}');
   if (open !== last) {
