@@ -40,8 +40,10 @@ async function freePort() {
   return port;
 }
 
-function serve(port, dataDir) {
-  const proc = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+// STORM_PROFILE=DIR: the restarted server writes a CPU profile (node --cpu-prof) to DIR.
+function serve(port, dataDir, profile = false) {
+  const prof = profile && process.env.STORM_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STORM_PROFILE}`] : [];
+  const proc = spawn(process.execPath, [...prof, cli, 'serve', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     proc.stdout.on('data', (d) => {
@@ -106,7 +108,7 @@ async function storm(mode) {
   const killedAt = Date.now();
   for (const g of gens) g.child.send({ type: 'killed', at: killedAt });
   await sleep(500);
-  server = await serve(port, dataDir);
+  server = await serve(port, dataDir, true);
   const restartedAt = Date.now();
   console.log(`[${mode}] server killed (SIGKILL) and listening again after ${restartedAt - killedAt} ms`);
   const rss = [];
