@@ -45,6 +45,7 @@ const custom = hooks.createLink;
         builder,
         withReference: o.scenario === 'offline' || o.references === true,
         sink,
+        ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
       }),
     );
   }

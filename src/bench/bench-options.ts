@@ -31,6 +31,12 @@ export interface BenchRunOptions {
   readonly serverPid?: number;
   /** Server /metrics page to read memory from in the idle scenario. */
   readonly metricsUrl?: string;
+  /** Idle scenario: child processes to spread the connections over (0 or absent: auto, see generator-plan.ts). */
+  readonly generators?: number;
+  /** Addresses the generators connect from, one per process (cycled); empty: 127.0.0.2… for a loopback server. */
+  readonly sourceAddresses?: readonly string[];
+  /** Address this process's sockets connect from (set per generator process). */
+  readonly localAddress?: string;
 }
 
 /** A snapshot for the progress line, once a second. */

@@ -17,6 +17,26 @@ export interface IdleMemory {
   readonly bytesPerConnection: number;
 }
 
+/** The idle scenario spread over generator processes (spread-idle.ts). */
+export interface IdleRun {
+  readonly generators: number;
+  /** Source addresses used, one per generator ('' where the system picked). */
+  readonly sourceAddresses: readonly string[];
+  /** From the first connection attempt to the last connection open (and authenticated), ms. */
+  readonly connectMs: number;
+  /** connected / connectMs: connections opened (and authenticated) per second. */
+  readonly connectsPerSec: number;
+  /**
+   * Server CPU spent on the connect phase per connection opened, µs (with --server-pid): what a
+   * connection costs the server to open (and authenticate), whatever else shares the machine.
+   */
+  readonly serverCpuUsPerConnect?: number;
+  /** Server CPU over the idle period, percent of one core (with --server-pid). */
+  readonly serverCpuPercent?: number;
+  /** Connection attempts that failed, by first words of the reason (e.g. "Unexpected server response: 503"). */
+  readonly openFailures: Readonly<Record<string, number>>;
+}
+
 /** Everything a run measured. Latencies in ms; rates per second; sizes in bytes. */
 export interface BenchResult {
   readonly scenario: Scenario;
@@ -56,6 +76,8 @@ export interface BenchResult {
   readonly timeline: readonly TimelinePoint[];
   readonly buckets: readonly HistogramBucket[];
   readonly idleMemory?: IdleMemory;
+  /** Idle scenario in generator processes: how the connections were made and what the idle server cost. */
+  readonly idleRun?: IdleRun;
   /** With --references (not offline): MESSAGE_ACCEPTED and MESSAGE_CONFIRMATION received for measured messages. */
   readonly accepted?: number;
   readonly confirmed?: number;
@@ -106,6 +128,7 @@ export function toBenchJson(r: BenchResult): BenchJson {
     generatorElu: r.generatorElu,
     warnings: r.warnings,
     ...(r.idleMemory === undefined ? {} : { idleMemory: r.idleMemory }),
+    ...(r.idleRun === undefined ? {} : { idleRun: r.idleRun }),
     ...(r.accepted === undefined ? {} : { accepted: r.accepted, confirmed: r.confirmed }),
   };
 }
@@ -130,6 +153,11 @@ export function formatBenchResult(r: BenchResult): string {
   if (r.idleMemory !== undefined) {
     const m = r.idleMemory;
     lines.push(`  memory      ${fmt(m.bytesPerConnection / 1024, 1)} KiB per connection (${m.source}: ${fmt(m.rssBeforeBytes / 1048576, 1)} → ${fmt(m.rssAfterBytes / 1048576, 1)} MiB)`);
+  }
+  if (r.idleRun !== undefined) {
+    const x = r.idleRun;
+    const cpu = `${x.serverCpuUsPerConnect === undefined ? '' : `; server CPU ${x.serverCpuUsPerConnect} µs per connect`}${x.serverCpuPercent === undefined ? '' : `; server CPU idle ${fmt(x.serverCpuPercent, 2)} % of a core`}`;
+    lines.push(`  connecting  ${r.connected} in ${fmt(x.connectMs / 1000, 1)} s = ${fmt(x.connectsPerSec, 0)}/s over ${x.generators} generator processes${cpu}`);
   }
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   return lines.join('\n');

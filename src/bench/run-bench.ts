@@ -14,6 +14,7 @@ import { LatencyRecorder } from './latency-recorder.js';
 import { idleBaselineWarnings } from './idle-baseline.js';
 import { sampleIdleMemory } from './idle-memory.js';
 import { computeSchedule, dueCount, type SendSchedule } from './send-schedule.js';
+import { runSpreadIdle, spreadsIdle } from './spread-idle.js';
 
 export { BenchError, type BenchHooks, type BenchProgress, type BenchRunOptions } from './bench-options.js';
 export { toHttpOrigin } from './bench-links.js';
@@ -29,6 +30,8 @@ const OVERRUN_MS = 1_000;
 
 /** Runs one bench; resolves with its result, rejects only with {@link BenchError}. */
 export async function runBench(options: BenchRunOptions, hooks: BenchHooks = {}): Promise<BenchResult> {
+  // The idle scenario past one process's share runs in generator processes (spread-idle.ts).
+  if (spreadsIdle(options, hooks)) return runSpreadIdle(options, hooks);
   return new BenchRun(options, hooks).execute();
 }
 

@@ -18,6 +18,8 @@ export interface WsLinkOptions {
   /** Ask for MESSAGE_ACCEPTED by sending the header as the `reference` too. */
   readonly withReference: boolean;
   readonly sink: LinkSink;
+  /** Address to connect from (spreads a large run over loopback addresses); absent: the system's choice. */
+  readonly localAddress?: string;
 }
 
 export class WsLink implements BenchLink {
@@ -43,7 +45,8 @@ export class WsLink implements BenchLink {
   open(timeoutMs: number): Promise<void> {
     const { url, auth, index } = this.#options;
     return new Promise<void>((resolve, reject) => {
-      const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      const localAddress = this.#options.localAddress;
+      const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, ...(localAddress === undefined ? {} : { localAddress }) });
       this.#socket = socket;
       let settled = false;
       const timer = setTimeout(() => fail(new LinkOpenError(`connection ${index}: not ready within ${timeoutMs} ms`)), timeoutMs);

@@ -45,15 +45,15 @@ export class AuthGate {
   }
 }
 
-/** Verifications running at once per node, and waiting beyond them. */
+/** Verifications running at once per node, and waiting beyond them, when the limits do not say (serve: --max-auth-concurrency, --max-auth-queue). */
 export const AUTH_MAX_RUNNING = 64;
 export const AUTH_MAX_QUEUED = 10_000;
 
 const gates = new WeakMap<object, AuthGate>();
 
-/** The gate shared by every connection of one hub (keyed by its services object). */
-export function authGateOf(services: object): AuthGate {
+/** The gate shared by every connection of one hub (keyed by its services object), sized by its limits. */
+export function authGateOf(services: { readonly limits: { readonly maxAuthConcurrency?: number; readonly maxAuthQueue?: number } }): AuthGate {
   let gate = gates.get(services);
-  if (gate === undefined) gates.set(services, (gate = new AuthGate(AUTH_MAX_RUNNING, AUTH_MAX_QUEUED)));
+  if (gate === undefined) gates.set(services, (gate = new AuthGate(services.limits.maxAuthConcurrency ?? AUTH_MAX_RUNNING, services.limits.maxAuthQueue ?? AUTH_MAX_QUEUED)));
   return gate;
 }

@@ -64,7 +64,7 @@ export function authenticate(conn: Authenticating, auth: AuthRecord, frame: Auth
   }
 
   auth.state = 'authenticating';
-  // At most AUTH_MAX_RUNNING verifications at once per node; a full queue is told to retry later.
+  // At most limits.maxAuthConcurrency verifications at once per node; a full queue is told to retry later.
   const verifying = authGateOf(services).run(() => services.auth.verify(app, { appId, userId, token }));
   if (verifying === undefined) {
     auth.state = 'unauthenticated';

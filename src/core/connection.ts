@@ -66,7 +66,7 @@ export class Connection implements FrameContext, Authenticating {
     this.openedAt = services.clock();
     // No bucket when frames are not limited (rate 0): no clock read per frame.
     const limiter = services.limits.rateLimitPerSec > 0 ? new RateLimiter(services.limits.rateLimitPerSec, this.openedAt) : undefined;
-    this.throttle = new ReadThrottle(wire, services.scheduler, services.clock, limiter);
+    this.throttle = new ReadThrottle(wire, services.scheduler, services.clock, limiter, services.metrics);
   }
 
   /** Where this connection's frames are written: its socket, or a resume session wrapping it. */

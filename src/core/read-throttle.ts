@@ -1,4 +1,4 @@
-import type { Clock, Scheduler } from './ports.js';
+import type { Clock, Metrics, Scheduler } from './ports.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Transport } from './transport.js';
 
@@ -14,6 +14,9 @@ import type { Transport } from './transport.js';
 /** How often a sender held behind a slow reader looks again. */
 const HOLD_STEP_MS = 50;
 
+/** Why reading stopped: over its rate, or sending to a reader that is backlogged. */
+export type PauseReason = 'rate' | 'slow_reader';
+
 export class ReadThrottle {
   /** When reading resumes (ms since the epoch); 0: reading. */
   #resumeAt = 0;
@@ -26,6 +29,8 @@ export class ReadThrottle {
     private readonly scheduler: Scheduler,
     private readonly clock: Clock,
     private readonly limiter: RateLimiter | undefined,
+    /** Told of every pause (with its reason) and of its end (resume or close). */
+    private readonly metrics?: Pick<Metrics, 'readPaused' | 'readResumed'>,
   ) {}
 
   /** Whether the socket is not being read right now. */
@@ -45,7 +50,7 @@ export class ReadThrottle {
   }
 
   /** Stops reading for `ms` (or longer, if already held longer). No-op for a transport that cannot pause. */
-  hold(ms: number, now = this.clock()): void {
+  hold(ms: number, now = this.clock(), reason: PauseReason = 'rate'): void {
     if (this.wire.pause === undefined || ms <= 0) return;
     const until = now + ms;
     if (until <= this.#resumeAt) return;
@@ -53,6 +58,7 @@ export class ReadThrottle {
     this.#resumeAt = until;
     if (!wasReading) return; // the pending timer sees the later time and waits on
     this.wire.pause();
+    this.metrics?.readPaused(reason);
     this.#wait(ms);
   }
 
@@ -64,6 +70,7 @@ export class ReadThrottle {
       if (this.#blocked?.() === true) return this.#wait(HOLD_STEP_MS);
       this.#blocked = undefined;
       this.#resumeAt = 0;
+      this.metrics?.readResumed();
       this.wire.resume?.();
     });
   }
@@ -75,11 +82,12 @@ export class ReadThrottle {
   holdWhile(blocked: () => boolean): void {
     if (this.wire.pause === undefined) return;
     this.#blocked = blocked;
-    this.hold(HOLD_STEP_MS);
+    this.hold(HOLD_STEP_MS, this.clock(), 'slow_reader');
   }
 
   /** The connection closed: no timer left behind. */
   stop(): void {
+    if (this.#resumeAt !== 0) this.metrics?.readResumed();
     this.#cancel?.();
     this.#cancel = undefined;
     this.#blocked = undefined;

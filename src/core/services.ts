@@ -33,6 +33,10 @@ export interface HubLimits {
   readonly reliableHoldMs: number;
   /** How long a node's presence entries live without a refresh, ms (membership.ts). */
   readonly presenceTtlMs: number;
+  /** Credential verifications running at once on this node (auth-gate.ts). @default 64 */
+  readonly maxAuthConcurrency?: number;
+  /** Verifications waiting for a slot; past it, AUTH_CLIENT_REPLY false with "busy" (auth-gate.ts). @default 10000 */
+  readonly maxAuthQueue?: number;
 }
 
 /** Told about a connection's authentication and frames. Plugins are these. */

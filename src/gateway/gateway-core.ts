@@ -80,6 +80,8 @@ export function createGatewayCore(
       decode: { ...defaultDecodeLimits, maxGroupSize: options.maxGroupSize },
       reliableHoldMs: options.reliableHoldMs,
       presenceTtlMs: options.presenceTtlMs,
+      maxAuthConcurrency: options.maxAuthConcurrency ?? 64,
+      maxAuthQueue: options.maxAuthQueue ?? 10_000,
     },
   });
   metrics.gauge('switchboard_inflight_entries', 'RELIABLE entries written and awaiting proof of receipt', () => hub.inFlightCount);

@@ -56,6 +56,10 @@ export interface GatewayOptions {
   readonly maxCommandsInFlight?: number;
   /** Runs of one job at once on this node, across users. @default 32 */
   readonly jobConcurrency?: number;
+  /** Credential verifications (webhook calls, JWT checks) at once on this node. @default 64 */
+  readonly maxAuthConcurrency?: number;
+  /** Verifications waiting beyond them (more: not authenticated, "busy"). @default 10000 */
+  readonly maxAuthQueue?: number;
 }
 
 export interface GatewayBackends {

@@ -24,6 +24,9 @@ import { createGatewayMetrics } from './metrics.js';
 import { createConsoleStats } from './stats.js';
 import { startRetention, type Retention } from './retention.js';
 
+/** Asked for as the accept queue's length: as long as the system allows (net.core.somaxconn). */
+const LISTEN_BACKLOG = 65_535;
+
 export type { Gateway, GatewayBackends, GatewayOptions } from './gateway-options.js';
 
 /** A socket carries its core connection, so that its listeners can be shared rather than made per connection. */
@@ -163,7 +166,9 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     await hub.start();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port, options.host, () => {
+      // The kernel caps the accept queue at net.core.somaxconn; Node's default (511) overflowed in a
+      // reconnect storm, and a dropped handshake is retried by the client's TCP only after 1, 3, 7 s.
+      server.listen({ port: options.port, host: options.host, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });

@@ -39,4 +39,16 @@ describe('createGatewayMetrics', () => {
     expect(text).toContain('switchboard_frames_in_total{type="MESSAGE"} 1');
     expect(text).toContain('switchboard_messages_routed_total{type="GROUP_MESSAGE",feature="RELIABLE"} 1');
   });
+
+  it('counts read pauses by reason and shows the connections paused now', async () => {
+    const metrics = createGatewayMetrics();
+    metrics.readPaused('rate');
+    metrics.readPaused('rate');
+    metrics.readPaused('slow_reader');
+    metrics.readResumed();
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('switchboard_read_pauses_total{reason="rate"} 2');
+    expect(text).toContain('switchboard_read_pauses_total{reason="slow_reader"} 1');
+    expect(text).toContain('switchboard_connections_read_paused 2');
+  });
 });

@@ -43,6 +43,18 @@ export function createGatewayMetrics(): GatewayMetrics {
   const jobRuns = new Counter({ name: 'switchboard_job_runs_total', help: 'Per-user job turns on this node, by job and outcome', labelNames: ['job', 'outcome'], registers: [registry] });
   const jobsRunning = new Gauge({ name: 'switchboard_jobs_running', help: 'Per-user jobs and version polls whose lease this node holds', registers: [registry] });
   const handovers = new Counter({ name: 'switchboard_lease_handovers_total', help: 'Job or version-poll leases this node took over from another node, by kind', labelNames: ['kind'], registers: [registry] });
+  // Pauses of reading (read-throttle.ts): counted into plain numbers, like the per-frame counters,
+  // since a flooding connection pauses once per refill of its budget.
+  const countPause = tallyCounter(registry, 'switchboard_read_pauses_total', 'Times a connection\'s socket stopped being read, by reason (rate: over --rate-limit; slow_reader: a recipient of its messages is backlogged)', ['reason']);
+  let paused = 0;
+  new Gauge({
+    name: 'switchboard_connections_read_paused',
+    help: 'Connections whose socket is not being read right now (over their rate, or behind a slow reader)',
+    registers: [registry],
+    collect() {
+      this.set(paused);
+    },
+  });
   const gauges = new Set<string>();
   return {
     commandHandled: (name, outcome, ms) => {
@@ -52,6 +64,13 @@ export function createGatewayMetrics(): GatewayMetrics {
     jobRun: (job, outcome) => jobRuns.inc({ job, outcome }),
     jobsRunning: (count) => jobsRunning.set(count),
     leaseHandover: (kind) => handovers.inc({ kind }),
+    readPaused: (reason) => {
+      paused++;
+      countPause(reason);
+    },
+    readResumed: () => {
+      paused--;
+    },
     registry,
     frameIn: countFrameIn,
     frameOut: countFrameOut,

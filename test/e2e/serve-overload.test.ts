@@ -60,6 +60,15 @@ describe('a burst past --rate-limit is slowed, not refused', () => {
     // 2,000 pass at once (the bucket holds 2 s), the other 3,000 at 1,000/s.
     expect(r.ms).toBeGreaterThanOrEqual(2_000);
     expect(r.peakRss).toBeLessThan(64 * 2 ** 20);
+    // The slowing shows in /metrics: pauses for the rate, and none left once the budget refilled
+    // (the last frames are processed while the socket still waits for its refill).
+    const metrics = async (): Promise<string> => (await fetch(`${s.httpUrl}/metrics`)).text();
+    let text = await metrics();
+    const pauses = Number(/^switchboard_read_pauses_total\{reason="rate"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    for (let i = 0; i < 40 && !/^switchboard_connections_read_paused 0$/m.test(text); i++) text = await new Promise((r) => setTimeout(r, 100)).then(metrics);
+    console.log(`read pauses (rate): ${pauses}`);
+    expect(pauses).toBeGreaterThan(0);
+    expect(text).toMatch(/^switchboard_connections_read_paused 0$/m);
   }, 20_000);
 
   it('2,000 FAST then 500 RELIABLE: all arrive, in order, none refused', async () => {

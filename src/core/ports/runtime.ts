@@ -50,6 +50,10 @@ export interface Metrics {
   jobsRunning(count: number): void;
   /** This node took over a job's or version poll's lease another node held (`kind`: job | version). */
   leaseHandover(kind: string): void;
+  /** A connection's socket stopped being read (`reason`: rate | slow_reader; read-throttle.ts). */
+  readPaused(reason: string): void;
+  /** It is read again (or closed while paused). */
+  readResumed(): void;
 }
 
 export const noopMetrics: Metrics = {
@@ -66,6 +70,8 @@ export const noopMetrics: Metrics = {
   jobRun: () => undefined,
   jobsRunning: () => undefined,
   leaseHandover: () => undefined,
+  readPaused: () => undefined,
+  readResumed: () => undefined,
 };
 
 /** A backend failure, with the driver error as `cause`. Never shown to clients. */
