@@ -42,6 +42,8 @@ export interface ClusterTable {
   readonly saturationIntervalMs: number;
   /** In this order: the floor, switchboard FAST, Socket.IO + Redis adapter, switchboard RELIABLE. */
   readonly entries: readonly ClusterEntry[];
+  /** With several runs: each run's target figures (ratios between servers measured in that run). */
+  readonly perRun?: ReadonlyArray<readonly TargetCheck[]>;
 }
 
 const FIELDS = ['cpuUsPerMessage', 'redisCpuUsPerMessage', 'postgresCpuUsPerMessage', 'p50', 'p99', 'lostAtRate', 'saturationP50', 'saturationP99', 'saturationMsgsPerSec', 'saturationLost', 'offlineAcceptedPerSec', 'offlineCpuUsPerMessage', 'offlinePostgresCpuUsPerMessage'] as const;
@@ -62,7 +64,7 @@ export function medianClusterTable(tables: readonly ClusterTable[]): ClusterTabl
     }
     return combined as unknown as ClusterEntry;
   });
-  return { ...first, runs: tables.length, entries };
+  return { ...first, runs: tables.length, entries, perRun: tables.map(clusterTargets) };
 }
 
 /** One of the issue's targets and how the table stands against it. */
@@ -134,12 +136,18 @@ export function formatClusterCompare(t: ClusterTable): string {
     `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
     ...body.map(line),
     '(ratios are to the raw ws echo floor on one node; RELIABLE: fixed-load rows to online users, offline rows in an open loop with window ' + String(t.window) + ')',
-    'targets:',
-    ...clusterTargets(t).map((c) => `  ${c.met === undefined ? 'n/a    ' : c.met ? 'met    ' : 'NOT MET'}  ${c.target}: ${c.measured}`),
+    'targets (ratios of the median figures; with several runs, the ratio within each run in brackets):',
+    ...clusterTargets(t).map((c, i) => `  ${c.met === undefined ? 'n/a    ' : c.met ? 'met    ' : 'NOT MET'}  ${c.target}: ${c.measured}${perRun(t, i)}`),
   ];
   for (const e of columns) {
     if (e.unavailable !== undefined) out.push(`${e.name}: unavailable: ${e.unavailable}`);
     for (const w of e.warnings) out.push(`${e.name}: ${w}`);
   }
   return out.join('\n');
+}
+
+/** `(runs: 1.9×, 2.1×, 2.0×)`: target `i` as measured within each run, when there were several. */
+function perRun(t: ClusterTable, i: number): string {
+  if (t.perRun === undefined || t.perRun.length < 2) return '';
+  return ` (runs: ${t.perRun.map((checks) => checks[i]?.measured ?? 'n/a').join(', ')})`;
 }
