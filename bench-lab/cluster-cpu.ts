@@ -1,7 +1,9 @@
 /**
  * CPU of a group of processes over a bench's measured window: every process is sampled from /proc
- * when measurement starts ('running') and when sending stops ('draining'), and the deltas are
- * summed (cluster-plan.ts's groupCpu).
+ * when measurement starts ('running') and again once the run has drained (`finish`, after runBench
+ * resolved), and the deltas are summed (cluster-plan.ts's groupCpu). Ending after the drain, not
+ * when sending stops, counts the work a lagging server still owes the measured messages: a
+ * cluster whose p50 is seconds behind would otherwise look cheaper the further behind it is.
  */
 import { cpuOf, groupCpu, type GroupCpu } from '../src/bench/cluster-plan.js';
 import { sampleProcess, type ProcessSample } from '../src/bench/process-stats.js';
@@ -24,8 +26,8 @@ async function sampleAll(pids: ReadonlyMap<string, number>): Promise<Samples> {
 
 /**
  * Samples `pids` (and the `extra` ones, listed when measurement starts) at the bench's 'running'
- * and 'draining' phases; `result` resolves the CPU used in between, or undefined when a phase
- * never came.
+ * phase and when `result` is called (after the run); `result` resolves the CPU used in between,
+ * or undefined when measurement never started.
  */
 export function groupCpuWindow(pids: ReadonlyMap<string, number>, extra?: () => Promise<ReadonlyMap<string, number>>): { onPhase: (phase: string) => void; result: () => Promise<GroupCpuResult | undefined> } {
   let start: Promise<{ all: ReadonlyMap<string, number>; samples: Samples }> | undefined;
@@ -38,12 +40,11 @@ export function groupCpuWindow(pids: ReadonlyMap<string, number>, extra?: () => 
           const all = new Map([...pids, ...listed]);
           return { all, samples: await sampleAll(all) };
         })();
-      } else if (phase === 'draining' && start !== undefined && end === undefined) {
-        end = start.then((s) => sampleAll(s.all));
       }
     },
     result: async () => {
-      if (start === undefined || end === undefined) return undefined;
+      if (start === undefined) return undefined;
+      end ??= start.then((s) => sampleAll(s.all));
       const [{ samples }, after] = await Promise.all([start, end]);
       const cpu = groupCpu(samples, after);
       const extraSeconds = cpuOf(cpu, 'pg-');
