@@ -1,6 +1,6 @@
 /**
  * The command-line shell shared by the comparison servers (echo floor, Socket.IO): parse
- * --host/--port, start, print the contract's listening line, stop on SIGTERM/SIGINT.
+ * --host/--port (and --redis), start, print the contract's listening line, stop on SIGTERM/SIGINT.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,9 +11,16 @@ export interface ScriptServer {
   close(): Promise<void>;
 }
 
-export async function runServerScript(start: (options: { host: string; port: number }) => Promise<ScriptServer>): Promise<void> {
-  const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '0' } }, strict: true });
-  const server = await start({ host: values.host, port: Number(values.port) });
+/** What the script was started with: --host, --port and (the cluster servers) --redis. */
+export interface ScriptOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly redis?: string;
+}
+
+export async function runServerScript(start: (options: ScriptOptions) => Promise<ScriptServer>): Promise<void> {
+  const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '0' }, redis: { type: 'string' } }, strict: true });
+  const server = await start({ host: values.host, port: Number(values.port), ...(values.redis === undefined ? {} : { redis: values.redis }) });
   process.stdout.write(`listening on http://${values.host}:${server.port}\n`);
   const stop = (): void => {
     void server.close().then(() => process.exit(0));

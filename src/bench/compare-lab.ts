@@ -10,9 +10,14 @@ export interface CompareHooks {
   readonly signal?: AbortSignal;
   readonly log: (line: string) => void;
   readonly onProgress?: (progress: BenchProgress) => void;
+  /** `--cluster`: the PostgreSQL server the cluster's nodes store on (the bench makes a database of its own there). */
+  readonly postgres?: string;
 }
 
-/** The lab's entry point (`compareLab` of `dist-lab/bench-lab/index.js`). `Table` is opaque to the CLI. */
+/**
+ * The lab's entry points (`compareLab` and, for `--cluster`, `clusterLab` of
+ * `dist-lab/bench-lab/index.js`). `Table` is opaque to the CLI.
+ */
 export interface CompareLab<Table = unknown> {
   /** Runs the comparison suite sized by `base`; every child is stopped before it settles. */
   readonly runCompare: (base: BenchRunOptions, hooks: CompareHooks) => Promise<Table>;

@@ -2,6 +2,7 @@
  * `switchboard bench`: reads the bench config, runs one scenario (or the --compare suite), shows
  * progress on stderr and prints the result on stdout (with --json: only the JSON object).
  */
+import { spawnSync } from 'node:child_process';
 import { loadConfig } from '../config/load-config.js';
 import { benchOptions, type BenchConfig } from '../config/options.js';
 import { formatBenchResult, toBenchJson, type BenchResult } from '../bench/bench-result.js';
@@ -9,14 +10,30 @@ import type { CompareLab } from '../bench/compare-lab.js';
 import { writeHtmlReport } from '../bench/html-report.js';
 import { BenchError, runBench as executeBench, type BenchProgress, type BenchRunOptions } from '../bench/run-bench.js';
 
-export async function runBenchConfig(config: BenchConfig): Promise<void> {
+export async function runBenchConfig(config: BenchConfig, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    if (config.cluster && !config.compare) {
+      process.stderr.write('switchboard bench: --cluster is a mode of --compare; run: switchboard bench --compare --cluster\n');
+      process.exitCode = 2;
+      return;
+    }
+    const postgres = config.postgres ?? (env.DATABASE_URL === '' ? undefined : env.DATABASE_URL);
+    if (config.cluster && postgres === undefined) {
+      process.stderr.write('switchboard bench --compare --cluster: needs a PostgreSQL server for the nodes\' store: pass --postgres postgres://USER@HOST:PORT/DB or set DATABASE_URL\n');
+      process.exitCode = 2;
+      return;
+    }
+    if (config.cluster && !hasRedisServer()) {
+      process.stderr.write('switchboard bench --compare --cluster: redis-server not found on PATH (the bench starts a private Redis; install Redis)\n');
+      process.exitCode = 2;
+      return;
+    }
     if (config.compare) {
-      const lab = await loadCompareLab();
+      const lab = await loadCompareLab(config.cluster);
       if (lab === undefined) {
         process.stderr.write('switchboard bench --compare: the comparison lab is not installed; it is part of a development checkout only (clone the repository, then npm install && npm run build)\n');
         process.exitCode = 2;
@@ -25,7 +42,7 @@ export async function runBenchConfig(config: BenchConfig): Promise<void> {
       const tables = [];
       for (let run = 1; run <= config.runs; run++) {
         if (config.runs > 1) process.stderr.write(`compare run ${run} of ${config.runs}\n`);
-        tables.push(await lab.runCompare(toRunOptions(config), { signal: abort.signal, log: (line) => process.stderr.write(`${line}\n`), ...(config.quiet ? {} : { onProgress: progressPrinter() }) }));
+        tables.push(await lab.runCompare(toRunOptions(config), { signal: abort.signal, log: (line) => process.stderr.write(`${line}\n`), ...(config.quiet ? {} : { onProgress: progressPrinter() }), ...(config.cluster && postgres !== undefined ? { postgres } : {}) }));
       }
       const table = lab.medianTable(tables);
       process.stdout.write(config.json ? `${JSON.stringify(table)}\n` : `${lab.formatCompare(table)}\n`);
@@ -54,11 +71,12 @@ export async function runBenchConfig(config: BenchConfig): Promise<void> {
 }
 
 /** The lab beside the package's build (dist-lab/ next to dist/), or undefined when it is not there. */
-async function loadCompareLab(): Promise<CompareLab | undefined> {
+async function loadCompareLab(cluster: boolean): Promise<CompareLab | undefined> {
   // Two levels up from dist/cli/ (or src/cli/ under test) is the package root.
   const url = new URL('../../dist-lab/bench-lab/index.js', import.meta.url);
   try {
-    return ((await import(url.href)) as { readonly compareLab: CompareLab }).compareLab;
+    const lab = (await import(url.href)) as { readonly compareLab: CompareLab; readonly clusterLab: CompareLab };
+    return cluster ? lab.clusterLab : lab.compareLab;
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && (err as Error).message.includes('dist-lab')) return undefined;
     throw err;
@@ -67,7 +85,12 @@ async function loadCompareLab(): Promise<CompareLab | undefined> {
 
 /** `switchboard bench` entry point. */
 export async function runBench(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
-  await runBenchConfig(loadConfig('bench', benchOptions, { argv, env }));
+  await runBenchConfig(loadConfig('bench', benchOptions, { argv, env }), env);
+}
+
+/** True when `redis-server --version` runs (the cluster comparison starts its own Redis). */
+function hasRedisServer(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
 function toRunOptions(c: BenchConfig): BenchRunOptions {

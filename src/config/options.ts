@@ -242,6 +242,8 @@ export const benchOptions = {
   sourceAddresses: opt(list(), [], 'addresses the generator processes connect from, comma-separated, one per process (empty: 127.0.0.2, 127.0.0.3, … for a loopback server)', 'a comma-separated list'),
   runs: opt(int(1, 9), 1, 'with --compare: repeat the whole comparison this many times and report the median of each figure', 'an integer 1–9'),
   compare: opt(bool(), false, 'run the comparison suite (raw ws floor, switchboard, Socket.IO) and print ratios', 'true or false', { kind: 'boolean' }),
+  cluster: opt(bool(), false, 'with --compare: the cluster comparison instead (raw ws floor on one node; two serve nodes on a Redis the bench starts itself and PostgreSQL; Socket.IO 4 with its Redis adapter on two nodes), every message to a user on the other node, CPU over both nodes and Redis; needs redis-server and --postgres or DATABASE_URL', 'true or false', { kind: 'boolean' }),
+  postgres: opt(url(['postgres:', 'postgresql:']).optional(), undefined, 'with --compare --cluster: the PostgreSQL server of the nodes\' store (the bench creates a database of its own there and drops it at the end; default: DATABASE_URL)', 'a postgres:// URL'),
   quiet: opt(bool(), false, 'no progress line', 'true or false', { kind: 'boolean' }),
 } satisfies OptionTable;
 export type BenchConfig = ConfigOf<typeof benchOptions>;
