@@ -4,6 +4,7 @@
  */
 import type { BenchRunOptions } from './bench-options.js';
 import type { IdleMemory } from './bench-result.js';
+import { idleBaselineWarnings } from './idle-baseline.js';
 import { fetchMetricsRss, sampleProcess } from './process-stats.js';
 
 /** undefined when the source could not be read (the run reports it as a warning). */
@@ -19,4 +20,26 @@ export async function sampleIdleMemory(o: Pick<BenchRunOptions, 'serverPid' | 'm
     return undefined;
   }
   return { source: 'client', bytes: process.memoryUsage().rss };
+}
+
+type Sample = Awaited<ReturnType<typeof sampleIdleMemory>>;
+
+/**
+ * The idle run's memory once its time is up: RSS growth per connection since `before` (same source
+ * only), and the idle baseline's warnings about the server's figures (handed to `warn`).
+ */
+export async function idleMemoryAfter(o: Pick<BenchRunOptions, 'serverPid' | 'metricsUrl'>, before: Sample, connected: number, warn: (warnings: string[]) => void): Promise<IdleMemory | undefined> {
+  const after = await sampleIdleMemory(o);
+  if (before === undefined || after === undefined || before.source !== after.source) return undefined;
+  const idleMemory: IdleMemory = {
+    source: after.source,
+    rssBeforeBytes: before.bytes,
+    rssAfterBytes: after.bytes,
+    bytesPerConnection: Math.round((after.bytes - before.bytes) / connected),
+  };
+  if (after.source !== 'client') {
+    const cpu = before.cpuSeconds === undefined ? {} : { cpuSecondsBefore: before.cpuSeconds };
+    warn(idleBaselineWarnings({ rssBeforeBytes: before.bytes, bytesPerConnection: idleMemory.bytesPerConnection, ...cpu }));
+  }
+  return idleMemory;
 }

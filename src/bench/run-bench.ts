@@ -11,8 +11,7 @@ import type { BenchResult, IdleMemory } from './bench-result.js';
 import { BenchTally } from './bench-tally.js';
 import { DeliveryCounts } from './delivery-counts.js';
 import { LatencyRecorder } from './latency-recorder.js';
-import { idleBaselineWarnings } from './idle-baseline.js';
-import { sampleIdleMemory } from './idle-memory.js';
+import { idleMemoryAfter, sampleIdleMemory } from './idle-memory.js';
 import { computeSchedule, dueCount, type SendSchedule } from './send-schedule.js';
 import { runSpreadIdle, spreadsIdle } from './spread-idle.js';
 
@@ -83,19 +82,7 @@ class BenchRun implements LinkSink {
         this.#setPhase('idle');
         this.#t0 = performance.now();
         await abortableSleep(this.#hooks.signal, o.durationSec * 1000);
-        const after = await sampleIdleMemory(o);
-        if (memoryBefore !== undefined && after !== undefined && memoryBefore.source === after.source) {
-          idleMemory = {
-            source: after.source,
-            rssBeforeBytes: memoryBefore.bytes,
-            rssAfterBytes: after.bytes,
-            bytesPerConnection: Math.round((after.bytes - memoryBefore.bytes) / this.#connected),
-          };
-          if (after.source !== 'client') {
-            const cpu = memoryBefore.cpuSeconds === undefined ? {} : { cpuSecondsBefore: memoryBefore.cpuSeconds };
-            this.#t.idleWarnings = idleBaselineWarnings({ rssBeforeBytes: memoryBefore.bytes, bytesPerConnection: idleMemory.bytesPerConnection, ...cpu });
-          }
-        }
+        idleMemory = await idleMemoryAfter(o, memoryBefore, this.#connected, (warnings) => (this.#t.idleWarnings = warnings));
       } else {
         await this.#sendPhase();
         await this.#drain();
