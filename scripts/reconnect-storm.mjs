@@ -77,7 +77,7 @@ function cpuMs(pid) {
 async function metricsLine(port) {
   const text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(500) }).then((r) => r.text(), () => '');
   const pick = (re) => [...text.matchAll(re)].map((x) => x[1]).join('+') || '?';
-  return `[sockets ${pick(/^switchboard_connections (\S+)/gm)} online ${pick(/^switchboard_users_online\S* (\S+)/gm)} refused ${pick(/^switchboard_connections_refused_total\S* (\S+)/gm)} auth ${pick(/^switchboard_commands_total\{[^}]*AUTH_CLIENT[^}]*\} (\S+)/gm)}]`;
+  return `[sockets ${pick(/^switchboard_connections (\S+)/gm)} online ${pick(/^switchboard_users_online\S* (\S+)/gm)} refused ${pick(/^switchboard_connections_refused_total\S* (\S+)/gm)}]`;
 }
 
 /** Forks the client processes and waits until each says it is ready. */
