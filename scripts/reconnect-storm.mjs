@@ -63,6 +63,23 @@ function procStatus(pid, field) {
   }
 }
 
+/** CPU time a process used so far, ms (utime + stime; Linux), or undefined. */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
+
+/** STORM_METRICS=1: a few of the server's gauges and counters, for the per-second line. */
+async function metricsLine(port) {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(500) }).then((r) => r.text(), () => '');
+  const pick = (re) => [...text.matchAll(re)].map((x) => x[1]).join('+') || '?';
+  return `[sockets ${pick(/^switchboard_connections (\S+)/gm)} online ${pick(/^switchboard_users_online\S* (\S+)/gm)} refused ${pick(/^switchboard_connections_refused_total\S* (\S+)/gm)}]`;
+}
+
 /** Forks the client processes and waits until each says it is ready. */
 async function startClients(url, mode) {
   const slices = planGenerators({ connections: CLIENTS, generators: GENERATORS, userOffset: 100_000, addresses: sourceAddresses(url, GENERATORS, []) });
@@ -114,12 +131,24 @@ async function storm(mode) {
   const rss = [];
   const deadline = DEADLINE[mode];
   const total = () => gens.reduce((n, g) => n + g.connected, 0);
+  // Per second after the restart: the server's and the client processes' CPU (% of one core), and the clients back.
+  const cpu = () => ({ server: cpuMs(server.pid) ?? 0, clients: gens.reduce((n, g) => n + (cpuMs(g.child.pid) ?? 0), 0), at: Date.now() });
+  const perSecond = [];
+  let lastCpu = cpu();
   while (Date.now() - restartedAt < deadline) {
     const mib = procStatus(server.pid, 'VmRSS');
     if (mib !== undefined) rss.push({ ms: Date.now() - restartedAt, mib });
+    if (Date.now() - lastCpu.at >= 1_000) {
+      const now = cpu();
+      const pct = (k) => Math.round(((now[k] - lastCpu[k]) * 100) / (now.at - lastCpu.at));
+      const m = process.env.STORM_METRICS ? ` ${await metricsLine(port)}` : '';
+      perSecond.push(`${Math.round((now.at - restartedAt) / 1000)} s: ${pct('server')} / ${pct('clients')} % → ${total()}${m}`);
+      lastCpu = now;
+    }
     if (total() >= CLIENTS) break;
     await sleep(100);
   }
+  console.log(`[${mode}] per second after the restart, CPU server / client processes (% of a core) → clients back: ${perSecond.join('; ')}`);
   const results = await Promise.all(gens.map((g) => ask(g, { type: 'finish', waitMs: mode === 'sdk' ? Math.max(5_000, deadline - (Date.now() - restartedAt)) : 0 }, 'result')));
   const alive = server.exitCode === null && server.signalCode === null;
   const healthz = alive ? (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0)) : 0;
@@ -140,6 +169,7 @@ async function storm(mode) {
       'server RSS before the kill (MiB)': rssBeforeKillMiB ?? '—',
       'server alive at the end, /healthz': `${alive}, ${healthz}`,
       'HTTP 503 answers seen by clients': sum('refused503'),
+      'per second after the restart: CPU of the server / of the client processes (% of a core) → clients back': perSecond.join('; '),
       ...(mode === 'sdk' ? { 'RELIABLE sent / accepted while down / received': `${sum('sent')} / ${sum('acceptedWhileDown')} / ${sum('received')}`, lost: sum('lost'), duplicated: sum('duplicated'), 'resumes refused (sessions do not survive a restart)': sum('resumeRefused') } : {}),
     },
   };

@@ -3,7 +3,8 @@
 // back after the server was killed. Modes:
 // - "none" (no backoff): plain ws clients; a dropped client reconnects at once, a refused or failed
 //   attempt (connection refused, HTTP 503) is retried after a fixed RETRY_MS, no growth, no jitter;
-// - "sdk": the SDK's clients with `reconnect: {}` (its default exponential backoff with jitter);
+// - "sdk": the SDK's clients with `reconnect: {}` (its default backoff: full jitter to a 5 s cap,
+//   the server's Retry-After and close 1013 honoured);
 //   each sends one RELIABLE message to the next client of its slice before the kill and one while
 //   the server is down, and every message is counted at its receiver (lost, duplicated).
 import WebSocket from 'ws';
@@ -118,7 +119,7 @@ process.on('message', async (m) => {
     progress = setInterval(() => send({ type: 'progress', connected: connectedCount() }), 100);
   } else if (m.type === 'finish') {
     clearInterval(progress);
-    const out = { type: 'result', backAt, connected: connectedCount(), refused503: clients.reduce((n, c) => n + (c.refused ?? 0), 0) };
+    const out = { type: 'result', backAt, connected: connectedCount(), refused503: clients.reduce((n, c) => n + (c.refused ?? c.stats?.busy ?? 0), 0) };
     if (slice.mode === 'sdk') {
       const expected = clients.length * 2;
       const received = () => clients.reduce((n, c) => n + c.got.size, 0);

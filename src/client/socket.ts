@@ -1,10 +1,12 @@
 /** The client's socket: opened with its events routed while it is the current one, and dropped without a close code. */
-import { ReadyState, type WebSocketConstructor, type WebSocketLike } from './web-socket-like.js';
+import { parseRetryAfter, type ServerAdvice } from './reconnect-policy.js';
+import { ReadyState, type UpgradeRefusalEvents, type WebSocketConstructor, type WebSocketLike } from './web-socket-like.js';
 
 export interface SocketEvents {
   open(socket: WebSocketLike): void;
   text(text: string): void;
-  close(code: number, reason: string): void;
+  /** `advice`: the close code, and a refused upgrade's status and Retry-After where they can be seen. */
+  close(code: number, reason: string, advice: ServerAdvice): void;
 }
 
 /** A new socket; its events reach `on` only while `current(socket)` (a replaced socket is ignored). Throws when the constructor does. */
@@ -16,9 +18,17 @@ export function openSocket(WebSocket: WebSocketConstructor, url: string, on: Soc
   };
   // The close event follows an error event; handling happens there.
   socket.onerror = () => undefined;
+  let refusal: ServerAdvice = {};
   socket.onclose = (event) => {
-    if (current(socket)) on.close(event.code, event.reason);
+    if (current(socket)) on.close(event.code, event.reason, { code: event.code, ...refusal });
   };
+  // Node's `ws`: read the refusal, then fail the attempt as it would (close 1006).
+  const events = socket as WebSocketLike & Partial<UpgradeRefusalEvents>;
+  if (typeof events.on === 'function')
+    events.on('unexpected-response', (_request, response) => {
+      refusal = { status: response.statusCode, retryAfterMs: parseRetryAfter(response.headers?.['retry-after']) };
+      dropSocket(socket);
+    });
   return socket;
 }
 

@@ -202,7 +202,7 @@ describe('SwitchboardClient', () => {
         vi.runOnlyPendingTimers();
       }
       expect(delays).toHaveLength(4);
-      expect(delays[3]!).toBeGreaterThanOrEqual(200);
+      expect(delays[3]!).toBeGreaterThanOrEqual(50);
       expect(delays[3]!).toBeLessThanOrEqual(400);
       client.close();
       expect(vi.getTimerCount()).toBe(0);

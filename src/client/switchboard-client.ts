@@ -13,7 +13,7 @@ import { Inbound, SeenIds } from './inbound.js';
 import { Liveness } from './liveness.js';
 import { Outbox, type Accepted } from './outbox.js';
 import { Replies } from './replies.js';
-import { createReconnectPolicy, worthReconnect } from './reconnect-policy.js';
+import { createReconnectPolicy, serverBusy, worthReconnect, type ServerAdvice } from './reconnect-policy.js';
 import type { ClientEvents, ClientOptions, ClientState, FetchResult, RefreshResult, SendOptions } from './types.js';
 import { ReadyState, type WebSocketLike } from './web-socket-like.js';
 import { closeSocket, dropSocket, openSocket } from './socket.js';
@@ -48,8 +48,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   readonly #referencePrefix = `sb-${Math.random().toString(36).slice(2, 10)}-`;
   #resolveClosed!: (e: Error | void) => void;
   readonly #closed = new Promise<Error | void>((resolve) => (this.#resolveClosed = resolve));
-  /** Resumes that the server accepted / refused, and repeats dropped by message id (for tests and metrics). */
-  readonly stats = { resumed: 0, refused: 0, duplicates: 0, repeats: 0 };
+  /** Resumes that the server accepted / refused, repeats dropped by message id, attempts the server refused as busy (a refused upgrade seen through Node's `ws`, close 1013) — for tests and metrics. */
+  readonly stats = { resumed: 0, refused: 0, duplicates: 0, repeats: 0, busy: 0 };
   readonly #targets: FrameTargets;
 
   constructor(options: ClientOptions) {
@@ -190,7 +190,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const on = {
       open: (socket: WebSocketLike) => socket.send(authClientFrame(this.#o, token, this.#policy !== undefined, this.#session, this.#inbound.lastSeq)),
       text: (text: string) => this.#onFrame(text),
-      close: (code: number, reason: string) => this.#onClose(code, reason),
+      close: (code: number, reason: string, advice: ServerAdvice) => this.#onClose(code, reason, advice),
     };
     try {
       this.#socket = openSocket(this.#o.WebSocket, this.#o.url, on, (socket) => socket === this.#socket);
@@ -254,7 +254,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.#fetches.autoFetch(() => this.#raw(page), () => this.#state.type === 'connected');
   }
 
-  #onClose(code: number, reason: string): void {
+  /** `advice`: what the server said about the attempt (a refused upgrade's Retry-After, close 1013), for the backoff. */
+  #onClose(code: number, reason: string, advice: ServerAdvice = { code }): void {
     this.#socket = undefined;
     this.#inbound.stop();
     this.#liveness.stop();
@@ -266,7 +267,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       this.#finish(error, code, reason);
       return;
     }
-    const delayMs = this.#policy.delayMs(this.#attempt);
+    if (serverBusy(advice)) this.stats.busy++;
+    const delayMs = this.#policy.delayMs(this.#attempt, advice);
     this.#setState({ type: 'disconnected', code, reason, attempt: this.#attempt, delayMs });
     this.#attempt++;
     this.#timer = setTimeout(() => {

@@ -21,6 +21,14 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
 }
 
+/**
+ * Node's `ws` also reports the HTTP answer to a refused upgrade (status, Retry-After); a browser's
+ * WebSocket never does (it sees a failed connection, close 1006). Detected at run time.
+ */
+export interface UpgradeRefusalEvents {
+  on(event: 'unexpected-response', listener: (request: unknown, response: { readonly statusCode?: number; readonly headers?: Readonly<Record<string, string | string[] | undefined>> }) => void): unknown;
+}
+
 /** A W3C-shaped WebSocket constructor (`globalThis.WebSocket`, `ws`'s default export, a fake). */
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
