@@ -2,6 +2,7 @@
  * The table of `bench --compare --cluster`: its figures, the median over repeated runs, the text
  * printed on stdout, and the issue's targets checked against it. Pure.
  */
+import { medianEntries } from './median-entries.js';
 
 /** One column: a server under test. Figures are absent when that workload was not run. */
 export interface ClusterEntry {
@@ -53,17 +54,7 @@ type Field = (typeof FIELDS)[number];
 export function medianClusterTable(tables: readonly ClusterTable[]): ClusterTable {
   const first = tables[0];
   if (first === undefined) throw new RangeError('medianClusterTable needs at least one table');
-  const entries = first.entries.map((entry, i) => {
-    const column = tables.map((t) => t.entries[i]).filter((e): e is ClusterEntry => e !== undefined);
-    const combined: Record<string, unknown> = { name: entry.name, warnings: [...new Set(column.flatMap((e) => e.warnings))] };
-    const unavailable = column.find((e) => e.unavailable !== undefined)?.unavailable;
-    if (unavailable !== undefined) combined.unavailable = unavailable;
-    for (const field of FIELDS) {
-      const values = column.map((e) => e[field]).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
-      if (values.length > 0) combined[field] = values.length % 2 === 1 ? values[(values.length - 1) / 2]! : (values[values.length / 2 - 1]! + values[values.length / 2]!) / 2;
-    }
-    return combined as unknown as ClusterEntry;
-  });
+  const entries = medianEntries(tables, FIELDS);
   return { ...first, runs: tables.length, entries, perRun: tables.map(clusterTargets) };
 }
 

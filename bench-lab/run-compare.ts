@@ -12,6 +12,7 @@ import type { BenchResult } from '../src/bench/bench-result.js';
 import type { CompareHooks } from '../src/bench/compare-lab.js';
 import { sampleProcess, type ProcessSample } from '../src/bench/process-stats.js';
 import { runBench, type BenchRunOptions } from '../src/bench/run-bench.js';
+import { medianEntries } from './median-entries.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 
 /** One column of the comparison. Figures are absent when that workload was not run. */
@@ -235,16 +236,6 @@ const MEDIAN_FIELDS = ['cpuUsPerMessage', 'cpuUsPerMessageOpenLoop', 'p50', 'p99
 export function medianTable(tables: readonly CompareTable[]): CompareTable {
   const first = tables[0];
   if (first === undefined) throw new RangeError('medianTable needs at least one table');
-  const entries = first.entries.map((entry, i) => {
-    const column = tables.map((t) => t.entries[i]).filter((e): e is CompareEntry => e !== undefined);
-    const combined: Record<string, unknown> = { name: entry.name, warnings: [...new Set(column.flatMap((e) => e.warnings))] };
-    const unavailable = column.find((e) => e.unavailable !== undefined)?.unavailable;
-    if (unavailable !== undefined) combined.unavailable = unavailable;
-    for (const field of MEDIAN_FIELDS) {
-      const values = column.map((e) => e[field]).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
-      if (values.length > 0) combined[field] = values.length % 2 === 1 ? values[(values.length - 1) / 2]! : (values[values.length / 2 - 1]! + values[values.length / 2]!) / 2;
-    }
-    return combined as unknown as CompareEntry;
-  });
-  return { ...first, runs: tables.length, entries };
+  return { ...first, runs: tables.length, entries: medianEntries(tables, MEDIAN_FIELDS) };
 }
+

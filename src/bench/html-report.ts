@@ -20,22 +20,14 @@ export async function loadChartAssets(): Promise<ChartAssets> {
   return { js, css };
 }
 
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 // Inline script text must not close its own element early.
-const inlineScript = (s: string): string => s.replace(/<\/(script)/gi, '<\\/$1');
+export const inlineScript = (s: string): string => s.replace(/<\/(script)/gi, '<\\/$1');
 // JSON inside <script type="application/json">: escape '<' so no tag can start.
-const inlineJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
+export const inlineJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
 
-/** Renders the report page. Pure: the assets are passed in. */
-export function renderHtmlReport(result: BenchResult, assets: ChartAssets): string {
-  const summary = toBenchJson(result);
-  const data = { timeline: result.timeline, buckets: result.buckets };
-  const rows = Object.entries(summary)
-    .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
-    .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(String(v))}</td></tr>`)
-    .join('');
-  const warnings = result.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('');
-  const title = `switchboard bench — ${result.scenario}, ${result.protocol}, ${result.feature}, ${result.connected} connections`;
+/** The start of a report page up to its body: title, the chart library's CSS and the common styles. */
+export function pageHead(title: string, assets: ChartAssets, extraCss = ''): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -47,9 +39,21 @@ body { font: 14px system-ui, sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; margin-bottom: 1.5em; }
 th, td { padding: 2px 10px; text-align: left; border-bottom: 1px solid #eee; }
 h2 { margin-top: 1.5em; }
-.warn { color: #a40; }
-</style>
-</head>
+${extraCss}</style>
+</head>`;
+}
+
+/** Renders the report page. Pure: the assets are passed in. */
+export function renderHtmlReport(result: BenchResult, assets: ChartAssets): string {
+  const summary = toBenchJson(result);
+  const data = { timeline: result.timeline, buckets: result.buckets };
+  const rows = Object.entries(summary)
+    .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
+    .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(String(v))}</td></tr>`)
+    .join('');
+  const warnings = result.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('');
+  const title = `switchboard bench — ${result.scenario}, ${result.protocol}, ${result.feature}, ${result.connected} connections`;
+  return `${pageHead(title, assets, '.warn { color: #a40; }')}
 <body>
 <h1>${escapeHtml(title)}</h1>
 <p>Started ${escapeHtml(result.startedAt)}; payload ${result.payloadChars} characters; ${result.durationSec} s measured. Latency is measured from each message's intended send time to its arrival, in milliseconds.</p>

@@ -5,7 +5,7 @@
  * (html-report.ts): uPlot inlined, no network needed to view it.
  */
 import { writeFile } from 'node:fs/promises';
-import { loadChartAssets, type ChartAssets } from './html-report.js';
+import { escapeHtml, inlineJson, inlineScript, loadChartAssets, pageHead, type ChartAssets } from './html-report.js';
 import type { CurvePoint } from './reconnect-curve.js';
 
 /** One storm: a kill -9, a restart, and how the clients came back. */
@@ -35,9 +35,6 @@ export interface StormReport {
   readonly runs: readonly StormRun[];
 }
 
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const inlineScript = (s: string): string => s.replace(/<\/(script)/gi, '<\\/$1');
-const inlineJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
 const fmtMs = (ms: number | undefined): string => (ms === undefined ? 'not within the deadline' : `${(ms / 1000).toFixed(2)} s`);
 
 /** The rows of the per-second table: the curve's count at each whole second. */
@@ -69,19 +66,7 @@ export function renderStormReport(report: StormReport, assets: ChartAssets): str
   const body = Array.from({ length: longest }, (_, i) => `<tr><td>${i + 1}</td>${seconds.map((s) => `<td>${s[i]?.reconnected ?? ''}</td>`).join('')}</tr>`).join('');
   const data = report.runs.map((r) => ({ mode: r.mode, clients: r.clients, x: r.curve.map((p) => p.ms / 1000), y: r.curve.map((p) => p.reconnected), rx: r.rss.map((p) => p.ms / 1000), ry: r.rss.map((p) => p.mib) }));
   const title = `switchboard reconnect storm — ${report.runs.map((r) => `${r.clients} clients, ${r.mode}`).join('; ')}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${escapeHtml(title)}</title>
-<style>${assets.css}</style>
-<style>
-body { font: 14px system-ui, sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin-bottom: 1.5em; }
-th, td { padding: 2px 10px; text-align: left; border-bottom: 1px solid #eee; }
-h2 { margin-top: 1.5em; }
-</style>
-</head>
+  return `${pageHead(title, assets)}
 <body>
 <h1>${escapeHtml(title)}</h1>
 <p>Started ${escapeHtml(report.startedAt)}. Command: <code>${escapeHtml(report.command)}</code>. The server was killed with SIGKILL and restarted on the same data; times are from the restarted server's listening line. A client is back once it is connected and authenticated again.</p>
