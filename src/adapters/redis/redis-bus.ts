@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster } from 'ioredis';
 import { BackendError, silentLogger } from '../../core/ports.js';
 import type { Bus, Channel, Delivery, Logger } from '../../core/ports.js';
-import { decodeDeliveries, encodeDelivery } from './redis-bus-codec.js';
+import { decodeDeliveries, encodeDelivery, encodeDeliveryBinary, joinEncoded } from './redis-bus-codec.js';
 import { PublishBatcher } from './redis-publish-batcher.js';
 import { BusSubscriber } from './redis-bus-subscriber.js';
 import { readTopology, tagOwnedBy } from './redis-cluster-topology.js';
@@ -26,7 +26,7 @@ export interface RedisBusOptions extends RedisConnectionOptions {
    */
   readonly maxPendingPublishes?: number;
   /**
-   * Most payload bytes (UTF-16 length of the JSON text) of those publishes.
+   * Most payload bytes (UTF-16 length of a JSON text, byte length of a binary payload) of those publishes.
    * @default 16777216 (16 MiB)
    */
   readonly maxPendingBytes?: number;
@@ -46,6 +46,13 @@ export interface RedisBusOptions extends RedisConnectionOptions {
    * @default 64
    */
   readonly maxBatchDeliveries?: number;
+  /**
+   * Publish a `message` delivery with a byte frame in the binary format (a JSON header and the raw
+   * frame bytes); false publishes every delivery as JSON text, which nodes of versions before the
+   * binary format also read (for a rolling upgrade). Both formats are always received.
+   * @default true
+   */
+  readonly binaryFrames?: boolean;
   /** @default silentLogger */
   readonly logger?: Logger;
 }
@@ -75,6 +82,7 @@ export class RedisBus implements Bus {
   readonly #instance = randomUUID();
   readonly #commands: RedisClient;
   readonly #batcher: PublishBatcher;
+  readonly #encode: (delivery: Delivery) => string | Buffer;
   readonly #wanted = new Set<string>();
   #subscribers = new Map<string, BusSubscriber>();
   #topology: ClusterTopology | undefined;
@@ -99,7 +107,8 @@ export class RedisBus implements Bus {
     this.#logger = options.logger ?? silentLogger;
     this.#commands = createCommandClient(this.#target, 'bus');
     const maxBatch = positive('maxBatchDeliveries', options.maxBatchDeliveries ?? 64);
-    this.#batcher = new PublishBatcher((name, payload) => this.#publishRaw(name, payload), maxBatch, 256 * 1024);
+    this.#encode = options.binaryFrames === false ? encodeDelivery : encodeDeliveryBinary;
+    this.#batcher = new PublishBatcher((name, payload) => this.#publishRaw(name, payload), maxBatch, 256 * 1024, joinEncoded);
     this.#commands.on('error', (error: Error) => this.#logger.debug({ err: error.message }, 'redis bus command link error'));
   }
 
@@ -162,7 +171,7 @@ export class RedisBus implements Bus {
 
   publish(channel: Channel, delivery: Delivery): Promise<void> {
     if (this.#closed) return HANDED;
-    const payload = encodeDelivery(delivery);
+    const payload = this.#encode(delivery);
     if (this.#pending >= this.#maxPending || this.#pendingBytes + payload.length > this.#maxPendingBytes) {
       return Promise.reject(new BackendError(this.name, `publish refused: ${String(this.#pending)} publishes (${String(this.#pendingBytes)} bytes) pending`));
     }
@@ -183,7 +192,7 @@ export class RedisBus implements Bus {
     );
   }
 
-  #publishRaw(name: string, payload: string): Promise<unknown> {
+  #publishRaw(name: string, payload: string | Buffer): Promise<unknown> {
     return this.#target.cluster ? this.#commands.spublish(name, payload) : this.#commands.publish(name, payload);
   }
 
@@ -197,7 +206,7 @@ export class RedisBus implements Bus {
     return owner === undefined ? undefined : this.#subscribers.get(owner);
   }
 
-  #receive(payload: string): void {
+  #receive(payload: Buffer): void {
     const { deliveries, invalid } = decodeDeliveries(payload);
     if (invalid > 0) this.#logger.warn({ invalid, bytes: payload.length }, 'redis bus dropped what is not a delivery');
     for (const delivery of deliveries) this.#handler?.(delivery);
@@ -214,7 +223,7 @@ export class RedisBus implements Bus {
     const next = new Map<string, BusSubscriber>();
     const common = {
       redisOptions: redisOptions(this.#target, 'bus-sub'),
-      onMessage: (_channel: string, payload: string) => this.#receive(payload),
+      onMessage: (_channel: string, payload: Buffer) => this.#receive(payload),
       onResubscribed: () => this.#resubscribed(),
       onError: (error: Error) => this.#logger.debug({ err: error.message }, 'redis bus subscriber link error'),
     };

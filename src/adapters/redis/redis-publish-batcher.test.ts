@@ -6,7 +6,7 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 describe('PublishBatcher', () => {
   it('sends what one channel got in one turn as one JSON array, and a lone payload as itself', async () => {
     const sent: [string, string][] = [];
-    const batcher = new PublishBatcher((name, payload) => (sent.push([name, payload]), Promise.resolve()), 64, 1_000_000);
+    const batcher = new PublishBatcher((name, payload) => (sent.push([name, payload as string]), Promise.resolve()), 64, 1_000_000);
     const done = [batcher.add('a', '1'), batcher.add('a', '2'), batcher.add('b', '3'), batcher.add('a', '4')];
     expect(sent).toEqual([]);
     await Promise.all(done);
@@ -18,7 +18,7 @@ describe('PublishBatcher', () => {
 
   it('starts a new batch when one is full (by count or by bytes), keeping order', async () => {
     const sent: string[] = [];
-    const batcher = new PublishBatcher((_name, payload) => (sent.push(payload), Promise.resolve()), 2, 5);
+    const batcher = new PublishBatcher((_name, payload) => (sent.push(payload as string), Promise.resolve()), 2, 5);
     for (const p of ['1', '2', '3', '4444', '5']) void batcher.add('a', p);
     await turn();
     expect(sent).toEqual(['[1,2]', '[3,4444]', '5']);
@@ -32,7 +32,7 @@ describe('PublishBatcher', () => {
 
   it('sends open batches at once on flushAll', () => {
     const sent: string[] = [];
-    const batcher = new PublishBatcher((_name, payload) => (sent.push(payload), Promise.resolve()), 64, 1_000);
+    const batcher = new PublishBatcher((_name, payload) => (sent.push(payload as string), Promise.resolve()), 64, 1_000);
     void batcher.add('a', '1');
     batcher.flushAll();
     expect(sent).toEqual(['1']);

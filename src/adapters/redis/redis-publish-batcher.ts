@@ -1,31 +1,42 @@
 // Coalesces the deliveries published on one Redis channel during one turn of the event loop into
-// one PUBLISH of a JSON array (seed 004's batching, for any channel: a node's channel, `all`).
+// one PUBLISH (seed 004's batching, for any channel: a node's channel, `all`); how several encoded
+// deliveries become one payload is the codec's (`join`: a JSON array, or one binary payload).
 // Order per channel is kept: batches of a channel leave in the order they were opened.
 
+/** A payload: JSON text or bytes; `length` is what the byte bound counts. */
+type Payload = string | Buffer;
+
 interface Batch {
-  readonly payloads: string[];
+  readonly payloads: Payload[];
   bytes: number;
   readonly promise: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
+const joinJson = (payloads: readonly Payload[]): Payload => (payloads.length === 1 ? (payloads[0] as Payload) : `[${payloads.join(',')}]`);
+
 export class PublishBatcher {
-  readonly #send: (name: string, payload: string) => Promise<unknown>;
+  readonly #send: (name: string, payload: Payload) => Promise<unknown>;
   readonly #maxDeliveries: number;
   readonly #maxBytes: number;
+  readonly #join: (payloads: readonly Payload[]) => Payload;
   readonly #open = new Map<string, Batch>();
   #timer: NodeJS.Immediate | undefined;
 
-  /** `send` publishes one payload; a batch holds at most `maxDeliveries` deliveries and about `maxBytes` of text. */
-  constructor(send: (name: string, payload: string) => Promise<unknown>, maxDeliveries: number, maxBytes: number) {
+  /**
+   * `send` publishes one payload; a batch holds at most `maxDeliveries` deliveries and about
+   * `maxBytes`; `join` makes one payload of a batch's (default: a JSON array of JSON texts).
+   */
+  constructor(send: (name: string, payload: Payload) => Promise<unknown>, maxDeliveries: number, maxBytes: number, join: (payloads: readonly Payload[]) => Payload = joinJson) {
     this.#send = send;
     this.#maxDeliveries = maxDeliveries;
     this.#maxBytes = maxBytes;
+    this.#join = join;
   }
 
-  /** Adds one delivery's JSON; resolves when the PUBLISH carrying it was answered. */
-  add(name: string, payload: string): Promise<void> {
+  /** Adds one encoded delivery; resolves when the PUBLISH carrying it was answered. */
+  add(name: string, payload: Payload): Promise<void> {
     let batch = this.#open.get(name);
     if (batch !== undefined && (batch.payloads.length >= this.#maxDeliveries || batch.bytes + payload.length > this.#maxBytes)) {
       this.#flush(name, batch);
@@ -50,8 +61,7 @@ export class PublishBatcher {
 
   #flush(name: string, batch: Batch): void {
     this.#open.delete(name);
-    const payload = batch.payloads.length === 1 ? (batch.payloads[0] as string) : `[${batch.payloads.join(',')}]`;
-    this.#send(name, payload).then(batch.resolve, batch.reject);
+    this.#send(name, this.#join(batch.payloads)).then(batch.resolve, batch.reject);
   }
 }
 
