@@ -84,7 +84,7 @@ describe('binary format', () => {
     const encoded = encodeDeliveryBinary(d);
     expect(typeof encoded).not.toBe('string');
     expect((encoded as Buffer)[0]).toBe(BINARY_MAGIC);
-    const back = decodeDelivery(encoded as Buffer) as MessageDelivery;
+    const back = decodeDelivery(encoded) as MessageDelivery;
     expect(back.frame).toBeInstanceOf(Uint8Array);
     expect(frameBytes(back)).toEqual([...awkward]);
     expect({ ...back, frame: undefined }).toEqual({ ...d, frame: undefined });
