@@ -6,6 +6,9 @@
 /** A payload: JSON text or bytes; `length` is what the byte bound counts. */
 type Payload = string | Buffer;
 
+/** Publishes several (channel, payload) pairs in order; one promise per pair. */
+type SendAll = (list: readonly (readonly [string, Payload])[]) => Promise<unknown>[];
+
 interface Batch {
   readonly payloads: Payload[];
   bytes: number;
@@ -21,18 +24,22 @@ export class PublishBatcher {
   readonly #maxDeliveries: number;
   readonly #maxBytes: number;
   readonly #join: (payloads: readonly Payload[]) => Payload;
+  readonly #sendAll: SendAll | undefined;
   readonly #open = new Map<string, Batch>();
   #timer: NodeJS.Immediate | undefined;
 
   /**
    * `send` publishes one payload; a batch holds at most `maxDeliveries` deliveries and about
-   * `maxBytes`; `join` makes one payload of a batch's (default: a JSON array of JSON texts).
+   * `maxBytes`; `join` makes one payload of a batch's (default: a JSON array of JSON texts);
+   * `sendAll`, if given, publishes the batches of several channels flushed at the end of a turn
+   * together (one socket write), in order, with one promise per batch.
    */
-  constructor(send: (name: string, payload: Payload) => Promise<unknown>, maxDeliveries: number, maxBytes: number, join: (payloads: readonly Payload[]) => Payload = joinJson) {
+  constructor(send: (name: string, payload: Payload) => Promise<unknown>, maxDeliveries: number, maxBytes: number, join: (payloads: readonly Payload[]) => Payload = joinJson, sendAll?: SendAll) {
     this.#send = send;
     this.#maxDeliveries = maxDeliveries;
     this.#maxBytes = maxBytes;
     this.#join = join;
+    this.#sendAll = sendAll;
   }
 
   /** Adds one encoded delivery; resolves when the PUBLISH carrying it was answered. */
@@ -56,6 +63,13 @@ export class PublishBatcher {
   flushAll(): void {
     if (this.#timer !== undefined) clearImmediate(this.#timer);
     this.#timer = undefined;
+    if (this.#sendAll !== undefined && this.#open.size > 1) {
+      const batches = [...this.#open];
+      this.#open.clear();
+      const sent = this.#sendAll(batches.map(([name, batch]) => [name, this.#join(batch.payloads)]));
+      batches.forEach(([, batch], i) => void (sent[i] as Promise<unknown>).then(batch.resolve, batch.reject));
+      return;
+    }
     for (const [name, batch] of this.#open) this.#flush(name, batch);
   }
 
