@@ -2,15 +2,15 @@
 // Cluster (one subscriber connection per master). Bounded publishing, reconnect with backoff,
 // resubscription, and a heartbeat on every subscriber connection that finds a deaf one.
 import { randomUUID } from 'node:crypto';
-import type { Cluster } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { BackendError, silentLogger } from '../../core/ports.js';
 import type { Bus, Channel, Delivery, Logger } from '../../core/ports.js';
 import { decodeDeliveries, encodeDelivery, encodeDeliveryBinary, joinEncoded } from './redis-bus-codec.js';
-import { PublishBatcher } from './redis-publish-batcher.js';
+import { PublishBatcher, publishPipelined } from './redis-publish-batcher.js';
 import { BusSubscriber } from './redis-bus-subscriber.js';
 import { readTopology, tagOwnedBy } from './redis-cluster-topology.js';
 import type { ClusterTopology } from './redis-cluster-topology.js';
-import { closeClient, connectClient, createCommandClient, isClientReady, redisOptions, resolveTarget } from './redis-connection.js';
+import { closeClient, connectClient, createCommandClient, isClientReady, positive, redisOptions, resolveTarget } from './redis-connection.js';
 import type { RedisClient, RedisConnectionOptions, RedisTarget } from './redis-connection.js';
 import { hashTag } from './redis-key-slot.js';
 
@@ -108,7 +108,7 @@ export class RedisBus implements Bus {
     this.#commands = createCommandClient(this.#target, 'bus');
     const maxBatch = positive('maxBatchDeliveries', options.maxBatchDeliveries ?? 64);
     this.#encode = options.binaryFrames === false ? encodeDelivery : encodeDeliveryBinary;
-    const sendAll = this.#target.cluster ? undefined : (list: readonly (readonly [string, string | Buffer])[]) => this.#publishPipelined(list);
+    const sendAll = this.#target.cluster ? undefined : (list: readonly (readonly [string, string | Buffer])[]) => publishPipelined(this.#commands as Redis, list);
     this.#batcher = new PublishBatcher((name, payload) => this.#publishRaw(name, payload), maxBatch, 256 * 1024, joinEncoded, sendAll);
     this.#commands.on('error', (error: Error) => this.#logger.debug({ err: error.message }, 'redis bus command link error'));
   }
@@ -195,23 +195,6 @@ export class RedisBus implements Bus {
 
   #publishRaw(name: string, payload: string | Buffer): Promise<unknown> {
     return this.#target.cluster ? this.#commands.spublish(name, payload) : this.#commands.publish(name, payload);
-  }
-
-  /**
-   * One Redis: the PUBLISHes of several channels flushed together leave in one pipeline (one
-   * socket write instead of one per command), in order on the one command connection. Not on a
-   * cluster: an ioredis cluster pipeline takes keys of one slot only.
-   */
-  #publishPipelined(list: readonly (readonly [string, string | Buffer])[]): Promise<unknown>[] {
-    const pipeline = this.#commands.pipeline();
-    for (const [name, payload] of list) pipeline.publish(name, payload);
-    const done = pipeline.exec();
-    return list.map((_, i) =>
-      done.then((results) => {
-        const error = results?.[i]?.[0];
-        if (results === null || error) throw error ?? new Error('pipeline not executed');
-      }),
-    );
   }
 
   #redisName(channel: Channel): string {
@@ -308,11 +291,6 @@ export class RedisBus implements Bus {
         this.#rebuilding = undefined;
       });
   }
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`redis bus: ${name} must be positive, got ${String(value)}`);
-  return value;
 }
 
 /** Factory in the `create<Thing>` style, for the composition root. */

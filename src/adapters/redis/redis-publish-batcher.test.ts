@@ -37,4 +37,28 @@ describe('PublishBatcher', () => {
     batcher.flushAll();
     expect(sent).toEqual(['1']);
   });
+
+  it('hands the batches of several channels flushed in one turn to sendAll together, in order, each with its own result', async () => {
+    const single: string[] = [];
+    const all: (readonly (readonly [string, string | Buffer])[])[] = [];
+    const batcher = new PublishBatcher(
+      (_name, payload) => (single.push(payload as string), Promise.resolve()),
+      64,
+      1_000,
+      undefined,
+      (list) => (all.push(list), list.map(([name]) => (name === 'bad' ? Promise.reject(new Error('no')) : Promise.resolve()))),
+    );
+    const results = await Promise.allSettled([batcher.add('a', '1'), batcher.add('bad', '2'), batcher.add('a', '3'), batcher.add('c', '4')]);
+    expect(all).toEqual([
+      [
+        ['a', '[1,3]'],
+        ['bad', '2'],
+        ['c', '4'],
+      ],
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    // One channel alone: the plain send.
+    await batcher.add('a', '5');
+    expect(single).toEqual(['5']);
+  });
 });

@@ -3,8 +3,27 @@
 // deliveries become one payload is the codec's (`join`: a JSON array, or one binary payload).
 // Order per channel is kept: batches of a channel leave in the order they were opened.
 
+import type { Redis } from 'ioredis';
+
 /** A payload: JSON text or bytes; `length` is what the byte bound counts. */
 type Payload = string | Buffer;
+
+/**
+ * One Redis: the PUBLISHes of several channels flushed together leave in one pipeline (one socket
+ * write instead of one per command), in order on the one command connection; one promise per
+ * pair. Not for a cluster: an ioredis cluster pipeline takes keys of one slot only.
+ */
+export function publishPipelined(client: Redis, list: readonly (readonly [string, Payload])[]): Promise<unknown>[] {
+  const pipeline = client.pipeline();
+  for (const [name, payload] of list) pipeline.publish(name, payload);
+  const done = pipeline.exec();
+  return list.map((_, i) =>
+    done.then((results) => {
+      const error = results?.[i]?.[0];
+      if (results === null || error) throw error ?? new Error('redis pipeline not executed');
+    }),
+  );
+}
 
 /** Publishes several (channel, payload) pairs in order; one promise per pair. */
 type SendAll = (list: readonly (readonly [string, Payload])[]) => Promise<unknown>[];
