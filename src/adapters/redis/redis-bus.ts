@@ -108,7 +108,8 @@ export class RedisBus implements Bus {
     this.#commands = createCommandClient(this.#target, 'bus');
     const maxBatch = positive('maxBatchDeliveries', options.maxBatchDeliveries ?? 64);
     this.#encode = options.binaryFrames === false ? encodeDelivery : encodeDeliveryBinary;
-    const sendAll = this.#target.cluster ? undefined : (list: readonly (readonly [string, string | Buffer])[]) => publishPipelined(this.#commands as Redis, list);
+    // Not with auto-pipelining, which defers single commands: a pipeline written at once would overtake them.
+    const sendAll = this.#target.cluster || this.#target.autoPipelining ? undefined : (list: readonly (readonly [string, string | Buffer])[]) => publishPipelined(this.#commands as Redis, list);
     this.#batcher = new PublishBatcher((name, payload) => this.#publishRaw(name, payload), maxBatch, 256 * 1024, joinEncoded, sendAll);
     this.#commands.on('error', (error: Error) => this.#logger.debug({ err: error.message }, 'redis bus command link error'));
   }
