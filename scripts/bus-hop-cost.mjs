@@ -7,7 +7,8 @@
 // after a warm-up; Redis's CPU (INFO cpu) is printed too. Codecs, in alternated rounds:
 //   json     this build with binaryFrames: false (every delivery as JSON text)
 //   binary   this build, default (a message with a byte frame as a JSON header + raw bytes)
-//   base     an older build given with --base-dist (its dist/ folder), if any
+//   base     an older build given with --base-dist (its dist/ folder), if any; several as
+//            --base-dist label=DIR,label2=DIR2 (each a mode of that label, default codec)
 // A private redis-server is started unless --redis-url is given.
 // Usage: node scripts/bus-hop-cost.mjs [--messages 50000] [--rate 10000] [--users 1000] [--rounds 3] [--base-dist DIR] [--redis-url URL]
 // (--rate 0: as fast as the bus's bounds allow, a window of 2,000 publishes in flight)
@@ -36,8 +37,10 @@ const users = Array.from({ length: USERS }, (_, i) => `demo-${i}`);
 const prefix = 'hop:';
 const here = new URL('.', import.meta.url);
 
+const bases = new Map((values['base-dist'] ?? '').split(',').filter(Boolean).map((b) => (b.includes('=') ? b.split('=') : ['base', b])));
+
 async function loadBus(mode) {
-  const dist = mode === 'base' ? pathToFileURL(resolve(values['base-dist']) + '/') : new URL('../dist/', here);
+  const dist = bases.has(mode) ? pathToFileURL(resolve(bases.get(mode)) + '/') : new URL('../dist/', here);
   const { RedisBus } = await import(new URL('adapters/redis/redis-bus.js', dist).href);
   return (url) => new RedisBus({ urls: url, prefix, ...(mode === 'json' ? { binaryFrames: false } : {}) });
 }
@@ -80,7 +83,7 @@ async function main() {
   const MESSAGES = Number(values.messages);
   const RATE = Number(values.rate);
   const WARMUP = Number(values.warmup);
-  const modes = ['json', 'binary', ...(values['base-dist'] ? ['base'] : [])];
+  const modes = ['json', 'binary', ...bases.keys()];
   let url = values['redis-url'];
   let redis;
   let dir;
