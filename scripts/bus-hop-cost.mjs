@@ -135,6 +135,8 @@ async function main() {
     redis.kill();
     rmSync(dir, { recursive: true, force: true });
   }
+  // Nothing left to wait for (a client still reconnecting must not hold the measurement lock).
+  process.exit(0);
 
   async function run(mode) {
     const child = fork(new URL(import.meta.url), ['--role', 'recv', '--users', String(USERS), ...(values['base-dist'] ? ['--base-dist', values['base-dist']] : [])], { stdio: 'inherit' });
