@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDeliveries, decodeDelivery, encodeDelivery } from './redis-bus-codec.js';
+import { BINARY_MAGIC, decodeDeliveries, decodeDelivery, encodeDelivery, encodeDeliveryBinary, joinEncoded } from './redis-bus-codec.js';
 import type { Delivery } from '../../core/ports.js';
 import { asAppId, asMessageId, asNodeId, asUserId } from '../../core/ids.js';
 
@@ -45,4 +45,122 @@ describe('encodeDelivery / decodeDelivery', () => {
     expect(decodeDeliveries(`[${encodeDelivery(a)},${encodeDelivery(b)},{"kind":"x"}]`)).toEqual({ deliveries: [a, b], invalid: 1 });
     expect(decodeDeliveries('nope')).toEqual({ deliveries: [], invalid: 1 });
   });
+
+  it('rejects what is not a delivery without throwing, also as bytes', () => {
+    for (const bad of ['', 'nope', '{"kind":"message"}', '[]']) expect(decodeDelivery(new TextEncoder().encode(bad))).toBeUndefined();
+    expect(decodeDeliveries(new TextEncoder().encode('{"kind":"close","origin":"n","to":"u","code":1000,"reason":"r"}')).deliveries).toHaveLength(1);
+  });
 });
+
+const n = asNodeId('n1');
+const u = asUserId('demo-1');
+// One delivery of every kind (KIND_TABLE): each must round-trip in both formats, alone and in a batch.
+const everyKind: Delivery[] = [
+  { kind: 'message', ...base, frame: '{"type":"MESSAGE"}', reference: 'r', confirm: false },
+  { kind: 'confirmation', origin: n, to: u, id: asMessageId('m2'), frame: '{"type":"MESSAGE_CONFIRMATION"}', reliable: true },
+  { kind: 'presence', origin: n, to: u, frame: '{}', userId: asUserId('demo-2'), generation: 3 },
+  { kind: 'group', origin: n, from: u, copies: [{ to: asUserId('a'), id: asMessageId('x') }], contentJson: '"hi\\u0000"', reference: 'r', reliable: false, acceptedAt: 1 },
+  { kind: 'frame', origin: n, to: u, frame: '{"type":"NOTIFICATION"}', type: 'NOTIFICATION' },
+  { kind: 'app-frame', origin: n, appId: asAppId('demo'), frame: '{}', type: 'NEW_VERSION' },
+  { kind: 'publication', origin: n, appId: asAppId('demo'), topic: 't/é', frame: '{}' },
+  { kind: 'close', origin: n, to: u, code: 4000, reason: 'bye' },
+  { kind: 'logout', origin: n, appId: asAppId('demo'), sub: 's' },
+  { kind: 'resume', origin: n, op: 'claim', claimId: 'c', sessionId: 's', token: 't', userId: u, lastSeq: 4 },
+  { kind: 'resume', origin: n, op: 'handover', claimId: 'c', ok: true, frames: ['{"a":1}'], seq: 9 },
+  { kind: 'resume', origin: n, op: 'ack', claimId: 'c', seq: -1 },
+];
+
+// Frame bytes that a string round trip would change: NUL, multi-byte UTF-8, a lone surrogate's
+// escape, and bytes that are not UTF-8 at all (0xff), which must come back exactly.
+const awkward = Uint8Array.from([...new TextEncoder().encode('{"type":"MESSAGE","data":"\u0000é😀\\ud800\\"\n"}'), 0x00, 0xff, 0xc3]);
+
+type MessageDelivery = Extract<Delivery, { kind: 'message' }>;
+const bytesMessage = (frame: Uint8Array, id = 'b1'): MessageDelivery => ({ kind: 'message', origin: n, to: u, id: asMessageId(id), from: asUserId('demo-2'), frame, reliable: false, acceptedAt: 1_765_000_000_123 });
+const frameBytes = (d: Delivery | undefined): number[] => [...((d as MessageDelivery).frame as Uint8Array)];
+
+describe('binary format', () => {
+  it('carries a byte frame exactly (NUL, multi-byte UTF-8, bytes that are not UTF-8) as a Uint8Array', () => {
+    const d = bytesMessage(awkward);
+    const encoded = encodeDeliveryBinary(d);
+    expect(typeof encoded).not.toBe('string');
+    expect((encoded as Buffer)[0]).toBe(BINARY_MAGIC);
+    const back = decodeDelivery(encoded) as MessageDelivery;
+    expect(back.frame).toBeInstanceOf(Uint8Array);
+    expect(frameBytes(back)).toEqual([...awkward]);
+    expect({ ...back, frame: undefined }).toEqual({ ...d, frame: undefined });
+  });
+
+  it('keeps a byte view that starts inside a larger buffer to its own bytes, and an empty frame', () => {
+    const whole = new TextEncoder().encode('xx{"a":1}yy');
+    expect(frameBytes(decodeDelivery(encodeDeliveryBinary(bytesMessage(whole.subarray(2, 9)))))).toEqual([...whole.subarray(2, 9)]);
+    expect(frameBytes(decodeDelivery(encodeDeliveryBinary(bytesMessage(new Uint8Array(0)))))).toEqual([]);
+  });
+
+  it('round-trips every kind (other kinds and text frames stay JSON text, as older nodes read them)', () => {
+    for (const d of everyKind) {
+      const encoded = encodeDeliveryBinary(d);
+      expect(typeof encoded).toBe('string');
+      expect(decodeDelivery(encoded)).toEqual(d);
+      expect(decodeDelivery(Buffer.from(encoded as string))).toEqual(d);
+    }
+  });
+
+  it('joins a batch: JSON texts alone stay a JSON array; with a binary one, every kind goes in one binary payload, in order', () => {
+    const json = everyKind.map(encodeDeliveryBinary);
+    expect(typeof joinEncoded(json)).toBe('string');
+    expect(decodeDeliveries(joinEncoded(json))).toEqual({ deliveries: everyKind, invalid: 0 });
+    const a = bytesMessage(awkward, 'b1');
+    const b = bytesMessage(new TextEncoder().encode('{"x":"ü"}'), 'b2');
+    const mixed = joinEncoded([encodeDeliveryBinary(a), ...json, encodeDeliveryBinary(b)]);
+    expect(typeof mixed).not.toBe('string');
+    const { deliveries, invalid } = decodeDeliveries(mixed);
+    expect(invalid).toBe(0);
+    expect(deliveries.map((d) => d.kind)).toEqual(['message', ...everyKind.map((d) => d.kind), 'message']);
+    expect(deliveries.slice(1, -1)).toEqual(everyKind);
+    expect(frameBytes(deliveries[0])).toEqual([...awkward]);
+    expect(frameBytes(deliveries.at(-1))).toEqual([...b.frame as Uint8Array]);
+  });
+
+  it('counts malformed binary payloads as invalid, never throws, and keeps the records before the damage', () => {
+    const good = encodeDeliveryBinary(bytesMessage(awkward)) as Buffer;
+    const record = good.subarray(1);
+    const header = (json: string, tag = 1): Buffer => {
+      const h = Buffer.from(json);
+      const out = Buffer.alloc(5 + h.length + (tag === 1 ? 4 : 0));
+      out[0] = tag;
+      out.writeUInt32BE(h.length, 1);
+      h.copy(out, 5);
+      return out;
+    };
+    const cases: Buffer[] = [
+      Buffer.of(BINARY_MAGIC), // nothing after the magic byte
+      Buffer.of(BINARY_MAGIC, 7, 0, 0, 0, 0), // unknown tag
+      Buffer.of(BINARY_MAGIC, 1, 0, 0), // truncated length
+      Buffer.concat([Buffer.of(BINARY_MAGIC), header('{"kind":"message"')]), // header not JSON
+      Buffer.concat([Buffer.of(BINARY_MAGIC), header('{"kind":"close","origin":"n"}')]), // tag 1 but not a message
+      Buffer.concat([Buffer.of(BINARY_MAGIC), header('{"kind":"message","origin":"n","frame":"x"}')]), // frame twice
+      Buffer.concat([Buffer.of(BINARY_MAGIC), header('{"kind":"nope","origin":"n"}', 0)]), // unknown kind
+      good.subarray(0, good.length - 1), // frame cut short
+      good.subarray(0, 8), // header cut short
+    ];
+    for (const bad of cases) {
+      expect(() => decodeDeliveries(bad)).not.toThrow();
+      const { deliveries, invalid } = decodeDeliveries(bad);
+      expect(deliveries).toEqual([]);
+      expect(invalid).toBeGreaterThanOrEqual(1);
+      expect(decodeDelivery(bad)).toBeUndefined();
+    }
+    const damaged = Buffer.concat([good, record.subarray(0, 12)]);
+    const { deliveries, invalid } = decodeDeliveries(damaged);
+    expect(deliveries).toHaveLength(1);
+    expect(invalid).toBe(1);
+  });
+
+  it('decodes what an older node publishes (JSON text, as a string or as the bytes a Buffer listener gets)', () => {
+    const d = bytesMessage(awkward);
+    const old = encodeDelivery(d);
+    expect(decodeDelivery(old)).toEqual({ ...d, frame: new TextDecoder().decode(awkward) });
+    expect(decodeDelivery(Buffer.from(old))).toEqual({ ...d, frame: new TextDecoder().decode(awkward) });
+  });
+});
+

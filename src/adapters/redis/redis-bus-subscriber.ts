@@ -13,7 +13,8 @@ export interface SubscriberOptions {
   readonly sharded: boolean;
   /** A channel of this connection's own, on which the bus publishes heartbeats to itself. */
   readonly heartbeatChannel: string;
-  readonly onMessage: (channel: string, payload: string) => void;
+  /** `payload` as received (bytes: no string is made of a frame that goes on as bytes). */
+  readonly onMessage: (channel: string, payload: Buffer) => void;
   /** Called after the connection came back and every wanted channel is subscribed again. */
   readonly onResubscribed: () => void;
   readonly onError: (error: Error) => void;
@@ -41,8 +42,9 @@ export class BusSubscriber {
     this.heartbeatChannel = options.heartbeatChannel;
     const redisOptions: RedisOptions = { ...options.redisOptions, autoResubscribe: false };
     this.#conn = typeof options.address === 'string' ? new Redis(options.address, redisOptions) : new Redis({ ...redisOptions, ...options.address });
-    const event = options.sharded ? 'smessage' : 'message';
-    this.#conn.on(event, (channel: string, payload: string) => this.#receive(channel, payload));
+    // The Buffer events: ioredis then makes no string of the payload (it does so only for `message` listeners).
+    const event = options.sharded ? 'smessageBuffer' : 'messageBuffer';
+    this.#conn.on(event, (channel: Buffer, payload: Buffer) => this.#receive(channel.toString(), payload));
     this.#conn.on('error', (error: Error) => options.onError(error));
     this.#conn.on('close', () => {
       this.#subscribed = false;
@@ -114,9 +116,9 @@ export class BusSubscriber {
     this.#conn.disconnect();
   }
 
-  #receive(channel: string, payload: string): void {
+  #receive(channel: string, payload: Buffer): void {
     if (channel === this.heartbeatChannel) {
-      if (payload === String(this.#heartbeatSeq)) this.#awaitingHeartbeat = false;
+      if (payload.toString() === String(this.#heartbeatSeq)) this.#awaitingHeartbeat = false;
       return;
     }
     // A channel unsubscribed a moment ago may still deliver what was already in flight.

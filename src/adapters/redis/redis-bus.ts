@@ -2,15 +2,15 @@
 // Cluster (one subscriber connection per master). Bounded publishing, reconnect with backoff,
 // resubscription, and a heartbeat on every subscriber connection that finds a deaf one.
 import { randomUUID } from 'node:crypto';
-import type { Cluster } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { BackendError, silentLogger } from '../../core/ports.js';
 import type { Bus, Channel, Delivery, Logger } from '../../core/ports.js';
-import { decodeDeliveries, encodeDelivery } from './redis-bus-codec.js';
-import { PublishBatcher } from './redis-publish-batcher.js';
+import { decodeDeliveries, encodeDelivery, encodeDeliveryBinary, joinEncoded } from './redis-bus-codec.js';
+import { PublishBatcher, publishPipelined } from './redis-publish-batcher.js';
 import { BusSubscriber } from './redis-bus-subscriber.js';
 import { readTopology, tagOwnedBy } from './redis-cluster-topology.js';
 import type { ClusterTopology } from './redis-cluster-topology.js';
-import { closeClient, connectClient, createCommandClient, isClientReady, redisOptions, resolveTarget } from './redis-connection.js';
+import { closeClient, connectClient, createCommandClient, isClientReady, positive, redisOptions, resolveTarget } from './redis-connection.js';
 import type { RedisClient, RedisConnectionOptions, RedisTarget } from './redis-connection.js';
 import { hashTag } from './redis-key-slot.js';
 
@@ -26,7 +26,7 @@ export interface RedisBusOptions extends RedisConnectionOptions {
    */
   readonly maxPendingPublishes?: number;
   /**
-   * Most payload bytes (UTF-16 length of the JSON text) of those publishes.
+   * Most payload bytes (UTF-16 length of a JSON text, byte length of a binary payload) of those publishes.
    * @default 16777216 (16 MiB)
    */
   readonly maxPendingBytes?: number;
@@ -46,6 +46,13 @@ export interface RedisBusOptions extends RedisConnectionOptions {
    * @default 64
    */
   readonly maxBatchDeliveries?: number;
+  /**
+   * Publish a `message` delivery with a byte frame in the binary format (a JSON header and the raw
+   * frame bytes); false publishes every delivery as JSON text, which nodes of versions before the
+   * binary format also read (for a rolling upgrade). Both formats are always received.
+   * @default true
+   */
+  readonly binaryFrames?: boolean;
   /** @default silentLogger */
   readonly logger?: Logger;
 }
@@ -75,6 +82,7 @@ export class RedisBus implements Bus {
   readonly #instance = randomUUID();
   readonly #commands: RedisClient;
   readonly #batcher: PublishBatcher;
+  readonly #encode: (delivery: Delivery) => string | Buffer;
   readonly #wanted = new Set<string>();
   #subscribers = new Map<string, BusSubscriber>();
   #topology: ClusterTopology | undefined;
@@ -99,7 +107,10 @@ export class RedisBus implements Bus {
     this.#logger = options.logger ?? silentLogger;
     this.#commands = createCommandClient(this.#target, 'bus');
     const maxBatch = positive('maxBatchDeliveries', options.maxBatchDeliveries ?? 64);
-    this.#batcher = new PublishBatcher((name, payload) => this.#publishRaw(name, payload), maxBatch, 256 * 1024);
+    this.#encode = options.binaryFrames === false ? encodeDelivery : encodeDeliveryBinary;
+    // Not with auto-pipelining, which defers single commands: a pipeline written at once would overtake them.
+    const sendAll = this.#target.cluster || this.#target.autoPipelining ? undefined : (list: readonly (readonly [string, string | Buffer])[]) => publishPipelined(this.#commands as Redis, list);
+    this.#batcher = new PublishBatcher((name, payload) => this.#publishRaw(name, payload), maxBatch, 256 * 1024, joinEncoded, sendAll);
     this.#commands.on('error', (error: Error) => this.#logger.debug({ err: error.message }, 'redis bus command link error'));
   }
 
@@ -162,7 +173,7 @@ export class RedisBus implements Bus {
 
   publish(channel: Channel, delivery: Delivery): Promise<void> {
     if (this.#closed) return HANDED;
-    const payload = encodeDelivery(delivery);
+    const payload = this.#encode(delivery);
     if (this.#pending >= this.#maxPending || this.#pendingBytes + payload.length > this.#maxPendingBytes) {
       return Promise.reject(new BackendError(this.name, `publish refused: ${String(this.#pending)} publishes (${String(this.#pendingBytes)} bytes) pending`));
     }
@@ -183,7 +194,7 @@ export class RedisBus implements Bus {
     );
   }
 
-  #publishRaw(name: string, payload: string): Promise<unknown> {
+  #publishRaw(name: string, payload: string | Buffer): Promise<unknown> {
     return this.#target.cluster ? this.#commands.spublish(name, payload) : this.#commands.publish(name, payload);
   }
 
@@ -197,7 +208,7 @@ export class RedisBus implements Bus {
     return owner === undefined ? undefined : this.#subscribers.get(owner);
   }
 
-  #receive(payload: string): void {
+  #receive(payload: Buffer): void {
     const { deliveries, invalid } = decodeDeliveries(payload);
     if (invalid > 0) this.#logger.warn({ invalid, bytes: payload.length }, 'redis bus dropped what is not a delivery');
     for (const delivery of deliveries) this.#handler?.(delivery);
@@ -214,7 +225,7 @@ export class RedisBus implements Bus {
     const next = new Map<string, BusSubscriber>();
     const common = {
       redisOptions: redisOptions(this.#target, 'bus-sub'),
-      onMessage: (_channel: string, payload: string) => this.#receive(payload),
+      onMessage: (_channel: string, payload: Buffer) => this.#receive(payload),
       onResubscribed: () => this.#resubscribed(),
       onError: (error: Error) => this.#logger.debug({ err: error.message }, 'redis bus subscriber link error'),
     };
@@ -281,11 +292,6 @@ export class RedisBus implements Bus {
         this.#rebuilding = undefined;
       });
   }
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`redis bus: ${name} must be positive, got ${String(value)}`);
-  return value;
 }
 
 /** Factory in the `create<Thing>` style, for the composition root. */

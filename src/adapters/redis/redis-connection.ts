@@ -185,3 +185,9 @@ export class CommandClientLifecycle {
     return !this.#closed && isClientReady(this.client);
   }
 }
+
+/** `value` when it is a positive number; a RangeError naming the bus option otherwise. */
+export function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`redis bus: ${name} must be positive, got ${String(value)}`);
+  return value;
+}

@@ -1,31 +1,68 @@
 // Coalesces the deliveries published on one Redis channel during one turn of the event loop into
-// one PUBLISH of a JSON array (seed 004's batching, for any channel: a node's channel, `all`).
+// one PUBLISH (seed 004's batching, for any channel: a node's channel, `all`); how several encoded
+// deliveries become one payload is the codec's (`join`: a JSON array, or one binary payload).
 // Order per channel is kept: batches of a channel leave in the order they were opened.
 
+import type { Redis } from 'ioredis';
+
+/** A payload: JSON text or bytes; `length` is what the byte bound counts. */
+type Payload = string | Buffer;
+
+/**
+ * One Redis: the PUBLISHes of several channels flushed together leave in one pipeline (one socket
+ * write instead of one per command), in order on the one command connection; one promise per
+ * pair. Not for a cluster: an ioredis cluster pipeline takes keys of one slot only.
+ */
+export function publishPipelined(client: Redis, list: readonly (readonly [string, Payload])[]): Promise<unknown>[] {
+  const pipeline = client.pipeline();
+  for (const [name, payload] of list) pipeline.publish(name, payload);
+  const done = pipeline.exec();
+  return list.map((_, i) =>
+    done.then((results) => {
+      const error = results?.[i]?.[0];
+      if (results === null || error) throw error ?? new Error('redis pipeline not executed');
+    }),
+  );
+}
+
+/** Publishes several (channel, payload) pairs in order; one promise per pair. */
+type SendAll = (list: readonly (readonly [string, Payload])[]) => Promise<unknown>[];
+
 interface Batch {
-  readonly payloads: string[];
+  readonly payloads: Payload[];
   bytes: number;
   readonly promise: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
+const joinJson = (payloads: readonly Payload[]): Payload => (payloads.length === 1 ? (payloads[0] as Payload) : `[${payloads.join(',')}]`);
+
 export class PublishBatcher {
-  readonly #send: (name: string, payload: string) => Promise<unknown>;
+  readonly #send: (name: string, payload: Payload) => Promise<unknown>;
   readonly #maxDeliveries: number;
   readonly #maxBytes: number;
+  readonly #join: (payloads: readonly Payload[]) => Payload;
+  readonly #sendAll: SendAll | undefined;
   readonly #open = new Map<string, Batch>();
   #timer: NodeJS.Immediate | undefined;
 
-  /** `send` publishes one payload; a batch holds at most `maxDeliveries` deliveries and about `maxBytes` of text. */
-  constructor(send: (name: string, payload: string) => Promise<unknown>, maxDeliveries: number, maxBytes: number) {
+  /**
+   * `send` publishes one payload; a batch holds at most `maxDeliveries` deliveries and about
+   * `maxBytes`; `join` makes one payload of a batch's (default: a JSON array of JSON texts);
+   * `sendAll`, if given, publishes the batches of several channels flushed at the end of a turn
+   * together (one socket write), in order, with one promise per batch.
+   */
+  constructor(send: (name: string, payload: Payload) => Promise<unknown>, maxDeliveries: number, maxBytes: number, join: (payloads: readonly Payload[]) => Payload = joinJson, sendAll?: SendAll) {
     this.#send = send;
     this.#maxDeliveries = maxDeliveries;
     this.#maxBytes = maxBytes;
+    this.#join = join;
+    this.#sendAll = sendAll;
   }
 
-  /** Adds one delivery's JSON; resolves when the PUBLISH carrying it was answered. */
-  add(name: string, payload: string): Promise<void> {
+  /** Adds one encoded delivery; resolves when the PUBLISH carrying it was answered. */
+  add(name: string, payload: Payload): Promise<void> {
     let batch = this.#open.get(name);
     if (batch !== undefined && (batch.payloads.length >= this.#maxDeliveries || batch.bytes + payload.length > this.#maxBytes)) {
       this.#flush(name, batch);
@@ -45,13 +82,19 @@ export class PublishBatcher {
   flushAll(): void {
     if (this.#timer !== undefined) clearImmediate(this.#timer);
     this.#timer = undefined;
+    if (this.#sendAll !== undefined && this.#open.size > 1) {
+      const batches = [...this.#open];
+      this.#open.clear();
+      const sent = this.#sendAll(batches.map(([name, batch]) => [name, this.#join(batch.payloads)]));
+      batches.forEach(([, batch], i) => void (sent[i] as Promise<unknown>).then(batch.resolve, batch.reject));
+      return;
+    }
     for (const [name, batch] of this.#open) this.#flush(name, batch);
   }
 
   #flush(name: string, batch: Batch): void {
     this.#open.delete(name);
-    const payload = batch.payloads.length === 1 ? (batch.payloads[0] as string) : `[${batch.payloads.join(',')}]`;
-    this.#send(name, payload).then(batch.resolve, batch.reject);
+    this.#send(name, this.#join(batch.payloads)).then(batch.resolve, batch.reject);
   }
 }
 
