@@ -30,6 +30,10 @@ import { WorkChain } from './work-chain.js';
  */
 let receiving: Connection | undefined;
 
+/** The plugins that filter frames, per plugin list: one array for every connection of a hub. */
+const filtersOf = new WeakMap<readonly ConnectionListener[], readonly ConnectionListener[]>();
+const frameFilters = (plugins: readonly ConnectionListener[]): readonly ConnectionListener[] =>
+  filtersOf.get(plugins) ?? filtersOf.set(plugins, plugins.filter((p) => p.frameReceived !== undefined)).get(plugins)!;
 
 /** Keeps a leading BOM (`ignoreBOM`), as the text decoder must see it to refuse the frame. */
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -37,22 +41,22 @@ const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 export class Connection implements FrameContext, Authenticating {
   /** Where the connection is in the auth state machine, and who it is once authenticated. */
   readonly #auth = new AuthRecord();
-  /** This connection's messages and fetches, each kept in order (see work-chain.ts). */
-  readonly #work = new WorkChain();
+  /** This connection's messages and fetches, each kept in order (see work-chain.ts); made on first use. */
+  #work: WorkChain | undefined;
   /** Frames that arrived while the auth verifier was being asked; replayed in order afterwards. */
   #backlog: string[] | null = null;
   #messageHead: Uint8Array | undefined;
-  /** Backpressure on inbound frames (rate limit, slow recipients); see read-throttle.ts. */
-  readonly throttle: ReadThrottle;
-  /** For a sender held behind this reader: whether to hold it on. */
-  readonly #readerBacklogged = (): boolean => this.wire.backlogged?.() === true;
+  /** Backpressure on inbound frames (rate limit, slow recipients); see read-throttle.ts. Made on the first frame after auth (an idle connection has none). */
+  #throttle: ReadThrottle | undefined;
+  /** For a sender held behind this reader: whether to hold it on (made the first time this reader is backlogged). */
+  #readerBacklogged: (() => boolean) | undefined;
   readonly openedAt: number;
   /** Resume hooks (core/resume/, VerifiedConnection in peer.ts); unused without such plugins. */
   #transport: Transport;
   #releaseHeld = false;
   readonly #filters: readonly ConnectionListener[];
-  /** Per filter: how it hands on a frame it held. */
-  readonly #afterFilter: ReadonlyArray<(frame: ParsedFrame) => void>;
+  /** Per filter: how it hands on a frame it held (made when a filter first sees a frame). */
+  #afterFilter: ReadonlyArray<(frame: ParsedFrame) => void> | undefined;
 
   constructor(
     /** The socket's transport (the gateway's); {@link transport} is where frames are written. */
@@ -61,12 +65,21 @@ export class Connection implements FrameContext, Authenticating {
     readonly frames: FrameRegistry,
   ) {
     this.#transport = wire;
-    this.#filters = services.plugins.filter((p) => p.frameReceived !== undefined);
-    this.#afterFilter = this.#filters.map((_, i) => (frame: ParsedFrame) => this.#handleHeld(i, frame));
+    this.#filters = frameFilters(services.plugins);
     this.openedAt = services.clock();
+  }
+
+  /** Backpressure on inbound frames (rate limit, slow recipients); see read-throttle.ts. */
+  get throttle(): ReadThrottle {
+    return (this.#throttle ??= this.#makeThrottle());
+  }
+
+  /** Made late: a bucket starts full at the opening and a full one stays full, so one made now holds what one made then would. */
+  #makeThrottle(): ReadThrottle {
+    const services = this.services;
     // No bucket when frames are not limited (rate 0): no clock read per frame.
     const limiter = services.limits.rateLimitPerSec > 0 ? new RateLimiter(services.limits.rateLimitPerSec, this.openedAt) : undefined;
-    this.throttle = new ReadThrottle(wire, services.scheduler, services.clock, limiter, services.metrics);
+    return new ReadThrottle(this.wire, services.scheduler, services.clock, limiter, services.metrics);
   }
 
   /** Where this connection's frames are written: its socket, or a resume session wrapping it. */
@@ -127,7 +140,7 @@ export class Connection implements FrameContext, Authenticating {
     return this.#auth.log;
   }
   get hasOrderedWork(): boolean {
-    return this.#work.busy;
+    return this.#work?.busy === true;
   }
 
   /** Writes a frame and counts it. `proofFollows`: see {@link Transport.send}. */
@@ -136,7 +149,7 @@ export class Connection implements FrameContext, Authenticating {
     if (ok) {
       this.services.metrics.frameOut(type, feature);
       // This reader is more than half its --max-buffered-bytes behind: slow down whoever wrote to it.
-      if (receiving !== undefined && receiving !== this && this.wire.backlogged?.() === true) receiving.throttle.holdWhile(this.#readerBacklogged);
+      if (receiving !== undefined && receiving !== this && this.wire.backlogged?.() === true) receiving.throttle.holdWhile((this.#readerBacklogged ??= () => this.wire.backlogged?.() === true));
     }
     return ok;
   }
@@ -157,9 +170,8 @@ export class Connection implements FrameContext, Authenticating {
   }
 
   /**
-   * One inbound text frame as UTF-8 bytes (as the socket gave it). A plain MESSAGE from an
-   * authenticated connection is read from the bytes themselves (no string of the frame, no value
-   * of its content); anything else is decoded as text. Never throws for client input.
+   * One inbound text frame as UTF-8 bytes. A plain MESSAGE from an authenticated connection is read from the bytes
+   * themselves (no string of the frame, no value of its content); anything else is decoded as text. Never throws.
    */
   handleUtf8(bytes: Uint8Array): void {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the sender of this turn's writes, cleared below
@@ -183,10 +195,7 @@ export class Connection implements FrameContext, Authenticating {
     this.handleText(utf8.decode(bytes), bytes);
   }
 
-  /**
-   * One inbound text frame. `utf8`, when the transport has them, is the same frame's bytes: a
-   * message's content is then forwarded as the sender wrote it. Never throws for client input.
-   */
+  /** One inbound text frame; `utf8`, when the transport has them, its bytes (content forwarded as written). Never throws. */
   handleText(text: string, utf8?: Uint8Array): void {
     if (this.#auth.state === 'closed') return;
     if (this.#auth.state === 'authenticating') {
@@ -226,7 +235,10 @@ export class Connection implements FrameContext, Authenticating {
   /** False when a plugin answered the frame itself (a repeated send the resume plugin already accepted). */
   #passFilters(frame: ParsedFrame, from = 0): boolean {
     const filters = this.#filters;
-    for (let i = from; i < filters.length; i++) if (filters[i]!.frameReceived!(this, frame, this.#afterFilter[i]!) === false) return false;
+    for (let i = from; i < filters.length; i++) {
+      const after = (this.#afterFilter ??= filters.map((_, j) => (held: ParsedFrame) => this.#handleHeld(j, held)));
+      if (filters[i]!.frameReceived!(this, frame, after[i]!) === false) return false;
+    }
     return true;
   }
 
@@ -256,7 +268,6 @@ export class Connection implements FrameContext, Authenticating {
     }
   }
 
-
   #authenticate(frame: AuthClientFrame): void {
     void authenticate(this, this.#auth, frame)?.finally(() => this.#drainBacklog());
   }
@@ -267,14 +278,13 @@ export class Connection implements FrameContext, Authenticating {
     if (frames !== null) for (const text of frames) this.handleText(text);
   }
 
-
   /** Runs `work.after` once everything this connection ordered before it has run (work-chain.ts). */
   ordered(work: OrderedWork): void {
-    this.#work.ordered(work);
+    (this.#work ??= new WorkChain()).ordered(work);
   }
 
   chainFetch(fetch: () => Promise<void>): void {
-    this.#work.chainFetch(fetch);
+    (this.#work ??= new WorkChain()).chainFetch(fetch);
   }
 
   /** Called by the gateway once the socket has closed (any reason). Idempotent. */
@@ -283,7 +293,7 @@ export class Connection implements FrameContext, Authenticating {
     const wasAuthenticated = this.#auth.state === 'authenticated';
     this.#auth.state = 'closed';
     this.#backlog = null;
-    this.throttle.stop();
+    this.#throttle?.stop();
     if (wasAuthenticated && !this.#releaseHeld) this.services.membership.release(this, this.#auth.app!, this.#auth.userId!);
   }
 }

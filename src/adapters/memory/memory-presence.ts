@@ -43,6 +43,8 @@ export class MemoryPresence implements Presence {
   readonly #live = new Map<NodeId, { epoch: number; expiresAt: number }>();
   /** Epochs replaced by a re-registration, waiting for the next expireNodes. */
   #replaced: Holder[] = [];
+  /** The holder last given to a connection (see addConnection). */
+  #lastHolder: Holder | undefined;
   /** userId → its last generation, for online users. */
   readonly #online = new Map<UserId, Generation>();
   /** userId → its last generation, for the latest users who went offline (oldest first; bounded). */
@@ -103,7 +105,10 @@ export class MemoryPresence implements Presence {
       this.#users.set(userId, connections);
     }
     if (connections.has(connectionId)) return Promise.resolve({ firstForUser: false, generation: this.#generation(userId) });
-    connections.set(connectionId, { nodeId, epoch });
+    // One holder object per node registration, shared by its connections (not one per connection).
+    let holder = this.#lastHolder;
+    if (holder?.nodeId !== nodeId || holder.epoch !== epoch) this.#lastHolder = holder = { nodeId, epoch };
+    connections.set(connectionId, holder);
     if (connections.size > 1) return Promise.resolve({ firstForUser: false, generation: this.#generation(userId) });
     return Promise.resolve({ firstForUser: true, generation: this.#transition(userId, true) });
   }
