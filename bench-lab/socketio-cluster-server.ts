@@ -10,12 +10,7 @@
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { listen, runServerScript, type ScriptOptions } from './script-main.js';
-import type { SocketIoServer } from './socketio-server.js';
-
-interface Incoming {
-  readonly to?: unknown;
-  readonly content?: unknown;
-}
+import { serveMessages, type SocketIoServer } from './socketio-server.js';
 
 /** Starts one node on `host:port` (port 0 picks a free one), joined to the others through `redis`. */
 export async function startSocketIoClusterServer(options: ScriptOptions): Promise<SocketIoServer> {
@@ -26,16 +21,7 @@ export async function startSocketIoClusterServer(options: ScriptOptions): Promis
   await Promise.all([pub.connect(), sub.connect()]);
   const http = createServer();
   const io = new Server(http, { transports: ['websocket'], perMessageDeflate: false, maxHttpBufferSize: 16 * 1024 * 1024, adapter: createAdapter(pub, sub) });
-  let nextId = 0;
-  io.on('connection', (socket) => {
-    const auth = socket.handshake.auth as { userId?: unknown };
-    const userId = typeof auth.userId === 'string' ? auth.userId : socket.id;
-    void socket.join(userId);
-    socket.on('message', (message: Incoming) => {
-      if (typeof message.to !== 'string') return;
-      io.to(message.to).emit('message', { from: userId, content: message.content, id: String(++nextId) });
-    });
-  });
+  serveMessages(io);
   const port = await listen(http, options.host, options.port);
   return {
     port,

@@ -6,6 +6,7 @@
  */
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
+import type { Server } from 'socket.io';
 import { listen, runServerScript } from './script-main.js';
 
 /** A running Socket.IO server. */
@@ -19,12 +20,8 @@ interface Incoming {
   readonly content?: unknown;
 }
 
-/** Starts the server on `host:port` (port 0 picks a free one). */
-export async function startSocketIoServer(options: { host?: string; port?: number } = {}): Promise<SocketIoServer> {
-  const { Server } = await import('socket.io');
-  const host = options.host ?? '127.0.0.1';
-  const http = createServer();
-  const io = new Server(http, { transports: ['websocket'], perMessageDeflate: false, maxHttpBufferSize: 16 * 1024 * 1024 });
+/** The comparison protocol on a Socket.IO server: each socket joins its user's room; `message {to, content}` goes to room `to` as `{from, content, id}`. */
+export function serveMessages(io: Server): void {
   let nextId = 0;
   io.on('connection', (socket) => {
     const auth = socket.handshake.auth as { userId?: unknown };
@@ -35,6 +32,15 @@ export async function startSocketIoServer(options: { host?: string; port?: numbe
       io.to(message.to).emit('message', { from: userId, content: message.content, id: String(++nextId) });
     });
   });
+}
+
+/** Starts the server on `host:port` (port 0 picks a free one). */
+export async function startSocketIoServer(options: { host?: string; port?: number } = {}): Promise<SocketIoServer> {
+  const { Server } = await import('socket.io');
+  const host = options.host ?? '127.0.0.1';
+  const http = createServer();
+  const io = new Server(http, { transports: ['websocket'], perMessageDeflate: false, maxHttpBufferSize: 16 * 1024 * 1024 });
+  serveMessages(io);
   const port = await listen(http, host, options.port ?? 0);
   return {
     port,
