@@ -20,6 +20,7 @@ import { Membership } from './membership.js';
 import { MissingMessages } from './missing-messages.js';
 import type { Plugin } from './plugin.js';
 import type { AuthVerifier, Bus, Clock, Lease, Logger, MessageStore, Metrics, Presence, Scheduler } from './ports.js';
+import { KeptPresence } from './kept-presence.js';
 import { PresenceEvents } from './presence-events.js';
 import { Router, type MessageEncoder } from './routing/router.js';
 import type { HubLimits, Services } from './services.js';
@@ -55,6 +56,7 @@ export class Hub {
   readonly #background: Background;
   readonly #tracker: DeliveryTracker;
   readonly #held: HeldMessages;
+  readonly #kept: KeptPresence;
   /** All open connections, authenticated or not (for shutdown and sweeps). */
   readonly #connections = new Set<Connection>();
   readonly #plugins: readonly Plugin[];
@@ -80,7 +82,8 @@ export class Hub {
     const confirmations = new Confirmations({ nodeId: o.nodeId, isolated, local, append: (e) => held.append(e), publish: (c, d) => publisher.publish(c, d), background, clock: o.clock });
     const delivery = new LocalDelivery(local, tracker, confirmations, o.clock, o.metrics, o.scheduler);
     const publisher = createPublisher(o.nodeId, o.bus, delivery, background);
-    const events = new PresenceEvents({ nodeId: o.nodeId, publisher, presence: o.presence, append: (e) => held.append(e), nextId, clock: o.clock, background });
+    const kept = new KeptPresence({ append: (e) => held.append(e), scheduler: o.scheduler });
+    const events = new PresenceEvents({ nodeId: o.nodeId, publisher, presence: o.presence, kept, nextId, clock: o.clock, background });
     const plugins = o.plugins ?? [];
     const membership = new Membership({
       nodeId: o.nodeId,
@@ -101,7 +104,7 @@ export class Hub {
       plugins: [{ userLeft: (_app, userId) => delivery.presenceOrder.forget(userId) }, ...plugins],
     });
     const router = new Router({ nodeId: o.nodeId, nextId, clock: o.clock, metrics: o.metrics, bus: o.bus, local, delivery, held, publisher, background, encodeMessage: o.encodeMessage, storeReady: () => o.store.isReady() });
-    const missing = new MissingMessages(o.store, held, tracker, confirmations, background, o.presence);
+    const missing = new MissingMessages(o.store, held, kept, tracker, confirmations, background, o.presence);
     this.services = {
       nodeId: o.nodeId,
       apps: o.apps,
@@ -131,6 +134,7 @@ export class Hub {
     this.#background = background;
     this.#tracker = tracker;
     this.#held = held;
+    this.#kept = kept;
   }
 
   get connections(): ReadonlySet<Connection> {
@@ -194,6 +198,8 @@ export class Hub {
   settle(): Promise<void> {
     return this.#background.settle(() => {
       this.#held.storeAll();
+      // The reports that queued them wait for their append (tracked work): only the window is cut short.
+      if (this.#kept.queued > 0) void this.#kept.flush();
       this.#tracker.flush();
     });
   }

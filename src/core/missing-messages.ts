@@ -11,6 +11,7 @@ import { encodeConfirmation, encodeFetchComplete, encodeMessageRaw, encodePresen
 import type { Background } from './background.js';
 import type { Confirmations } from './delivery/confirmations.js';
 import type { HeldMessages } from './delivery/held-messages.js';
+import type { KeptPresence } from './kept-presence.js';
 import type { DeliveryTracker } from './delivery-tracker.js';
 import type { Peer } from './peer.js';
 import type { MessageId } from './ids.js';
@@ -20,6 +21,7 @@ export class MissingMessages {
   constructor(
     readonly store: MessageStore,
     readonly held: HeldMessages,
+    readonly kept: Pick<KeptPresence, 'flush'>,
     readonly tracker: DeliveryTracker,
     readonly confirmations: Confirmations,
     readonly background: Background,
@@ -31,8 +33,8 @@ export class MissingMessages {
     const userId = peer.userId!;
     let page;
     try {
-      // Messages held unstored for this user are stored first, so that the page can hold them.
-      await this.held.storeOf(userId);
+      // Messages held unstored for this user, and kept presence entries queued, are stored first, so that the page can hold them.
+      await Promise.all([this.held.storeOf(userId), this.kept.flush()]);
       page = await this.store.pending(userId, count, { exclude: this.tracker.inFlightIds(userId) });
     } catch (err) {
       this.background.failed('store', err);

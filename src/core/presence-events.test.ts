@@ -5,7 +5,8 @@ import { Background } from './background.js';
 import type { ClientApp } from './client-apps.js';
 import type { Publisher } from './delivery/publisher.js';
 import { asAppId, asConnectionId, asNodeId, asUserId } from './ids.js';
-import { noopMetrics, silentLogger, type Delivery, type StoredEntry } from './ports.js';
+import { KeptPresence } from './kept-presence.js';
+import { noopMetrics, silentLogger, type Delivery, type Scheduler, type StoredEntry } from './ports.js';
 import { PresenceEvents } from './presence-events.js';
 
 const master = asUserId('demo-0');
@@ -26,13 +27,20 @@ function twoNodes() {
   let seq = 0;
   const gates: (() => void)[] = [];
   let holdAppends = false;
+  // Each node's kept entries are appended on the next timer turn (no batching window): the test orders the appends.
+  const scheduler: Scheduler = {
+    after: (ms, fn) => {
+      const timer = setTimeout(fn, ms);
+      return () => clearTimeout(timer);
+    },
+  };
   const append = async (entries: readonly StoredEntry[]): Promise<void> => {
     // A held append waits for release(): the network between a node and the store is slow.
     if (holdAppends) await new Promise<void>((resolve) => gates.push(resolve));
     await store.append(entries);
   };
   const node = (name: string): PresenceEvents =>
-    new PresenceEvents({ nodeId: asNodeId(name), publisher, presence, append, nextId: () => `${name}-${seq++}`, clock: Date.now, background });
+    new PresenceEvents({ nodeId: asNodeId(name), publisher, presence, kept: new KeptPresence({ append, scheduler, windowMs: 0 }), nextId: () => `${name}-${seq++}`, clock: Date.now, background });
   return {
     presence,
     store,

@@ -11,14 +11,16 @@
  * order: after its append, a node reads the user's generation again; when a newer transition
  * happened meanwhile, it appends the user's state as the store has it now (replacing its own entry,
  * or the newer one should that have come first), until the generation stays put — so the last
- * append is always of the latest state (at most KEPT_ATTEMPTS appends per event).
+ * append is always of the latest state (at most KEPT_ATTEMPTS appends per event). Kept entries go to
+ * the store in batches (KeptPresence: one transaction for many connections' transitions).
  */
 import { encodePresence } from '../protocol/frames.js';
 import type { Background } from './background.js';
 import type { ClientApp } from './client-apps.js';
 import type { Publisher } from './delivery/publisher.js';
 import { asMessageId, type NodeId, type UserId } from './ids.js';
-import { userChannel, type Clock, type Generation, type MessageStore, type Presence } from './ports.js';
+import type { KeptPresence } from './kept-presence.js';
+import { userChannel, type Clock, type Generation, type Presence } from './ports.js';
 
 export type PresenceEvent = 'USER_CONNECTED' | 'USER_DISCONNECTED';
 
@@ -29,8 +31,8 @@ export interface PresenceEventsOptions {
   readonly nodeId: NodeId;
   readonly publisher: Publisher;
   readonly presence: Presence;
-  /** Keeps the events of a master user who is away; appends go behind held messages (HeldMessages.append). */
-  readonly append: MessageStore['append'];
+  /** Keeps the events of a master user who is away, in batches (its appends go behind held messages). */
+  readonly kept: KeptPresence;
   readonly nextId: () => string;
   readonly clock: Clock;
   readonly background: Background;
@@ -60,9 +62,10 @@ export class PresenceEvents {
   async #keep(master: UserId, userId: UserId, event: PresenceEvent, generation: Generation): Promise<void> {
     const o = this.#o;
     for (let attempt = 0; attempt < KEPT_ATTEMPTS; attempt++) {
-      await o.append([{ kind: 'presence', id: asMessageId(o.nextId()), to: master, userId, event, storedAt: o.clock() }]);
+      // A newer transition of the user queued meanwhile may have replaced this entry: the stored one is checked.
+      const stored = await o.kept.keep({ kind: 'presence', id: asMessageId(o.nextId()), to: master, userId, event, storedAt: o.clock() }, generation);
       const now = await o.presence.userPresence(userId);
-      if (now.generation <= generation) return;
+      if (now.generation <= Math.max(stored, generation)) return;
       generation = now.generation;
       event = now.connections > 0 ? 'USER_CONNECTED' : 'USER_DISCONNECTED';
     }
