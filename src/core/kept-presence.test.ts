@@ -96,6 +96,33 @@ describe('KeptPresence', () => {
     expect(t.appends).toHaveLength(1);
   });
 
+  it('flush for one master appends only when an entry for it is queued, and waits only for batches holding one', async () => {
+    const appends: { entries: StoredEntry[]; resolve: () => void }[] = [];
+    const kept = new KeptPresence({
+      append: (entries) => new Promise<void>((resolve) => appends.push({ entries: [...entries], resolve })),
+      scheduler: { after: () => () => undefined },
+      windowMs: 50,
+    });
+    const other = asUserId('demo-9');
+    void kept.keep(entry(1), 1);
+    // Nothing queued for `other`: the window is not cut short.
+    await kept.flush(other);
+    expect(appends).toHaveLength(0);
+    let flushed = false;
+    const flushing = kept.flush(master).then(() => (flushed = true));
+    expect(appends).toHaveLength(1);
+    // A later batch for another master is not waited for.
+    void kept.keep(entry(2, 'USER_CONNECTED', other), 2);
+    const otherFlush = kept.flush(other);
+    expect(appends).toHaveLength(2);
+    appends[1]!.resolve();
+    await otherFlush;
+    expect(flushed).toBe(false);
+    appends[0]!.resolve();
+    await flushing;
+    expect(flushed).toBe(true);
+  });
+
   it('rejects every keep of a failed batch with the store error; flush still resolves', async () => {
     const t = setup({ fail: true });
     const done = [t.kept.keep(entry(1), 1), t.kept.keep(entry(2), 2)];

@@ -9,6 +9,7 @@
  * fetch, shutdown — appends what is queued and resolves once everything queued before it is stored.
  * No timers of its own: the Scheduler port. No I/O: the append it is given.
  */
+import type { UserId } from './ids.js';
 import type { Generation, MessageStore, Scheduler, StoredPresence } from './ports.js';
 
 export interface KeptPresenceOptions {
@@ -38,8 +39,10 @@ export class KeptPresence {
   /** In append order; the key is `to` and `userId`. */
   #queue = new Map<string, Queued>();
   #cancelWindow: (() => void) | undefined;
-  /** Appends issued and not yet settled (they never reject: their waiters get the error). */
-  readonly #inFlight = new Set<Promise<void>>();
+  /** Masters with an entry in the queue. */
+  #queuedFor = new Set<UserId>();
+  /** Appends issued and not yet settled (they never reject: their waiters get the error), with the masters of their entries. */
+  readonly #inFlight = new Map<Promise<void>, ReadonlySet<UserId>>();
 
   constructor(options: KeptPresenceOptions) {
     this.#append = options.append;
@@ -77,22 +80,31 @@ export class KeptPresence {
     let reject!: (error: unknown) => void;
     const promise = new Promise<Generation>((res, rej) => ((resolve = res), (reject = rej)));
     this.#queue.set(key, { entry, generation, resolve, reject, promise });
+    this.#queuedFor.add(entry.to);
     if (this.#queue.size >= this.#maxBatch) this.#write();
     else this.#cancelWindow ??= this.#scheduler.after(this.#windowMs, () => this.#write());
     return promise;
   }
 
-  /** Appends what is queued now; resolves (never rejects) once it and every earlier batch settled. */
-  async flush(): Promise<void> {
-    if (this.#queue.size > 0) this.#write();
-    await Promise.all([...this.#inFlight]);
+  /**
+   * Appends what is queued now (with `to`: only if an entry for master `to` is queued — a fetch
+   * must not cut every window short in a reconnect storm); resolves (never rejects) once the
+   * batches holding such entries settled.
+   */
+  async flush(to?: UserId): Promise<void> {
+    if (this.#queue.size > 0 && (to === undefined || this.#queuedFor.has(to))) this.#write();
+    const waits: Promise<void>[] = [];
+    for (const [written, recipients] of this.#inFlight) if (to === undefined || recipients.has(to)) waits.push(written);
+    await Promise.all(waits);
   }
 
   #write(): void {
     this.#cancelWindow?.();
     this.#cancelWindow = undefined;
     const batch = [...this.#queue.values()];
+    const recipients = this.#queuedFor;
     this.#queue = new Map();
+    this.#queuedFor = new Set();
     if (batch.length === 0) return;
     const written = this.#append(batch.map((q) => q.entry)).then(
       () => {
@@ -102,7 +114,7 @@ export class KeptPresence {
         for (const q of batch) q.reject(error);
       },
     );
-    this.#inFlight.add(written);
+    this.#inFlight.set(written, recipients);
     void written.finally(() => this.#inFlight.delete(written));
   }
 }

@@ -34,7 +34,7 @@ export class MissingMessages {
     let page;
     try {
       // Messages held unstored for this user, and kept presence entries queued, are stored first, so that the page can hold them.
-      await Promise.all([this.held.storeOf(userId), this.kept.flush()]);
+      await Promise.all([this.held.storeOf(userId), this.kept.flush(userId)]);
       page = await this.store.pending(userId, count, { exclude: this.tracker.inFlightIds(userId) });
     } catch (err) {
       this.background.failed('store', err);
