@@ -80,9 +80,17 @@ async function metricsLine(port) {
   return `[sockets ${pick(/^switchboard_connections (\S+)/gm)} online ${pick(/^switchboard_users_online\S* (\S+)/gm)} refused ${pick(/^switchboard_connections_refused_total\S* (\S+)/gm)}]`;
 }
 
+// Each run's clients connect from source addresses no earlier run used (a random block of
+// 127.0.0.x per invocation, then the next): a client socket bound to an address keeps its port
+// through TIME_WAIT (60 s) after it closed, and binding from an address holding thousands of them
+// costs the client processes milliseconds of CPU per connection attempt — a run right after
+// another would measure starved clients instead of the server.
+let nextAddress = Math.floor(Math.random() * 253);
+const freshSourceAddresses = () => Array.from({ length: GENERATORS }, () => `127.0.0.${2 + (nextAddress++ % 253)}`);
+
 /** Forks the client processes and waits until each says it is ready. */
 async function startClients(url, mode) {
-  const slices = planGenerators({ connections: CLIENTS, generators: GENERATORS, userOffset: 100_000, addresses: sourceAddresses(url, GENERATORS, []) });
+  const slices = planGenerators({ connections: CLIENTS, generators: GENERATORS, userOffset: 100_000, addresses: sourceAddresses(url, GENERATORS, freshSourceAddresses()) });
   return Promise.all(
     slices.map(
       (s) =>

@@ -57,11 +57,21 @@ function bench(args) {
   );
 }
 
+// Each measurement connects from source addresses no earlier one used (a random block of 127.0.0.x
+// per invocation, then the next): a client socket bound to an address keeps its port through
+// TIME_WAIT (60 s) after the bench closes it, and binding from an address that holds thousands of
+// them costs the generators milliseconds of CPU per connection — the second run of a pair (Switchboard,
+// after its floor) would measure that instead of the server.
+let nextAddress = Math.floor(Math.random() * 253);
+function freshSourceAddresses() {
+  return Array.from({ length: GENERATORS }, () => `127.0.0.${2 + (nextAddress++ % 253)}`).join(',');
+}
+
 async function measure(kind, size) {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-scale-'));
   const server = kind === 'floor' ? await start(echo, ['--port', '0']) : await start(cli, ['serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
   try {
-    const r = await bench(['--url', `ws://127.0.0.1:${server.port}/ws`, '--protocol', kind === 'floor' ? 'echo' : 'switchboard', '--connections', String(size), '--generators', String(GENERATORS), '--duration', String(DURATION), '--server-pid', String(server.proc.pid)]);
+    const r = await bench(['--url', `ws://127.0.0.1:${server.port}/ws`, '--protocol', kind === 'floor' ? 'echo' : 'switchboard', '--connections', String(size), '--generators', String(GENERATORS), '--duration', String(DURATION), '--server-pid', String(server.proc.pid), '--source-addresses', freshSourceAddresses()]);
     const row = {
       kind,
       size,
