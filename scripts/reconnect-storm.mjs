@@ -177,6 +177,7 @@ async function storm(mode) {
       'server RSS before the kill (MiB)': rssBeforeKillMiB ?? '—',
       'server alive at the end, /healthz': `${alive}, ${healthz}`,
       'HTTP 503 answers seen by clients': sum('refused503'),
+      ...(mode === 'none' ? { 'failed attempts by error (plain clients)': JSON.stringify(results.reduce((all, r) => { for (const [k, n] of Object.entries(r.errorCodes ?? {})) all[k] = (all[k] ?? 0) + n; return all; }, {})) } : {}),
       'per second after the restart: CPU of the server / of the client processes (% of a core) → clients back': perSecond.join('; '),
       ...(mode === 'sdk' ? { 'RELIABLE sent / accepted while down / received': `${sum('sent')} / ${sum('acceptedWhileDown')} / ${sum('received')}`, lost: sum('lost'), duplicated: sum('duplicated'), 'resumes refused (sessions do not survive a restart)': sum('resumeRefused') } : {}),
     },

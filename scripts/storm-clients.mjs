@@ -15,6 +15,8 @@ const send = (m) => process.send(m);
 let slice;
 let killedAt = Infinity;
 const backAt = [];
+/** Failed attempts of the plain clients by error code (ECONNREFUSED while the server is down, EADDRINUSE when the source address has no free port, …). */
+const errorCodes = {};
 let clients = [];
 
 /** The ws class the SDK is given: connects from the slice's source address. */
@@ -56,7 +58,10 @@ class RawClient {
       ws.terminate();
       retry();
     });
-    ws.on('error', retry);
+    ws.on('error', (err) => {
+      errorCodes[err.code ?? err.message] = (errorCodes[err.code ?? err.message] ?? 0) + 1;
+      retry();
+    });
     ws.on('close', retry);
     ws.on('open', () => ws.send(JSON.stringify({ type: 'AUTH_CLIENT', data: { appId: 'demo', userId: this.userId, token: '' } })));
     ws.on('message', (data) => {
@@ -119,7 +124,7 @@ process.on('message', async (m) => {
     progress = setInterval(() => send({ type: 'progress', connected: connectedCount() }), 100);
   } else if (m.type === 'finish') {
     clearInterval(progress);
-    const out = { type: 'result', backAt, connected: connectedCount(), refused503: clients.reduce((n, c) => n + (c.refused ?? c.stats?.busy ?? 0), 0) };
+    const out = { type: 'result', backAt, connected: connectedCount(), refused503: clients.reduce((n, c) => n + (c.refused ?? c.stats?.busy ?? 0), 0), errorCodes };
     if (slice.mode === 'sdk') {
       const expected = clients.length * 2;
       const received = () => clients.reduce((n, c) => n + c.got.size, 0);
