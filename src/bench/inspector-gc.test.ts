@@ -18,10 +18,10 @@ function startInspected(): Promise<{ url: string; send: (line: string) => void }
   children.push(child);
   let err = '';
   return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       err += d.toString('utf8');
       const url = inspectorUrl(err);
-      if (url !== undefined) resolve({ url, send: (line) => child.stdin!.write(line) });
+      if (url !== undefined) resolve({ url, send: (line) => child.stdin.write(line) });
     });
     child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
   });
