@@ -116,10 +116,13 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   function onConnection(ws: WebSocket, socket: Socket): void {
     const id = asConnectionId(randomUUID());
     const connection = new WsConnection(id, ws, socket, options.maxBufferedBytes, clock);
+    // ws has its own error listener on the socket now; ours (for the handshake) would only make
+    // the socket's listener list an array for its lifetime.
+    socket.removeListener('error', onRawSocketError);
     connections.add(ws);
     const session = hub.openConnection(connection);
     (ws as SessionSocket)[SESSION] = session;
-    admission.track(session);
+    admission.track(session, socket);
     ws.on('message', onMessage);
     // Every socket has an error listener: a protocol error (oversize → 1009, bad UTF-8 → 1007,
     // bad framing → 1002) closes that socket and nothing else.
