@@ -71,6 +71,11 @@ export class Admission {
     return this.#atFdLimit || open >= this.fdLimit - this.#reserve;
   }
 
+  /** The server's sockets open now (HTTP and upgraded), as counted against the file limit. */
+  get sockets(): number {
+    return this.#sockets;
+  }
+
   /** One listener shared by every socket (no closure per socket). */
   readonly #socketClosed = (): void => void this.#sockets--;
 
