@@ -8,7 +8,7 @@
 // delta; and the RSS delta as found, without forcing one),
 // the server's CPU over the idle period (% of one core) and the connect rate (floor: connect + one
 // echo; Switchboard: connect + AUTH_CLIENT), with Switchboard's ratios to the floor of the same run.
-// Not part of `npm test`: run `npm run scale:idle -- [--sizes 1000,5000,18000] [--duration 30] [--generators 2] [--out FILE.json]`.
+// Not part of `npm test`: run `npm run scale:idle -- [--sizes 1000,5000,18000] [--duration 30] [--generators 2] [--out FILE.json] [--serve-cli OTHER_BUILD/dist/cli/main.js]`.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,8 @@ const DURATION = Number(arg('duration', 30));
 const GENERATORS = Number(arg('generators', 2));
 const OUT = arg('out', undefined);
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+// The `serve` measured (default: this build's); another build's dist/cli/main.js compares builds with the same bench.
+const SERVE_CLI = arg('serve-cli', cli);
 const echo = fileURLToPath(new URL('../dist-lab/bench-lab/echo-server.js', import.meta.url));
 
 /**
@@ -82,7 +84,7 @@ function bench(args) {
 
 async function measure(kind, size) {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-scale-'));
-  const server = kind === 'floor' ? await start(echo, ['--port', '0']) : await start(cli, ['serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+  const server = kind === 'floor' ? await start(echo, ['--port', '0']) : await start(SERVE_CLI, ['serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
   try {
     const r = await bench(['--url', `ws://127.0.0.1:${server.port}/ws`, '--protocol', kind === 'floor' ? 'echo' : 'switchboard', '--connections', String(size), '--generators', String(GENERATORS), '--duration', String(DURATION), '--server-pid', String(server.proc.pid), '--server-inspect', server.inspect]);
     const row = {
