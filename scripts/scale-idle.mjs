@@ -1,12 +1,16 @@
 // Idle connections at scale (issue 19): for each size, a fresh raw-ws floor (the bench's echo
 // server) and then a fresh `switchboard serve` (default settings, default heartbeats) each get
 // SIZE idle connections from `switchboard bench --scenario idle` spread over generator processes
-// and 127.0.0.x source addresses. Prints, per size, memory per connection (RSS delta / connections),
+// and 127.0.0.x source addresses. Both servers run with `--inspect=127.0.0.1:0` and the bench forces
+// a full garbage collection in each through its inspector (`--server-inspect`) before it reads RSS
+// and the JavaScript heap, before the connections and at the end of the idle period. Prints, per
+// size, memory per connection (RSS delta / connections, after the forced collections; the heap
+// delta; and the RSS delta as found, without forcing one),
 // the server's CPU over the idle period (% of one core) and the connect rate (floor: connect + one
 // echo; Switchboard: connect + AUTH_CLIENT), with Switchboard's ratios to the floor of the same run.
-// Not part of `npm test`: run `npm run scale:idle -- [--sizes 1000,5000,18000] [--duration 30] [--generators 2] [--out FILE.json]`.
+// Not part of `npm test`: run `npm run scale:idle -- [--sizes 1000,5000,18000] [--duration 30] [--generators 2] [--out FILE.json] [--serve-cli OTHER_BUILD/dist/cli/main.js]`.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,17 +24,38 @@ const DURATION = Number(arg('duration', 30));
 const GENERATORS = Number(arg('generators', 2));
 const OUT = arg('out', undefined);
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+// The `serve` measured (default: this build's); another build's dist/cli/main.js compares builds with the same bench.
+const SERVE_CLI = arg('serve-cli', cli);
 const echo = fileURLToPath(new URL('../dist-lab/bench-lab/echo-server.js', import.meta.url));
 
-/** Starts `node script args` and resolves with {proc, port} once it prints its listening line. */
+/**
+ * Starts `node --inspect=127.0.0.1:0 script args` and resolves with {proc, port, inspect} once it
+ * prints its listening line and its inspector URL (stderr is passed on, less the inspector's lines).
+ */
 function start(script, args) {
-  const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--inspect=127.0.0.1:0', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
+    let err = '';
+    let port;
+    let inspect;
+    const ready = () => port !== undefined && inspect !== undefined && resolve({ proc, port, inspect });
     proc.stdout.on('data', (d) => {
       out += d;
       const m = /listening on http:\/\/[^\s:]+:(\d+)/.exec(out);
-      if (m) resolve({ proc, port: Number(m[1]) });
+      if (m && port === undefined) {
+        port = Number(m[1]);
+        ready();
+      }
+    });
+    proc.stderr.on('data', (d) => {
+      err += d;
+      for (const line of String(d).split('\n')) if (line !== '' && !/^(Debugger listening on|For help, see:|Debugger attached|Debugger ending)/.test(line)) process.stderr.write(`${line}\n`);
+      const m = /Debugger listening on (ws:\/\/\S+)/.exec(err);
+      if (m && inspect === undefined) {
+        inspect = m[1];
+        ready();
+      }
     });
     proc.once('exit', (code) => reject(new Error(`${script} exited (${code}) before listening`)));
   });
@@ -69,16 +94,22 @@ function freshSourceAddresses() {
 
 async function measure(kind, size) {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-scale-'));
-  const server = kind === 'floor' ? await start(echo, ['--port', '0']) : await start(cli, ['serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+  const server = kind === 'floor' ? await start(echo, ['--port', '0']) : await start(SERVE_CLI, ['serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
   try {
-    const r = await bench(['--url', `ws://127.0.0.1:${server.port}/ws`, '--protocol', kind === 'floor' ? 'echo' : 'switchboard', '--connections', String(size), '--generators', String(GENERATORS), '--duration', String(DURATION), '--server-pid', String(server.proc.pid), '--source-addresses', freshSourceAddresses()]);
+    const r = await bench(['--url', `ws://127.0.0.1:${server.port}/ws`, '--protocol', kind === 'floor' ? 'echo' : 'switchboard', '--connections', String(size), '--generators', String(GENERATORS), '--duration', String(DURATION), '--server-pid', String(server.proc.pid), '--server-inspect', server.inspect, '--source-addresses', freshSourceAddresses()]);
     const row = {
       kind,
       size,
       connected: r.connected,
-      bytesPerConnection: r.idleMemory?.bytesPerConnection,
-      rssBeforeMiB: r.idleMemory && Math.round(r.idleMemory.rssBeforeBytes / 1048576),
-      rssAfterMiB: r.idleMemory && Math.round(r.idleMemory.rssAfterBytes / 1048576),
+      // RSS growth per connection after a forced full collection at both readings (the figure).
+      bytesPerConnection: r.idleMemory?.afterGc?.bytesPerConnection,
+      heapBytesPerConnection: r.idleMemory?.afterGc?.heapBytesPerConnection,
+      rssBeforeMiB: r.idleMemory?.afterGc && Math.round(r.idleMemory.afterGc.rssBeforeBytes / 1048576),
+      rssAfterMiB: r.idleMemory?.afterGc && Math.round(r.idleMemory.afterGc.rssAfterBytes / 1048576),
+      // The same readings as found, without forcing a collection (the figure before forced GC).
+      bytesPerConnectionNoGc: r.idleMemory?.bytesPerConnection,
+      rssNoGcBeforeMiB: r.idleMemory && Math.round(r.idleMemory.rssBeforeBytes / 1048576),
+      rssNoGcAfterMiB: r.idleMemory && Math.round(r.idleMemory.rssAfterBytes / 1048576),
       connectsPerSec: r.idleRun.connectsPerSec,
       connectMs: r.idleRun.connectMs,
       serverCpuPercent: r.idleRun.serverCpuPercent,
@@ -104,15 +135,21 @@ for (const size of SIZES) {
     floor,
     switchboard: ours,
     memoryRatio: Math.round((ours.bytesPerConnection / floor.bytesPerConnection) * 100) / 100,
+    heapRatio: Math.round((ours.heapBytesPerConnection / floor.heapBytesPerConnection) * 100) / 100,
+    memoryRatioNoGc: Math.round((ours.bytesPerConnectionNoGc / floor.bytesPerConnectionNoGc) * 100) / 100,
     connectRateRatio: Math.round((ours.connectsPerSec / floor.connectsPerSec) * 100) / 100,
     connectCpuRatio: Math.round((ours.serverCpuUsPerConnect / floor.serverCpuUsPerConnect) * 100) / 100,
   });
 }
-console.log('\n| connections | floor KiB/conn | switchboard KiB/conn | ratio | floor connects/s | switchboard connect+auth/s | ratio | server CPU µs per connect, floor / switchboard (ratio) | switchboard idle CPU % of a core | floor idle CPU % |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const kib = (b) => (b / 1024).toFixed(1);
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+console.log(`\nload average at the end: ${load}`);
+console.log('\n| connections | RSS after GC, KiB/conn: floor / switchboard (ratio) | heap after GC, KiB/conn: floor / switchboard (ratio) | RSS without forced GC, KiB/conn: floor / switchboard (ratio) | connects/s: floor / switchboard connect+auth (ratio) | server CPU µs per connect: floor / switchboard (ratio) | idle CPU % of a core: floor / switchboard |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${r.size} | ${kib(r.floor.bytesPerConnection)} | ${kib(r.switchboard.bytesPerConnection)} | ${r.memoryRatio}× | ${r.floor.connectsPerSec} | ${r.switchboard.connectsPerSec} | ${r.connectRateRatio}× | ${r.floor.serverCpuUsPerConnect} / ${r.switchboard.serverCpuUsPerConnect} (${r.connectCpuRatio}×) | ${r.switchboard.serverCpuPercent} | ${r.floor.serverCpuPercent} |`);
+  const f = r.floor;
+  const o = r.switchboard;
+  console.log(`| ${r.size} | ${kib(f.bytesPerConnection)} / ${kib(o.bytesPerConnection)} (${r.memoryRatio}×) | ${kib(f.heapBytesPerConnection)} / ${kib(o.heapBytesPerConnection)} (${r.heapRatio}×) | ${kib(f.bytesPerConnectionNoGc)} / ${kib(o.bytesPerConnectionNoGc)} (${r.memoryRatioNoGc}×) | ${f.connectsPerSec} / ${o.connectsPerSec} (${r.connectRateRatio}×) | ${f.serverCpuUsPerConnect} / ${o.serverCpuUsPerConnect} (${r.connectCpuRatio}×) | ${f.serverCpuPercent} / ${o.serverCpuPercent} |`);
 }
 if (OUT !== undefined) writeFileSync(OUT, JSON.stringify(rows, null, 2));
 const ok = rows.every((r) => r.floor.connected === r.size && r.switchboard.connected === r.size);

@@ -31,6 +31,8 @@ export interface BenchRunOptions {
   readonly serverPid?: number;
   /** Server /metrics page to read memory from in the idle scenario. */
   readonly metricsUrl?: string;
+  /** Idle scenario: the server's inspector WebSocket URL; memory is read again after a forced full collection there. */
+  readonly serverInspect?: string;
   /** Idle scenario: child processes to spread the connections over (0 or absent: auto, see generator-plan.ts). */
   readonly generators?: number;
   /** Addresses the generators connect from, one per process (cycled); empty: 127.0.0.2… for a loopback server. */

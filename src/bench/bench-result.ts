@@ -13,8 +13,23 @@ export interface IdleMemory {
   readonly source: 'server-pid' | 'metrics' | 'client';
   readonly rssBeforeBytes: number;
   readonly rssAfterBytes: number;
-  /** (after − before) / connections, bytes. */
+  /** (after − before) / connections, bytes: RSS as found, without forcing a collection. */
   readonly bytesPerConnection: number;
+  /** With --server-inspect: the same readings each taken right after a forced full garbage collection in the server. */
+  readonly afterGc?: IdleMemoryAfterGc;
+}
+
+/** The idle run's memory read right after forced full collections (idle-memory.ts). */
+export interface IdleMemoryAfterGc {
+  readonly rssBeforeBytes: number;
+  readonly rssAfterBytes: number;
+  /** RSS growth per connection, bytes. */
+  readonly bytesPerConnection: number;
+  /** V8 heap in use before and after the connections, bytes. */
+  readonly heapUsedBeforeBytes: number;
+  readonly heapUsedAfterBytes: number;
+  /** Heap growth per connection, bytes. */
+  readonly heapBytesPerConnection: number;
 }
 
 /** The idle scenario spread over generator processes (spread-idle.ts). */
@@ -152,7 +167,9 @@ export function formatBenchResult(r: BenchResult): string {
   if (r.accepted !== undefined) lines.push(`  answers     MESSAGE_ACCEPTED ${r.accepted}, MESSAGE_CONFIRMATION ${r.confirmed ?? 0}`);
   if (r.idleMemory !== undefined) {
     const m = r.idleMemory;
-    lines.push(`  memory      ${fmt(m.bytesPerConnection / 1024, 1)} KiB per connection (${m.source}: ${fmt(m.rssBeforeBytes / 1048576, 1)} → ${fmt(m.rssAfterBytes / 1048576, 1)} MiB)`);
+    lines.push(`  memory      ${fmt(m.bytesPerConnection / 1024, 1)} KiB per connection (${m.source}: ${fmt(m.rssBeforeBytes / 1048576, 1)} → ${fmt(m.rssAfterBytes / 1048576, 1)} MiB)${m.afterGc === undefined ? '' : ' without forced GC'}`);
+    const g = m.afterGc;
+    if (g !== undefined) lines.push(`  after GC    ${fmt(g.bytesPerConnection / 1024, 1)} KiB RSS per connection (${fmt(g.rssBeforeBytes / 1048576, 1)} → ${fmt(g.rssAfterBytes / 1048576, 1)} MiB), heap ${fmt(g.heapBytesPerConnection / 1024, 2)} KiB per connection`);
   }
   if (r.idleRun !== undefined) {
     const x = r.idleRun;

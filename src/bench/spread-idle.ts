@@ -8,10 +8,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { abortableSleep, BenchError, type BenchHooks, type BenchRunOptions } from './bench-options.js';
-import type { BenchResult, IdleMemory, IdleRun } from './bench-result.js';
+import type { BenchResult, IdleRun } from './bench-result.js';
 import { autoGenerators, planGenerators, sourceAddresses } from './generator-plan.js';
-import { idleBaselineWarnings } from './idle-baseline.js';
-import { sampleIdleMemory } from './idle-memory.js';
+import { idleMemoryOf, sampleIdleMemory } from './idle-memory.js';
 import type { FromGenerator, ToGenerator } from './idle-generator.js';
 import { LatencyRecorder } from './latency-recorder.js';
 import { sampleProcess } from './process-stats.js';
@@ -94,12 +93,8 @@ export async function runSpreadIdle(o: BenchRunOptions, hooks: BenchHooks): Prom
     const disconnects = generators.reduce((n, g) => n + g.disconnects, 0);
 
     const warnings: string[] = [];
-    let idleMemory: IdleMemory | undefined;
-    if (memoryBefore !== undefined && after !== undefined && memoryBefore.source === after.source && after.source !== 'client') {
-      idleMemory = { source: after.source, rssBeforeBytes: memoryBefore.bytes, rssAfterBytes: after.bytes, bytesPerConnection: Math.round((after.bytes - memoryBefore.bytes) / connected) };
-      const cpu = memoryBefore.cpuSeconds === undefined ? {} : { cpuSecondsBefore: memoryBefore.cpuSeconds };
-      warnings.push(...idleBaselineWarnings({ rssBeforeBytes: memoryBefore.bytes, bytesPerConnection: idleMemory.bytesPerConnection, ...cpu }));
-    } else {
+    const idleMemory = after?.source === 'client' ? undefined : idleMemoryOf(memoryBefore, after, connected, (w) => warnings.push(...w));
+    if (idleMemory === undefined) {
       warnings.push('could not read the server\'s memory for the idle scenario (give --server-pid or --metrics-url: the generators run in other processes)');
     }
     if (connected < o.connections) warnings.push(`only ${connected} of ${o.connections} connections opened`);

@@ -115,6 +115,7 @@ function toRunOptions(c: BenchConfig): BenchRunOptions {
     ...(c.references ? { references: true } : {}),
     ...(c.serverPid === undefined ? {} : { serverPid: c.serverPid }),
     ...(c.metricsUrl === undefined ? {} : { metricsUrl: c.metricsUrl }),
+    ...(c.serverInspect === undefined ? {} : { serverInspect: c.serverInspect }),
     ...(c.generators === 0 ? {} : { generators: c.generators }),
     ...(c.sourceAddresses.length === 0 ? {} : { sourceAddresses: c.sourceAddresses }),
   };

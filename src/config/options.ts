@@ -238,6 +238,7 @@ export const benchOptions = {
   report: opt(z.string().optional(), undefined, 'write an HTML report with charts to this file', 'a file path'),
   serverPid: opt(int(1).optional(), undefined, 'server process id: the idle scenario reads its memory from /proc', 'a process id'),
   metricsUrl: opt(url(['http:', 'https:']).optional(), undefined, 'server /metrics URL: the idle scenario reads process_resident_memory_bytes there', 'an http:// URL'),
+  serverInspect: opt(url(['ws:']).optional(), undefined, 'idle scenario: the server\'s inspector URL (the ws:// of its `node --inspect` "Debugger listening on" line): memory is also read after a forced full garbage collection there, with the JavaScript heap in use', 'a ws:// URL'),
   generators: opt(int(0, 64), 0, 'idle scenario: child processes that open the connections, each under its own file limit (0: the bench process up to 9000 connections, else one per 9000)', 'an integer 0–64'),
   sourceAddresses: opt(list(), [], 'addresses the generator processes connect from, comma-separated, one per process (empty: 127.0.0.2, 127.0.0.3, … for a loopback server)', 'a comma-separated list'),
   runs: opt(int(1, 9), 1, 'with --compare: repeat the whole comparison this many times and report the median of each figure', 'an integer 1–9'),

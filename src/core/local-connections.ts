@@ -1,15 +1,19 @@
 /**
  * LocalConnections: the authenticated connections of this node, per user. Pure bookkeeping; who
  * may join is membership.ts's decision.
+ *
+ * A user's connections are a small array replaced on every change, never changed in place (a
+ * user holds a few at most): an array of one costs about 30 bytes where a Set costs about 150, and
+ * whoever iterates a user's connections while one of them opens or closes walks a stable list.
  */
 import type { UserId } from './ids.js';
 import type { Peer } from './peer.js';
 
 export class LocalConnections {
-  readonly #byUser = new Map<UserId, Set<Peer>>();
+  readonly #byUser = new Map<UserId, readonly Peer[]>();
 
-  /** The user's connections on this node, or undefined when it has none. */
-  of(userId: UserId): Set<Peer> | undefined {
+  /** The user's connections on this node (never empty), or undefined when it has none. */
+  of(userId: UserId): readonly Peer[] | undefined {
     return this.#byUser.get(userId);
   }
 
@@ -18,7 +22,7 @@ export class LocalConnections {
   }
 
   count(userId: UserId): number {
-    return this.#byUser.get(userId)?.size ?? 0;
+    return this.#byUser.get(userId)?.length ?? 0;
   }
 
   /** Users with at least one connection here. */
@@ -30,24 +34,29 @@ export class LocalConnections {
     return this.#byUser.keys();
   }
 
-  entries(): IterableIterator<[UserId, Set<Peer>]> {
+  entries(): IterableIterator<[UserId, readonly Peer[]]> {
     return this.#byUser.entries();
   }
 
   /** Adds; true when it is the user's first connection here. */
   add(userId: UserId, peer: Peer): boolean {
-    let set = this.#byUser.get(userId);
-    const first = set === undefined;
-    if (set === undefined) this.#byUser.set(userId, (set = new Set()));
-    set.add(peer);
-    return first;
+    const peers = this.#byUser.get(userId);
+    if (peers === undefined) {
+      this.#byUser.set(userId, [peer]);
+      return true;
+    }
+    if (!peers.includes(peer)) this.#byUser.set(userId, [...peers, peer]);
+    return false;
   }
 
   /** Removes; `undefined` when it was not there, else whether it was the user's last one here. */
   remove(userId: UserId, peer: Peer): boolean | undefined {
-    const set = this.#byUser.get(userId);
-    if (set === undefined || !set.delete(peer)) return undefined;
-    if (set.size > 0) return false;
+    const peers = this.#byUser.get(userId);
+    if (peers === undefined || !peers.includes(peer)) return undefined;
+    if (peers.length > 1) {
+      this.#byUser.set(userId, peers.filter((p) => p !== peer));
+      return false;
+    }
     this.#byUser.delete(userId);
     return true;
   }

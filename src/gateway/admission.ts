@@ -56,7 +56,7 @@ export class Admission {
     this.#refused = new Counter({ name: 'switchboard_connections_refused_total', help: 'connection attempts answered 503 at the upgrade, by reason', labelNames: ['reason'], registers: [registry] });
     server.on('connection', (socket: Socket) => {
       this.#sockets++;
-      socket.once('close', () => this.#sockets--);
+      socket.on('close', this.#socketClosed);
     });
     server.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EMFILE' || err.code === 'ENFILE') this.#fdLimitReached();
@@ -71,13 +71,27 @@ export class Admission {
     return this.#atFdLimit || open >= this.fdLimit - this.#reserve;
   }
 
-  /** An upgraded session, pending until it authenticates or closes. */
-  track(session: { readonly isAuthenticated: boolean }): void {
+  /** The server's sockets open now (HTTP and upgraded), as counted against the file limit. */
+  get sockets(): number {
+    return this.#sockets;
+  }
+
+  /** One listener shared by every socket (no closure per socket). */
+  readonly #socketClosed = (): void => void this.#sockets--;
+
+  /**
+   * An upgraded session, pending until it authenticates or closes. Its socket is counted from now
+   * on by {@link forget} (the WebSocket's close) instead of a close listener of its own: an idle
+   * connection then keeps no listener of ours on its TCP socket.
+   */
+  track(session: { readonly isAuthenticated: boolean }, socket: Socket): void {
+    socket.removeListener('close', this.#socketClosed);
     this.#pending.add(session);
   }
 
-  /** The session closed. */
+  /** The session closed (its WebSocket's close: once per tracked session). */
   forget(session: { readonly isAuthenticated: boolean }): void {
+    this.#sockets--;
     this.#pending.delete(session);
   }
 

@@ -66,10 +66,14 @@ export class WsConnection implements Transport {
   #lastPingAt: number;
   /** The peer sent a frame since the last heartbeat step. */
   #heard = false;
-  /** Shared by every connection (no closure per connection): `this` is the socket. */
-  static readonly #pong = function (this: WebSocket): void {
-    const owner = (this as WebSocket & { [OWNER]?: WsConnection })[OWNER];
+  /** A pong on `socket`, for a socket class that hands pongs over (gatewaySocketClass's onPong). */
+  static readonly pongReceived = (socket: WebSocket): void => {
+    const owner = (socket as WebSocket & { [OWNER]?: WsConnection })[OWNER];
     if (owner !== undefined) owner.#onPong();
+  };
+  /** The 'pong' listener otherwise, shared by every connection: `this` is the socket. */
+  static readonly #pong = function (this: WebSocket): void {
+    WsConnection.pongReceived(this);
   };
   static readonly #pingLater = (connection: WsConnection): void => connection.#ping();
   /**
@@ -101,11 +105,13 @@ export class WsConnection implements Transport {
     readonly raw: Duplex,
     readonly maxBufferedBytes: number,
     readonly now: () => number,
+    /** False when the socket's class hands its pongs to {@link pongReceived} itself. */
+    listenForPong = true,
   ) {
     this.id = flat(id);
     this.#lastPingAt = now();
     (socket as WebSocket & { [OWNER]?: WsConnection })[OWNER] = this;
-    socket.on('pong', WsConnection.#pong);
+    if (listenForPong) socket.on('pong', WsConnection.#pong);
   }
 
   send(frame: string | Uint8Array, proofFollows = false): boolean {

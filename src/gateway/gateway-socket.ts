@@ -9,15 +9,26 @@ import { WebSocket } from 'ws';
  * (a frame over --max-payload: 1009, bad UTF-8: 1007, bad framing: 1002) and sends the code alone;
  * this class gives those closes a reason, and records the code of the close frame this server sent
  * (`closeCodeSent`): after such an error ws stops reading, never sees the peer's answering close,
- * and reports 1006 to 'close' listeners, while the peer got 1009.
+ * and reports 1006 to 'close' listeners, while the peer got 1009. With `onPong`, it hands every
+ * pong to that function.
  */
-export function gatewaySocketClass(maxPayload: number): typeof WebSocket {
+export function gatewaySocketClass(maxPayload: number, onPong?: (socket: WebSocket) => void): typeof WebSocket {
   const reasons = new Map<number, string>([
     [1009, `frame larger than --max-payload (${maxPayload} bytes)`],
     [1007, 'text frame is not valid UTF-8'],
     [1002, 'WebSocket protocol error'],
   ]);
   return class GatewaySocket extends WebSocket {
+    /**
+     * A pong goes to `onPong` without a 'pong' listener: a fourth event name would grow every
+     * socket's listener table (about 100 bytes per idle connection). ws emits at most two
+     * arguments with any event.
+     */
+    override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
+      if (event === 'pong' && onPong !== undefined) onPong(this);
+      return super.emit(event, a, b);
+    }
+
     override close(code?: number, data?: string | Buffer): void {
       if (code !== undefined && this.readyState === WebSocket.OPEN) (this as SentCode)[CLOSE_CODE_SENT] = code;
       super.close(code, data ?? (code === undefined ? undefined : reasons.get(code)));

@@ -43,8 +43,6 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
 
   const allBackends = [backends.store, backends.bus, backends.presence, backends.lease];
   const roles = { store: backends.store, bus: backends.bus, presence: backends.presence, lease: backends.lease };
-  /** Open sockets (for the connection cap and the drain on stop); each carries its session. */
-  const connections = new Set<WebSocket>();
   let stopping = false;
   let started = false;
   let stopped: Promise<void> | undefined;
@@ -96,7 +94,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     abortHandshake(socket, err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false, WebSocket: gatewaySocketClass(options.maxPayload) });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false, WebSocket: gatewaySocketClass(options.maxPayload, WsConnection.pongReceived) });
 
   function onRawSocketError(err: Error): void {
     log.debug({ err: err.message }, 'upgrade socket error');
@@ -106,7 +104,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     socket.on('error', onRawSocketError);
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/ws') return abortHandshake(socket, 404);
-    if (stopping || connections.size >= options.maxConnections) return abortHandshake(socket, 503);
+    if (stopping || hub.connections.size >= options.maxConnections) return abortHandshake(socket, 503);
     if (admission.check() !== undefined) return abortHandshake(socket, 503, 1 + Math.floor(Math.random() * 5));
     const origin = req.headers.origin;
     if (options.allowedOrigins.length > 0 && origin !== undefined && !options.allowedOrigins.includes(origin)) return abortHandshake(socket, 403);
@@ -115,11 +113,13 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
 
   function onConnection(ws: WebSocket, socket: Socket): void {
     const id = asConnectionId(randomUUID());
-    const connection = new WsConnection(id, ws, socket, options.maxBufferedBytes, clock);
-    connections.add(ws);
+    const connection = new WsConnection(id, ws, socket, options.maxBufferedBytes, clock, false);
+    // ws has its own error listener on the socket now; ours (for the handshake) would only make
+    // the socket's listener list an array for its lifetime.
+    socket.removeListener('error', onRawSocketError);
     const session = hub.openConnection(connection);
     (ws as SessionSocket)[SESSION] = session;
-    admission.track(session);
+    admission.track(session, socket);
     ws.on('message', onMessage);
     // Every socket has an error listener: a protocol error (oversize → 1009, bad UTF-8 → 1007,
     // bad framing → 1002) closes that socket and nothing else.
@@ -141,7 +141,6 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
 
   function onClose(this: WebSocket, code: number): void {
     const session = (this as SessionSocket)[SESSION];
-    connections.delete(this);
     admission.forget(session);
     (session.wire as WsConnection).socketClosed();
     // Metrics count the code this server sent (a 1009 it sent is reported to 'close' as 1006).
@@ -196,8 +195,8 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     await hub.shutdown();
     // Wait for clients to finish the close handshake, then cut whatever is left.
     const deadline = clock() + options.drainTimeoutMs;
-    while (connections.size > 0 && clock() < deadline) await new Promise((r) => setTimeout(r, 20));
-    for (const ws of connections) ws.terminate();
+    while (hub.connections.size > 0 && clock() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const session of hub.connections) (session.wire as WsConnection).socket.terminate();
     await hub.settle();
     await hub.leave();
     await retention?.stop();

@@ -12,10 +12,18 @@ import type { Socket } from 'node:net';
 export function watchHandshakes(server: Server, timeoutMs: number, expire: (socket: Socket) => void): () => void {
   /** Sockets whose first request's headers have not arrived, with their accept time. */
   const pending = new Map<Socket, number>();
-  const forget = (socket: Socket): void => void pending.delete(socket);
+  // One close listener shared by every socket, removed once its request arrived: an upgraded
+  // connection keeps nothing of this watch.
+  function closed(this: Socket): void {
+    pending.delete(this);
+  }
+  const forget = (socket: Socket): void => {
+    pending.delete(socket);
+    socket.removeListener('close', closed);
+  };
   server.on('connection', (socket: Socket) => {
     pending.set(socket, Date.now());
-    socket.once('close', () => pending.delete(socket));
+    socket.on('close', closed);
   });
   server.on('request', (req: { socket: Socket }) => forget(req.socket));
   // 'upgrade' listeners run in order: this one is added before the gateway's.

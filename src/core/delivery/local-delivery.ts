@@ -54,7 +54,7 @@ export class LocalDelivery {
         this.#deliverToUser(d);
         return;
       case 'presence':
-        if (this.local.of(d.to)?.size) {
+        if (this.local.has(d.to)) {
           // Without a generation (a node of an older version): as it comes.
           if (d.generation === undefined || d.userId === undefined) this.#writePresence(d);
           else this.presenceOrder.accept(d.to, d.userId, d.generation, d);
@@ -71,7 +71,7 @@ export class LocalDelivery {
       }
       case 'close': {
         const peers = this.local.of(d.to);
-        if (peers !== undefined) for (const p of [...peers]) p.close({ code: d.code, reason: d.reason });
+        if (peers !== undefined) for (const p of peers) p.close({ code: d.code, reason: d.reason });
         return;
       }
       case 'publication':
@@ -88,7 +88,7 @@ export class LocalDelivery {
   };
 
   /** Writes a FAST message that owes nothing to every connection of its recipient; `latencyMs` from accept to now. */
-  writeFast(peers: Set<Peer>, frame: string | Uint8Array, latencyMs: number): void {
+  writeFast(peers: readonly Peer[], frame: string | Uint8Array, latencyMs: number): void {
     let written = false;
     for (const p of peers) if (p.send(frame, 'MESSAGE', 'FAST')) written = true;
     if (written) this.metrics.deliveryLatency(latencyMs);
@@ -97,12 +97,12 @@ export class LocalDelivery {
   /** A USER_CONNECTED / USER_DISCONNECTED to the master user's connections here (nothing owed: no proof asked). */
   #writePresence(d: PresenceDelivery): void {
     const peers = this.local.of(d.to);
-    if (peers !== undefined && peers.size > 0) writeTo(peers, d.frame, 'PRESENCE', 'RELIABLE', false);
+    if (peers !== undefined) writeTo(peers, d.frame, 'PRESENCE', 'RELIABLE', false);
   }
 
   #deliverToUser(d: Extract<Delivery, { kind: 'message' | 'confirmation' }>): void {
     const peers = this.local.of(d.to);
-    if (peers === undefined || peers.size === 0) return; // RELIABLE stays pending in the store
+    if (peers === undefined) return; // RELIABLE stays pending in the store
     // Already on its way to this user through a fetch that read it between commit and publish.
     if (d.reliable && this.tracker.has(d.to, d.id)) return;
     if (d.kind === 'confirmation' && this.#repeated(d.id)) return;
