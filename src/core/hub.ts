@@ -11,6 +11,7 @@ import { Confirmations } from './delivery/confirmations.js';
 import { HeldMessages } from './delivery/held-messages.js';
 import { LocalDelivery } from './delivery/local-delivery.js';
 import { createPublisher } from './delivery/publisher.js';
+import { NodeRoutes } from './routing/node-routes.js';
 import { DeliveryTracker } from './delivery-tracker.js';
 import { createFrameRegistry } from './frames/index.js';
 import type { FrameModule, FrameRegistry, ParsedFrame } from './frames/frame-module.js';
@@ -83,6 +84,8 @@ export class Hub {
     const delivery = new LocalDelivery(local, tracker, confirmations, o.clock, o.metrics, o.scheduler);
     const publisher = createPublisher(o.nodeId, o.bus, delivery, background);
     const kept = new KeptPresence({ append: (e) => held.append(e), scheduler: o.scheduler });
+    const nodesOf = o.presence.nodesOf?.bind(o.presence);
+    const routes = isolated || nodesOf === undefined ? undefined : new NodeRoutes({ nodeId: o.nodeId, bus: o.bus, publisher, local, lookup: nodesOf, clock: o.clock, background, logger: o.logger });
     const events = new PresenceEvents({ nodeId: o.nodeId, publisher, presence: o.presence, kept, nextId, clock: o.clock, background });
     const plugins = o.plugins ?? [];
     const membership = new Membership({
@@ -100,10 +103,11 @@ export class Hub {
       metrics: o.metrics,
       maxConnectionsPerUser: o.limits.maxConnectionsPerUser,
       presenceTtlMs: o.limits.presenceTtlMs,
+      ...(routes === undefined ? {} : { routes }),
       // A user's last connection here closed: the presence order of what it heard as a master user goes too.
       plugins: [{ userLeft: (_app, userId) => delivery.presenceOrder.forget(userId) }, ...plugins],
     });
-    const router = new Router({ nodeId: o.nodeId, nextId, clock: o.clock, metrics: o.metrics, bus: o.bus, local, delivery, held, publisher, background, encodeMessage: o.encodeMessage, storeReady: () => o.store.isReady() });
+    const router = new Router({ nodeId: o.nodeId, nextId, clock: o.clock, metrics: o.metrics, bus: o.bus, local, delivery, held, publisher, background, encodeMessage: o.encodeMessage, storeReady: () => o.store.isReady(), ...(routes === undefined ? {} : { routes }) });
     const missing = new MissingMessages(o.store, held, kept, tracker, confirmations, background, o.presence);
     this.services = {
       nodeId: o.nodeId,

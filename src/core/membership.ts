@@ -37,6 +37,8 @@ export interface MembershipOptions {
   readonly presenceTtlMs: number;
   /** Told when a user arrives on / leaves this node. */
   readonly plugins: readonly UserListener[];
+  /** The cluster's route caches, told of a user's first connection here before it is admitted (core/routing/node-routes.ts). */
+  readonly routes?: { arrived(userId: UserId): Promise<void> };
 }
 
 export class Membership {
@@ -87,6 +89,8 @@ export class Membership {
         // registering again adds every local connection back, this one included.
         if (!(err instanceof StaleEpochError) || !(await this.#rejoinOnce(epoch))) throw err;
       }
+      // Not fatal: a cache that missed it reads presence again within its TTL.
+      if (first && o.routes !== undefined) await o.routes.arrived(userId).catch((err: unknown) => o.logger.warn({ err: String(err), userId }, 'could not announce a user\'s arrival to the route caches'));
       if (first) for (const plugin of o.plugins) plugin.userArrived?.(app, userId);
       return true;
     } catch (err) {

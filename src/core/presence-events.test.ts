@@ -23,6 +23,8 @@ function twoNodes() {
     isolated: false,
     publish: (_channel, delivery) => void published.push(delivery),
     publishHanded: (_channel, delivery) => (published.push(delivery), Promise.resolve()),
+    deliverHere: () => undefined,
+    intercept: () => undefined,
   };
   let seq = 0;
   const gates: (() => void)[] = [];

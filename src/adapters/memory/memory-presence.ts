@@ -172,6 +172,12 @@ export class MemoryPresence implements Presence {
     return Promise.resolve(this.#users.get(userId)?.size ?? 0);
   }
 
+  nodesOf(userId: UserId): Promise<readonly NodeId[]> {
+    const nodes = new Set<NodeId>();
+    for (const holder of this.#users.get(userId)?.holders() ?? []) nodes.add(holder.nodeId);
+    return Promise.resolve([...nodes]);
+  }
+
   userPresence(userId: UserId): Promise<UserPresence> {
     return Promise.resolve({ connections: this.#users.get(userId)?.size ?? 0, generation: this.#generation(userId) });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BINARY_MAGIC, decodeDeliveries, decodeDelivery, encodeDelivery, encodeDeliveryBinary, joinEncoded } from './redis-bus-codec.js';
+import { BINARY_MAGIC, decodeDeliveries, decodeDelivery, encodeDelivery, encodeDeliveryBinary, joinEncoded, messageHeader } from './redis-bus-codec.js';
 import type { Delivery } from '../../core/ports.js';
 import { asAppId, asMessageId, asNodeId, asUserId } from '../../core/ids.js';
 
@@ -161,6 +161,17 @@ describe('binary format', () => {
     const old = encodeDelivery(d);
     expect(decodeDelivery(old)).toEqual({ ...d, frame: new TextDecoder().decode(awkward) });
     expect(decodeDelivery(Buffer.from(old))).toEqual({ ...d, frame: new TextDecoder().decode(awkward) });
+  });
+});
+
+describe('messageHeader', () => {
+  it('writes what JSON.stringify writes for a message without its frame, every field set or left out', () => {
+    const full = { kind: 'message', origin: 'n1', to: 'demo-1', id: 'm"1', from: 'demo-\u00e9', reference: 'r\n1', reliable: true, acceptedAt: 1_765_000_000_123, confirm: false, routedTo: ['n2', 'n3'], forwarded: true, frame: new Uint8Array(1) } as const;
+    const { frame: _f, ...rest } = full;
+    expect(messageHeader(full as unknown as Parameters<typeof messageHeader>[0])).toBe(JSON.stringify(rest));
+    const bare = { kind: 'message', origin: 'n1', to: 'demo-1', id: 'm1', from: 'demo-2', reliable: false, acceptedAt: 5, frame: 'x' } as const;
+    const { frame: _g, ...bareRest } = bare;
+    expect(messageHeader(bare as unknown as Parameters<typeof messageHeader>[0])).toBe(JSON.stringify(bareRest));
   });
 });
 

@@ -10,7 +10,7 @@ import { PublishBatcher, publishPipelined } from './redis-publish-batcher.js';
 import { BusSubscriber } from './redis-bus-subscriber.js';
 import { readTopology, tagOwnedBy } from './redis-cluster-topology.js';
 import type { ClusterTopology } from './redis-cluster-topology.js';
-import { closeClient, connectClient, createCommandClient, isClientReady, positive, redisOptions, resolveTarget } from './redis-connection.js';
+import { closeClient, connectClient, createCommandClient, isClientReady, nonNegative, positive, redisOptions, resolveTarget } from './redis-connection.js';
 import type { RedisClient, RedisConnectionOptions, RedisTarget } from './redis-connection.js';
 import { hashTag } from './redis-key-slot.js';
 
@@ -20,32 +20,29 @@ export interface RedisBusOptions extends RedisConnectionOptions {
    * @default "sb:"
    */
   readonly prefix?: string;
-  /**
-   * Most publishes sent and not yet answered by Redis; past it `publish` rejects at once.
-   * @default 10000
-   */
+  /** Most publishes sent and not yet answered by Redis; past it `publish` rejects at once. @default 10000 */
   readonly maxPendingPublishes?: number;
   /**
    * Most payload bytes (UTF-16 length of a JSON text, byte length of a binary payload) of those publishes.
    * @default 16777216 (16 MiB)
    */
   readonly maxPendingBytes?: number;
-  /**
-   * How often each subscriber connection is sent a heartbeat through Redis.
-   * @default 1000
-   */
+  /** How often each subscriber connection is sent a heartbeat through Redis. @default 1000 */
   readonly heartbeatIntervalMs?: number;
   /**
    * A heartbeat not back after this long marks its subscriber connection deaf: it is reconnected and resubscribed.
    * @default 2000
    */
   readonly heartbeatTimeoutMs?: number;
-  /**
-   * Most deliveries of one channel coalesced into one PUBLISH (those published on the channel
-   * during one turn of the event loop); 1 sends each delivery on its own.
-   * @default 64
-   */
+  /** Most deliveries of one channel coalesced into one PUBLISH (within one flush, see batchDelayMs); 1: each on its own. @default 64 */
   readonly maxBatchDeliveries?: number;
+  /**
+   * Under load, at most one flush of the coalesced publishes per this many ms (a flush wakes Redis
+   * and every receiving node, whatever it carries); after a quiet spell a publish leaves at the end
+   * of its turn. 0: a flush at the end of every turn that published (PublishBatcher.add).
+   * @default 2
+   */
+  readonly batchDelayMs?: number;
   /**
    * Publish a `message` delivery with a byte frame in the binary format (a JSON header and the raw
    * frame bytes); false publishes every delivery as JSON text, which nodes of versions before the
@@ -110,7 +107,8 @@ export class RedisBus implements Bus {
     this.#encode = options.binaryFrames === false ? encodeDelivery : encodeDeliveryBinary;
     // Not with auto-pipelining, which defers single commands: a pipeline written at once would overtake them.
     const sendAll = this.#target.cluster || this.#target.autoPipelining ? undefined : (list: readonly (readonly [string, string | Buffer])[]) => publishPipelined(this.#commands as Redis, list);
-    this.#batcher = new PublishBatcher((name, payload) => this.#publishRaw(name, payload), maxBatch, 256 * 1024, joinEncoded, sendAll);
+    const delayMs = nonNegative('batchDelayMs', options.batchDelayMs ?? 2);
+    this.#batcher = new PublishBatcher((name, payload) => this.#publishRaw(name, payload), maxBatch, 256 * 1024, joinEncoded, sendAll, delayMs);
     this.#commands.on('error', (error: Error) => this.#logger.debug({ err: error.message }, 'redis bus command link error'));
   }
 

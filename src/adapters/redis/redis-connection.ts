@@ -191,3 +191,8 @@ export function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`redis bus: ${name} must be positive, got ${String(value)}`);
   return value;
 }
+
+export function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`redis bus: ${name} must be ≥ 0, got ${String(value)}`);
+  return value;
+}

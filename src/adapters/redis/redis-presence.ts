@@ -143,6 +143,16 @@ export class RedisPresence implements Presence {
     return this.#call(() => this.#client.hlen(this.#userKeys(userId)[0]));
   }
 
+  async nodesOf(userId: UserId): Promise<readonly NodeId[]> {
+    const holders = await this.#call(() => this.#client.hvals(this.#userKeys(userId)[0]));
+    const nodes = new Set<NodeId>();
+    for (const value of holders) {
+      const holder = parseHolder(value);
+      if (holder !== undefined) nodes.add(holder.nodeId);
+    }
+    return [...nodes];
+  }
+
   async userPresence(userId: UserId): Promise<UserPresence> {
     const [conns, , gen] = this.#userKeys(userId);
     const [connections, generation] = (await this.#run(userPresenceScript, [conns, gen], [])) as [number, number];

@@ -1,4 +1,4 @@
-// Coalesces the deliveries published on one Redis channel during one turn of the event loop into
+// Coalesces the deliveries published on one Redis channel within one flush window (see `delayMs`) into
 // one PUBLISH (seed 004's batching, for any channel: a node's channel, `all`); how several encoded
 // deliveries become one payload is the codec's (`join`: a JSON array, or one binary payload).
 // Order per channel is kept: batches of a channel leave in the order they were opened.
@@ -45,15 +45,20 @@ export class PublishBatcher {
   readonly #join: (payloads: readonly Payload[]) => Payload;
   readonly #sendAll: SendAll | undefined;
   readonly #open = new Map<string, Batch>();
+  readonly #delayMs: number;
   #timer: NodeJS.Immediate | undefined;
+  #fallback: NodeJS.Timeout | undefined;
+  #lastFlushAt = -Infinity;
 
   /**
    * `send` publishes one payload; a batch holds at most `maxDeliveries` deliveries and about
    * `maxBytes`; `join` makes one payload of a batch's (default: a JSON array of JSON texts);
    * `sendAll`, if given, publishes the batches of several channels flushed at the end of a turn
-   * together (one socket write), in order, with one promise per batch.
+   * together (one socket write), in order, with one promise per batch. `delayMs` 0: a flush at the
+   * end of every turn that published; more: at most one flush per `delayMs` under load (see add).
    */
-  constructor(send: (name: string, payload: Payload) => Promise<unknown>, maxDeliveries: number, maxBytes: number, join: (payloads: readonly Payload[]) => Payload = joinJson, sendAll?: SendAll) {
+  constructor(send: (name: string, payload: Payload) => Promise<unknown>, maxDeliveries: number, maxBytes: number, join: (payloads: readonly Payload[]) => Payload = joinJson, sendAll?: SendAll, delayMs = 0) {
+    this.#delayMs = delayMs;
     this.#send = send;
     this.#maxDeliveries = maxDeliveries;
     this.#maxBytes = maxBytes;
@@ -74,14 +79,29 @@ export class PublishBatcher {
     }
     batch.payloads.push(payload);
     batch.bytes += payload.length;
-    this.#timer ??= setImmediate(() => this.flushAll());
+    if (this.#timer !== undefined) return batch.promise;
+    if (this.#delayMs === 0) {
+      this.#timer = setImmediate(this.#flushAllNow);
+      return batch.promise;
+    }
+    // At most one flush per delayMs: the first after a quiet spell leaves at the end of this turn;
+    // later ones at the end of the first turn (woken by other work anyway) past delayMs after the
+    // last flush, or by a timer at twice that when nothing else wakes this process.
+    const since = performance.now() - this.#lastFlushAt;
+    if (since >= this.#delayMs) this.#timer = setImmediate(this.#flushAllNow);
+    else this.#fallback ??= setTimeout(this.#flushAllNow, 2 * this.#delayMs - since);
     return batch.promise;
   }
+
+  readonly #flushAllNow = (): void => this.flushAll();
 
   /** Sends every open batch now. */
   flushAll(): void {
     if (this.#timer !== undefined) clearImmediate(this.#timer);
+    if (this.#fallback !== undefined) clearTimeout(this.#fallback);
     this.#timer = undefined;
+    this.#fallback = undefined;
+    this.#lastFlushAt = performance.now();
     if (this.#sendAll !== undefined && this.#open.size > 1) {
       const batches = [...this.#open];
       this.#open.clear();

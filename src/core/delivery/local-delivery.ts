@@ -80,6 +80,9 @@ export class LocalDelivery {
       case 'resume':
         this.#handlers.get(d.kind)?.(d);
         return;
+      case 'route':
+        // Route-cache notices are taken by NodeRoutes before delivery (Publisher.intercept).
+        return;
       default: {
         const never: never = d;
         return never;

@@ -15,6 +15,10 @@ export interface Publisher {
   publish(channel: Channel, delivery: Delivery): void;
   /** As publish; resolves once the bus took it (at once on an isolated bus), rejects when it refused it. */
   publishHanded(channel: Channel, delivery: Delivery): Promise<void>;
+  /** Delivers to this node's connections only. */
+  deliverHere(delivery: Delivery): void;
+  /** Sees every delivery from the bus (of another node) before it is delivered here; true: taken, not delivered. */
+  intercept(take: (delivery: Delivery) => boolean): void;
 }
 
 const HANDED: Promise<void> = Promise.resolve();
@@ -28,10 +32,13 @@ export function createPublisher(nodeId: NodeId, bus: Bus, local: LocalDelivery, 
         local.deliver(delivery);
         return HANDED;
       },
+      deliverHere: (delivery) => local.deliver(delivery),
+      intercept: () => undefined,
     };
   }
+  let take: ((delivery: Delivery) => boolean) | undefined;
   bus.onDelivery((delivery) => {
-    if (delivery.origin !== nodeId) local.deliver(delivery);
+    if (delivery.origin !== nodeId && take?.(delivery) !== true) local.deliver(delivery);
   });
   return {
     isolated: false,
@@ -42,6 +49,10 @@ export function createPublisher(nodeId: NodeId, bus: Bus, local: LocalDelivery, 
     publishHanded(channel, delivery) {
       local.deliver(delivery);
       return bus.publish(channel, delivery);
+    },
+    deliverHere: (delivery) => local.deliver(delivery),
+    intercept(fn) {
+      take = fn;
     },
   };
 }

@@ -6,7 +6,7 @@ import type { Backend } from './backend.js';
  * Where a delivery goes. Built with the helpers below, never by hand; adapters may map it to their
  * own names (a Redis Cluster adapter puts the user id in a hash tag).
  * - `u:<userId>`: every node holding a connection of the user (subscribed on its first local connection)
- * - `n:<nodeId>`: one node (control traffic: close a user's connections, reaped presence)
+ * - `n:<nodeId>`: one node (1:1 messages routed to the nodes of their recipient, control traffic)
  * - `t:<appId>:<topic>`: every node with a local subscriber of the topic
  * - `all`: every node (group messages cross once per node; app-wide pushes)
  */
@@ -22,7 +22,11 @@ export type Delivery =
       /** The full MESSAGE frame (text, or its UTF-8 bytes), serialized once by the publisher. */
       readonly frame: string | Uint8Array; readonly reference?: string; readonly reliable: boolean; readonly acceptedAt: number;
       /** false: the sender asked for no MESSAGE_CONFIRMATION (`confirmationEnabled: false`). Absent: confirmed when it has a reference. */
-      readonly confirm?: false }
+      readonly confirm?: false;
+      /** Published on the node channels of these nodes (seed 004's routing, core/routing/node-routes.ts); absent on `u:<to>`. */
+      readonly routedTo?: readonly NodeId[];
+      /** Sent on again on `u:<to>` by a routed-to node that no longer holds `to`; nodes in `routedTo` had it already. */
+      readonly forwarded?: true }
   | { readonly kind: 'confirmation'; readonly origin: NodeId; readonly to: UserId; readonly id: MessageId; readonly frame: string; readonly reliable: true }
   /**
    * A USER_CONNECTED / USER_DISCONNECTED for the master user `to` about `userId`, with the presence
@@ -43,6 +47,12 @@ export type Delivery =
   | { readonly kind: 'close'; readonly origin: NodeId; readonly to: UserId; readonly code: number; readonly reason: string }
   /** An identity provider logged a subject or a session out (back-channel logout), on `all`: every node closes the matching connections of the app. */
   | { readonly kind: 'logout'; readonly origin: NodeId; readonly appId: AppId; readonly sub?: string; readonly sid?: string }
+  /**
+   * Where a user's connections are, for the nodes' route caches (core/routing/node-routes.ts):
+   * `arrived` on `all` when `origin` got its first connection of `to`; `gone` on the node channel of
+   * a node that routed a message to `origin`, which holds no connection of `to`.
+   */
+  | { readonly kind: 'route'; readonly origin: NodeId; readonly to: UserId; readonly op: 'arrived' | 'gone' }
   | ResumeDelivery;
 
 /**

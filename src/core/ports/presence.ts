@@ -70,6 +70,12 @@ export interface Presence extends Backend {
   removeConnection(userId: UserId, connectionId: ConnectionId): Promise<{ lastForUser: boolean; generation: Generation }>;
   /** Number of connections the user holds (all nodes). */
   connectionCount(userId: UserId): Promise<number>;
+  /**
+   * The nodes holding at least one connection of the user (each once, in no order; a node whose
+   * lease ran out may still be listed until it is reaped). Optional: without it a cluster routes
+   * 1:1 messages on per-user channels (core/routing/node-routes.ts).
+   */
+  nodesOf?(userId: UserId): Promise<readonly NodeId[]>;
   /** The user's connection count and generation, read together in one atomic step. */
   userPresence(userId: UserId): Promise<UserPresence>;
   /** Removes the connections of every node whose lease ran out at `now`; each expired node is reported to one caller only. */

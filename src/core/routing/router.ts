@@ -13,6 +13,7 @@ import type { Publisher } from '../delivery/publisher.js';
 import { asMessageId, type MessageId, type NodeId, type UserId } from '../ids.js';
 import type { LocalConnections } from '../local-connections.js';
 import type { Peer } from '../peer.js';
+import type { NodeRoutes } from './node-routes.js';
 import { allChannel, userChannel, type Bus, type Clock, type Delivery, type Metrics, type StoredMessage } from '../ports.js';
 
 /**
@@ -42,7 +43,11 @@ export interface RouterOptions {
   readonly encodeMessage: MessageEncoder;
   /** Is the store reachable? A refusal while it is not says UNAVAILABLE (try later), else INTERNAL. */
   readonly storeReady: () => boolean;
+  /** In a cluster whose presence knows each user's nodes: 1:1 messages go on node channels (seed 004). */
+  readonly routes?: NodeRoutes;
 }
+
+type MessageDelivery = Extract<Delivery, { kind: 'message' }>;
 
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -82,13 +87,13 @@ export class Router {
       return;
     }
     const frame = this.#encode(sender, message, id);
-    const delivery: Delivery =
+    const delivery: MessageDelivery =
       reference === undefined
         ? { kind: 'message', origin: o.nodeId, to, id, from, frame, reliable: false, acceptedAt: o.clock() }
         : message.confirmationEnabled === false
           ? { kind: 'message', origin: o.nodeId, to, id, from, frame, reference, reliable: false, acceptedAt: o.clock(), confirm: false }
           : { kind: 'message', origin: o.nodeId, to, id, from, frame, reference, reliable: false, acceptedAt: o.clock() };
-    const handed = o.publisher.publishHanded(userChannel(to), delivery);
+    const handed = this.#publishMessage(delivery);
     if (reference === undefined) {
       // Nothing to answer and nothing to wait for on shutdown (FAST is best effort): just log failures.
       handed.then(undefined, this.#onBusError);
@@ -132,8 +137,7 @@ export class Router {
       after: (ok) => {
         if (!ok) return this.#storeFailed(sender, reference);
         if (reference !== undefined) sender.send(encodeAccepted(reference, id), 'MESSAGE_ACCEPTED', 'RELIABLE');
-        o.publisher.publish(
-          userChannel(to),
+        this.#publishQuietly(
           reference === undefined
             ? { kind: 'message', origin: o.nodeId, to, id, from, frame, reliable: true, acceptedAt: o.clock() }
             : message.confirmationEnabled === false
@@ -158,11 +162,11 @@ export class Router {
     o.metrics.messageRouted('MESSAGE', feature);
     const frame = encodeMessageRaw(from, contentJson, id, undefined);
     if (feature === 'FAST') {
-      await o.publisher.publishHanded(userChannel(to), { kind: 'message', origin: o.nodeId, to, id, from, frame, reliable: false, acceptedAt: o.clock() });
+      await this.#publishMessage({ kind: 'message', origin: o.nodeId, to, id, from, frame, reliable: false, acceptedAt: o.clock() });
       return id;
     }
     await o.held.append([{ kind: 'message', id, to, from, contentJson, storedAt: o.clock() }]);
-    o.publisher.publish(userChannel(to), { kind: 'message', origin: o.nodeId, to, id, from, frame, reliable: true, acceptedAt: o.clock() });
+    this.#publishQuietly({ kind: 'message', origin: o.nodeId, to, id, from, frame, reliable: true, acceptedAt: o.clock() });
     return id;
   }
 
@@ -227,6 +231,18 @@ export class Router {
         o.publisher.publish(allChannel, delivery);
       },
     };
+  }
+
+  /** A 1:1 message to its recipient's nodes: on their node channels when routes are known, else on its user channel. */
+  #publishMessage(delivery: MessageDelivery): Promise<void> {
+    const routes = this.#o.routes;
+    return routes === undefined ? this.#o.publisher.publishHanded(userChannel(delivery.to), delivery) : routes.publish(delivery);
+  }
+
+  /** As #publishMessage; a bus failure is logged (the message is stored: its recipient fetches it). */
+  #publishQuietly(delivery: MessageDelivery): void {
+    if (this.#o.routes === undefined) this.#o.publisher.publish(userChannel(delivery.to), delivery);
+    else this.#o.background.track(this.#o.routes.publish(delivery), 'bus');
   }
 
   #storeFailed(sender: Peer, reference: string | undefined): void {
