@@ -63,7 +63,7 @@ export class Admission {
     });
   }
 
-  /** Near the descriptor limit: /readyz reports not ready (until an upgrade is admitted again, or the sockets fall well below it). */
+  /** Near the descriptor limit: /readyz reports not ready until the sockets fall well below it (twice the reserve). */
   get nearFdLimit(): boolean {
     if (this.fdLimit === undefined) return false;
     const open = this.#baseFds + this.#sockets;
@@ -106,10 +106,9 @@ export class Admission {
     let refusal: Refusal | undefined;
     if (this.fdLimit !== undefined && this.#baseFds + this.#sockets >= this.fdLimit - this.#reserve) refusal = 'fd_limit';
     else if (this.#tooManyPending()) refusal = 'pending_auth';
-    if (refusal === undefined) {
-      this.#atFdLimit = false;
-      return undefined;
-    }
+    // Admitting again does not end "near the limit" for /readyz: only falling well below it does
+    // (nearFdLimit), so readiness does not flap at the threshold.
+    if (refusal === undefined) return undefined;
     this.#refused.inc({ reason: refusal });
     if (refusal === 'fd_limit') this.#fdLimitReached();
     return refusal;
