@@ -76,17 +76,26 @@ export class MemoryAcceptLog implements AcceptLog {
     if (entry.frame !== undefined) return Promise.resolve({ kind: 'answered', frame: entry.frame });
     if (entry.pendingUntil <= now) return Promise.resolve(this.#takeOver(entry, now));
     const waiting = entry;
+    const deadline = now + this.#waitMs;
     return new Promise((resolve) => {
+      let timer: NodeJS.Timeout;
       const answer = (take: AcceptTake): void => {
         clearTimeout(timer);
         resolve(take);
       };
-      // Wakes at the wait bound, or when the pending entry may be taken over first.
-      const timer = setTimeout(() => {
-        waiting.waiters = waiting.waiters.filter((w) => w !== answer);
+      // Wakes at the wait bound, or when the pending entry may be taken over first. A timer can
+      // fire a millisecond before the clock says its time came: then it waits on for the rest.
+      const wake = (): void => {
         const at = this.#clock();
-        resolve(this.#entries.get(key) === waiting && waiting.frame === undefined && waiting.pendingUntil <= at ? this.#takeOver(waiting, at) : { kind: 'pending' });
-      }, Math.max(0, Math.min(this.#waitMs, waiting.pendingUntil - now)));
+        const live = this.#entries.get(key) === waiting && waiting.frame === undefined;
+        if (live && waiting.pendingUntil > at && at < deadline) {
+          timer = setTimeout(wake, Math.max(1, Math.min(deadline, waiting.pendingUntil) - at));
+          return;
+        }
+        waiting.waiters = waiting.waiters.filter((w) => w !== answer);
+        resolve(live && waiting.pendingUntil <= at ? this.#takeOver(waiting, at) : { kind: 'pending' });
+      };
+      timer = setTimeout(wake, Math.max(0, Math.min(this.#waitMs, waiting.pendingUntil - now)));
       waiting.waiters.push(answer);
     });
   }
