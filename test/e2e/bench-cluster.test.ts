@@ -8,21 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/bench-process.js';
 import { sharedPostgresUrl } from '../support/postgres.js';
 import { redisSkipReason } from '../support/redis.js';
+import type { ClusterTable } from '../../bench-lab/cluster-format.js';
 
-interface Entry {
-  readonly name: string;
-  readonly unavailable?: string;
-  readonly cpuUsPerMessage?: number;
-  readonly redisCpuUsPerMessage?: number;
-  readonly postgresCpuUsPerMessage?: number;
-  readonly p50?: number;
-  readonly p99?: number;
-  readonly lostAtRate?: number;
-  readonly saturationP50?: number;
-  readonly saturationLost?: number;
-  readonly offlineAcceptedPerSec?: number;
-  readonly offlineCpuUsPerMessage?: number;
-}
 
 const database = sharedPostgresUrl('bench --compare --cluster');
 const noRedis = redisSkipReason('redis-server');
@@ -31,7 +18,7 @@ describe.skipIf(database === undefined || noRedis !== undefined)('switchboard be
   it('runs the floor, two serve nodes and two Socket.IO nodes with every message crossing nodes, and reports every figure', async () => {
     const run = await runCli(['bench', '--compare', '--cluster', '--connections', '20', '--rate', '200', '--duration', '1', '--runs', '1', '--json', '--quiet'], 90_000, { DATABASE_URL: database });
     expect(run.code, run.stderr).toBe(0);
-    const table = JSON.parse(run.stdout) as { connections: number; saturationConnections: number; entries: Entry[] };
+    const table = JSON.parse(run.stdout) as ClusterTable;
     expect(table.connections).toBe(20);
     expect(table.saturationConnections).toBe(20);
     const [floor, ours, sio, reliable] = table.entries;
