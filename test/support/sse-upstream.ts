@@ -28,7 +28,17 @@ export interface SseUpstream {
   close(): Promise<void>;
 }
 
-export async function startSseUpstream(): Promise<SseUpstream> {
+export interface SseUpstreamOptions {
+  /**
+   * How long after a stream's socket closed the upstream notices it (closedAt, openCount). A real
+   * server can learn of a dead client late; a test that must not rely on prompt notice sets it.
+   * @default 0
+   */
+  readonly closeNoticedAfterMs?: number;
+}
+
+export async function startSseUpstream(options: SseUpstreamOptions = {}): Promise<SseUpstream> {
+  const noticeMs = options.closeNoticedAfterMs ?? 0;
   const open = new Map<ServerResponse, UpstreamRequest>();
   const requests: UpstreamRequest[] = [];
   const upstream: Partial<SseUpstream> & { refusing: boolean } = { refusing: false };
@@ -44,8 +54,12 @@ export async function startSseUpstream(): Promise<SseUpstream> {
     res.write(': hello\n\n');
     open.set(res, entry);
     req.socket.on('close', () => {
-      entry.closedAt = Date.now();
-      open.delete(res);
+      const notice = (): void => {
+        entry.closedAt = Date.now();
+        open.delete(res);
+      };
+      if (noticeMs > 0) setTimeout(notice, noticeMs);
+      else notice();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
