@@ -175,3 +175,56 @@ describe('messageHeader', () => {
   });
 });
 
+
+describe('compact header (tag 2)', () => {
+  const full: MessageDelivery = { kind: 'message', origin: n, to: u, id: asMessageId('m"1'), from: asUserId('demo-\u00e9😀'), frame: awkward, reference: 'r\n1 ü', reliable: true, acceptedAt: 1_765_000_000_123.5, confirm: false, routedTo: [asNodeId('n2'), asNodeId('n3')], forwarded: true };
+  const bare = bytesMessage(awkward);
+  const tagOf = (d: MessageDelivery): number => (encodeDeliveryBinary(d) as Buffer)[1] as number;
+  const fromJsonHeader = (d: MessageDelivery): unknown => ({ ...(JSON.parse(messageHeader(d)) as object), frame: [...(d.frame as Uint8Array)] });
+
+  it('is what a byte frame goes with, and decodes to what the JSON header decodes to, every field set or left out', () => {
+    for (const d of [full, bare, { ...bare, routedTo: [] }, { ...bare, reference: '' }]) {
+      expect(tagOf(d)).toBe(2);
+      const back = decodeDelivery(encodeDeliveryBinary(d)) as MessageDelivery;
+      expect({ ...back, frame: [...(back.frame as Uint8Array)] }).toEqual(fromJsonHeader(d));
+      expect(Object.keys(back).sort()).toEqual(Object.keys(d).sort());
+    }
+  });
+
+  it('leaves a header with a string UTF-8 cannot carry (a lone surrogate) or too many routed nodes as JSON (tag 1), exact', () => {
+    const lone = { ...bare, reference: 'a\ud800b' };
+    const many = { ...bare, routedTo: Array.from({ length: 300 }, (_, i) => asNodeId(`n${String(i)}`)) };
+    for (const d of [lone, many]) {
+      expect(tagOf(d)).toBe(1);
+      expect({ ...(decodeDelivery(encodeDeliveryBinary(d)) as MessageDelivery), frame: undefined }).toEqual({ ...d, frame: undefined });
+    }
+    expect(tagOf({ ...bare, reference: 'a😀b' })).toBe(2);
+  });
+
+  it('counts a damaged compact record as invalid, never throws', () => {
+    const good = encodeDeliveryBinary(full) as Buffer;
+    const headLength = good.readUInt32BE(2);
+    const withHead = (mutate: (head: Buffer) => Buffer): Buffer => {
+      const head = mutate(Buffer.from(good.subarray(6, 6 + headLength)));
+      const out = Buffer.concat([good.subarray(0, 2), Buffer.alloc(4), head, good.subarray(6 + headLength)]);
+      out.writeUInt32BE(head.length, 2);
+      return out;
+    };
+    const cases = [
+      withHead((h) => h.subarray(0, h.length - 1)), // last routed node cut short
+      withHead((h) => Buffer.concat([h, Buffer.of(0)])), // a byte after the last string
+      withHead((h) => h.subarray(0, 9)), // flags and time only
+      withHead((h) => Buffer.concat([Buffer.of((h[0] as number) & ~16), h.subarray(1)])), // routed nodes without the flag
+      withHead((h) => {
+        const c = Buffer.from(h);
+        c.writeUInt16BE(0xfff0, 9); // origin longer than the header
+        return c;
+      }),
+    ];
+    for (const bad of cases) {
+      expect(() => decodeDeliveries(bad)).not.toThrow();
+      expect(decodeDeliveries(bad)).toEqual({ deliveries: [], invalid: 1 });
+    }
+    expect(decodeDeliveries(good).invalid).toBe(0);
+  });
+});

@@ -7,8 +7,11 @@
 //   BINARY_MAGIC (never the first byte of JSON text), then records to the end, each
 //     u8 tag | u32 header bytes | header (UTF-8 JSON) [| u32 frame bytes | frame]   (big-endian)
 //   tag 0: the header is the whole delivery (any kind, in a batch with binary ones);
-//   tag 1: the header is a `message` delivery without its `frame`, which follows as bytes.
+//   tag 1: the header is a `message` delivery without its `frame`, which follows as bytes;
+//   tag 2: as tag 1, with the compact header of redis-bus-compact.ts instead of JSON (what this
+//   version writes; tag 1 only when a string of the header cannot go as UTF-8).
 import type { Delivery } from '../../core/ports.js';
+import { compactable, compactHeadBound, readCompactHead, writeCompactHead } from './redis-bus-compact.js';
 
 // Every kind of the Delivery union: a kind added to the port without a line here does not compile.
 const KIND_TABLE: Record<Delivery['kind'], true> = { message: true, confirmation: true, presence: true, group: true, frame: true, 'app-frame': true, publication: true, close: true, logout: true, resume: true, route: true };
@@ -19,6 +22,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 export const BINARY_MAGIC = 0x01;
 const TAG_JSON = 0;
 const TAG_MESSAGE_BYTES = 1;
+const TAG_MESSAGE_COMPACT = 2;
 
 /** One delivery ready to publish: JSON text, or a binary payload (BINARY_MAGIC and one record). */
 export type EncodedDelivery = string | Buffer;
@@ -35,6 +39,16 @@ export function encodeDelivery(delivery: Delivery): string {
 export function encodeDeliveryBinary(delivery: Delivery): EncodedDelivery {
   if (delivery.kind !== 'message' || typeof delivery.frame === 'string') return JSON.stringify(delivery);
   const frame = delivery.frame;
+  if (compactable(delivery)) {
+    const out = Buffer.allocUnsafe(1 + 1 + 4 + compactHeadBound(delivery) + 4 + frame.length);
+    out[0] = BINARY_MAGIC;
+    out[1] = TAG_MESSAGE_COMPACT;
+    const headEnd = writeCompactHead(out, 6, delivery);
+    out.writeUInt32BE(headEnd - 6, 2);
+    out.writeUInt32BE(frame.length, headEnd);
+    out.set(frame, headEnd + 4);
+    return out.subarray(0, headEnd + 4 + frame.length);
+  }
   const head = messageHeader(delivery);
   const headBytes = Buffer.byteLength(head);
   const out = Buffer.allocUnsafe(1 + 1 + 4 + headBytes + 4 + frame.length);
@@ -131,11 +145,11 @@ function decodeBinary(bytes: Buffer): { deliveries: Delivery[]; invalid: number 
   if (bytes.length === 1) return { deliveries, invalid: 1 };
   while (at < bytes.length) {
     const tag = bytes[at];
-    if (at + 5 > bytes.length || (tag !== TAG_JSON && tag !== TAG_MESSAGE_BYTES)) return { deliveries, invalid: invalid + 1 };
+    if (at + 5 > bytes.length || (tag !== TAG_JSON && tag !== TAG_MESSAGE_BYTES && tag !== TAG_MESSAGE_COMPACT)) return { deliveries, invalid: invalid + 1 };
     const headBytes = bytes.readUInt32BE(at + 1);
     const headEnd = at + 5 + headBytes;
     if (headEnd > bytes.length) return { deliveries, invalid: invalid + 1 };
-    const header = parseJson(bytes.toString('utf8', at + 5, headEnd));
+    const header = tag === TAG_MESSAGE_COMPACT ? readCompactHead(bytes, at + 5, headEnd) : parseJson(bytes.toString('utf8', at + 5, headEnd));
     if (tag === TAG_JSON) {
       if (isDelivery(header)) deliveries.push(header);
       else invalid++;

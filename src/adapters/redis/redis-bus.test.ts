@@ -201,8 +201,44 @@ describe.skipIf(noRedisServer !== undefined)('RedisBus faults (private redis-ser
     expect(await deliveryBack(a, received, 'redis killed 1 s')).toBeLessThan(5_000);
   }, 20_000);
 
+  it('publishes on a link Redis does not answer; behind a frozen Redis it refuses past maxPendingBytes, and delivers what it took once Redis is back', async () => {
+    // Heartbeats slow enough that no connection is judged deaf (and dropped) while Redis is frozen.
+    const ns = cluster(server.url, { maxPendingBytes: 1024 * 1024, heartbeatIntervalMs: 2_000, heartbeatTimeoutMs: 20_000 });
+    const a = ns.node();
+    const b = ns.node();
+    buses.push(a, b);
+    const received: number[] = [];
+    b.onDelivery((d) => received.push(d.kind === 'message' ? d.acceptedAt : -1));
+    a.onDelivery(() => undefined);
+    await Promise.all([a.start(), b.start()]);
+    await b.subscribe(channel);
+    expect(redisCli(server.port, 'CLIENT', 'LIST')).toMatch(/name=switchboard-bus-pub /);
+    const big = (n: number): Delivery => ({ ...message(n), frame: `{"n":${n},"pad":"${'x'.repeat(16 * 1024)}"}` });
+    server.pause();
+    let handed = 0;
+    let refusedAt = -1;
+    try {
+      // Loopback socket buffers take several MiB before anything waits in this process.
+      for (let n = 0; n < 8_000 && refusedAt < 0; n++) {
+        const outcome = await a.publish(channel, big(n)).then(() => 'handed', (err: unknown) => err);
+        if (outcome === 'handed') handed++;
+        else {
+          expect(outcome).toBeInstanceOf(BackendError);
+          refusedAt = n;
+        }
+      }
+    } finally {
+      server.resume();
+    }
+    console.log(`frozen redis, publish link: ${handed} publishes of 16 KiB handed, then refused (bound 1 MiB waiting here)`);
+    expect(refusedAt).toBeGreaterThan(0);
+    await until(() => received.length === handed, 10_000, 'every handed publish delivered after the resume');
+    expect(received).toEqual(Array.from({ length: handed }, (_, n) => n));
+    await a.publish(channel, message(0));
+  }, 30_000);
+
   it('bounds publishes to a frozen Redis and rejects past the bound at once', async () => {
-    const ns = cluster(server.url, { maxPendingPublishes: 100, commandTimeoutMs: 1_000 });
+    const ns = cluster(server.url, { maxPendingPublishes: 100, commandTimeoutMs: 1_000, publishWithoutReplies: false });
     const a = ns.node();
     buses.push(a);
     await a.start();

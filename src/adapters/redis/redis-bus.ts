@@ -7,52 +7,16 @@ import { BackendError, silentLogger } from '../../core/ports.js';
 import type { Bus, Channel, Delivery, Logger } from '../../core/ports.js';
 import { decodeDeliveries, encodeDelivery, encodeDeliveryBinary, joinEncoded } from './redis-bus-codec.js';
 import { PublishBatcher, publishPipelined } from './redis-publish-batcher.js';
+import { PublishLink, type Publication } from './redis-publish-link.js';
 import { BusSubscriber } from './redis-bus-subscriber.js';
 import { readTopology, tagOwnedBy } from './redis-cluster-topology.js';
 import type { ClusterTopology } from './redis-cluster-topology.js';
 import { closeClient, connectClient, createCommandClient, isClientReady, nonNegative, positive, redisOptions, resolveTarget } from './redis-connection.js';
-import type { RedisClient, RedisConnectionOptions, RedisTarget } from './redis-connection.js';
-import { hashTag } from './redis-key-slot.js';
+import type { RedisClient, RedisTarget } from './redis-connection.js';
+import type { RedisBusOptions } from './redis-bus-options.js';
 
-export interface RedisBusOptions extends RedisConnectionOptions {
-  /**
-   * Prefix of every Redis channel name; the bus channel follows in a hash tag (`sb:{u:alice}`).
-   * @default "sb:"
-   */
-  readonly prefix?: string;
-  /** Most publishes sent and not yet answered by Redis; past it `publish` rejects at once. @default 10000 */
-  readonly maxPendingPublishes?: number;
-  /**
-   * Most payload bytes (UTF-16 length of a JSON text, byte length of a binary payload) of those publishes.
-   * @default 16777216 (16 MiB)
-   */
-  readonly maxPendingBytes?: number;
-  /** How often each subscriber connection is sent a heartbeat through Redis. @default 1000 */
-  readonly heartbeatIntervalMs?: number;
-  /**
-   * A heartbeat not back after this long marks its subscriber connection deaf: it is reconnected and resubscribed.
-   * @default 2000
-   */
-  readonly heartbeatTimeoutMs?: number;
-  /** Most deliveries of one channel coalesced into one PUBLISH (within one flush, see batchDelayMs); 1: each on its own. @default 64 */
-  readonly maxBatchDeliveries?: number;
-  /**
-   * Under load, at most one flush of the coalesced publishes per this many ms (a flush wakes Redis
-   * and every receiving node, whatever it carries); after a quiet spell a publish leaves at the end
-   * of its turn. 0: a flush at the end of every turn that published (PublishBatcher.add).
-   * @default 2
-   */
-  readonly batchDelayMs?: number;
-  /**
-   * Publish a `message` delivery with a byte frame in the binary format (a JSON header and the raw
-   * frame bytes); false publishes every delivery as JSON text, which nodes of versions before the
-   * binary format also read (for a rolling upgrade). Both formats are always received.
-   * @default true
-   */
-  readonly binaryFrames?: boolean;
-  /** @default silentLogger */
-  readonly logger?: Logger;
-}
+export type { RedisBusOptions } from './redis-bus-options.js';
+import { hashTag } from './redis-key-slot.js';
 
 const HANDED: Promise<void> = Promise.resolve();
 /** Heartbeat ticks between two reads of a cluster's slot map (a moved slot is then followed). */
@@ -79,6 +43,7 @@ export class RedisBus implements Bus {
   readonly #instance = randomUUID();
   readonly #commands: RedisClient;
   readonly #batcher: PublishBatcher;
+  readonly #link: PublishLink | undefined;
   readonly #encode: (delivery: Delivery) => string | Buffer;
   readonly #wanted = new Set<string>();
   #subscribers = new Map<string, BusSubscriber>();
@@ -106,7 +71,10 @@ export class RedisBus implements Bus {
     const maxBatch = positive('maxBatchDeliveries', options.maxBatchDeliveries ?? 64);
     this.#encode = options.binaryFrames === false ? encodeDelivery : encodeDeliveryBinary;
     // Not with auto-pipelining, which defers single commands: a pipeline written at once would overtake them.
-    const sendAll = this.#target.cluster || this.#target.autoPipelining ? undefined : (list: readonly (readonly [string, string | Buffer])[]) => publishPipelined(this.#commands as Redis, list);
+    if (!this.#target.cluster && options.publishWithoutReplies !== false) {
+      this.#link = new PublishLink(createCommandClient(this.#target, 'bus-pub') as Redis, (why) => this.#logger.warn({ err: why }, 'redis bus: redis answered on the publish link; publishing with answers from now on'));
+    }
+    const sendAll = this.#target.cluster || this.#target.autoPipelining ? undefined : (list: readonly Publication[]) => this.#publishAll(list);
     const delayMs = nonNegative('batchDelayMs', options.batchDelayMs ?? 2);
     this.#batcher = new PublishBatcher((name, payload) => this.#publishRaw(name, payload), maxBatch, 256 * 1024, joinEncoded, sendAll, delayMs);
     this.#commands.on('error', (error: Error) => this.#logger.debug({ err: error.message }, 'redis bus command link error'));
@@ -117,6 +85,7 @@ export class RedisBus implements Bus {
     this.#started = true;
     try {
       await connectClient(this.#commands);
+      await this.#link?.connect();
       await this.#buildSubscribers();
     } catch (error) {
       // No connection keeps retrying behind a failed start: this bus is done; build a new one to retry.
@@ -132,6 +101,7 @@ export class RedisBus implements Bus {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#batcher.flushAll();
+    this.#link?.close();
     for (const subscriber of this.#subscribers.values()) subscriber.close();
     this.#subscribers.clear();
     await closeClient(this.#commands);
@@ -172,7 +142,8 @@ export class RedisBus implements Bus {
   publish(channel: Channel, delivery: Delivery): Promise<void> {
     if (this.#closed) return HANDED;
     const payload = this.#encode(delivery);
-    if (this.#pending >= this.#maxPending || this.#pendingBytes + payload.length > this.#maxPendingBytes) {
+    const waiting = this.#link?.usable() === true ? this.#link.backlog() : 0;
+    if (this.#pending >= this.#maxPending || waiting + this.#pendingBytes + payload.length > this.#maxPendingBytes) {
       return Promise.reject(new BackendError(this.name, `publish refused: ${String(this.#pending)} publishes (${String(this.#pendingBytes)} bytes) pending`));
     }
     if (!isClientReady(this.#commands)) return Promise.reject(new BackendError(this.name, 'publish refused: not connected to redis'));
@@ -193,7 +164,18 @@ export class RedisBus implements Bus {
   }
 
   #publishRaw(name: string, payload: string | Buffer): Promise<unknown> {
+    if (this.#link?.usable() === true) {
+      this.#link.publish([[name, payload]]);
+      return HANDED;
+    }
     return this.#target.cluster ? this.#commands.spublish(name, payload) : this.#commands.publish(name, payload);
+  }
+
+  /** One Redis: the publishes of one flush in one write, on the publish link when it is up, else as a pipeline. */
+  #publishAll(list: readonly Publication[]): Promise<unknown>[] {
+    if (this.#link?.usable() !== true) return publishPipelined(this.#commands as Redis, list);
+    this.#link.publish(list);
+    return list.map(() => HANDED);
   }
 
   #redisName(channel: Channel): string {
@@ -268,6 +250,8 @@ export class RedisBus implements Bus {
           if (this.#closed || subscriber.heartbeatDue(Date.now(), this.#heartbeatTimeoutMs) !== 'deaf') return;
           this.#logger.warn({ channel: subscriber.heartbeatChannel }, 'redis bus subscriber is deaf; reconnecting');
           subscriber.reconnect();
+          // The heartbeat went out on the publish link: it may be the one that is deaf.
+          this.#link?.reconnect();
         });
       } else if (due === 'send') {
         const payload = subscriber.heartbeatSent(now);
