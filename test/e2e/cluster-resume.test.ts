@@ -148,8 +148,12 @@ describe.skipIf(skip)('resume across two real nodes', () => {
     expect(phase1.received).toBe(2 * reliableN);
     expect(phase1.repeats).toBe(0);
     expect(phase1.resumed).toBeGreaterThanOrEqual(10);
-    // FAST frames are lost only where a resume was refused (a cut that hit a claim half-way).
-    if (phase1.refusedResumes === 0) expect(phase1.fastReceived).toBe(fastSent);
+    // FAST is at most once: frames are lost only where a resume was refused (a cut that hit a
+    // claim half-way) or where a loaded node judged its bus subscription deaf and renewed it
+    // (deliveries in between are gone, docs/redis.md). Any other loss fails, with the nodes' logs.
+    const renewed = cluster.nodes.some((n) => n.output().includes('subscriber is deaf'));
+    if (phase1.fastReceived !== fastSent) console.log(`FAST lost ${fastSent - phase1.fastReceived}; a subscription renewed: ${String(renewed)}\n${cluster.nodes.map((n) => n.output()).join('\n----\n').slice(-5000)}`);
+    if (phase1.refusedResumes === 0 && !renewed) expect(phase1.fastReceived).toBe(fastSent);
 
     // Phase 2: the home node (0) is killed while both send; the clients come back on node 1.
     for (const r of relays) r.configure({ targetPort: ports[1]! });
