@@ -13,7 +13,7 @@ import { Disconnect } from '../protocol/close-codes.js';
 import { asConnectionId, asNodeId } from '../core/ids.js';
 import type { Clock, Logger } from '../core/ports.js';
 import type { Connection } from '../core/connection.js';
-import { closeCodeOf, gatewaySocketClass, WsConnection } from './connection.js';
+import { closeCodeOf, gatewaySocketClass, WsConnection, wsSettings } from './connection.js';
 import { backchannelLogoutRoute } from './backchannel-logout.js';
 import { createConsoleRoutes } from './console-routes.js';
 import { createHttpHandler, type HttpRoute } from './http-routes.js';
@@ -111,9 +111,10 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket));
   });
 
+  const settings = wsSettings(options.maxBufferedBytes, clock);
   function onConnection(ws: WebSocket, socket: Socket): void {
     const id = asConnectionId(randomUUID());
-    const connection = new WsConnection(id, ws, socket, options.maxBufferedBytes, clock, false);
+    const connection = new WsConnection(id, ws, socket, settings, false);
     // ws has its own error listener on the socket now; ours (for the handshake) would only make
     // the socket's listener list an array for its lifetime.
     socket.removeListener('error', onRawSocketError);
