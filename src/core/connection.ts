@@ -33,6 +33,7 @@ let receiving: Connection | undefined;
 /** Keeps a leading BOM (`ignoreBOM`), as the text decoder must see it to refuse the frame. */
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
+// Its private methods are TypeScript's `private`, not `#`: `#` methods give every instance a brand field (8 bytes).
 export class Connection extends ConnectionIdentity implements FrameContext, VerifiedConnection {
   readonly #shared: Shared;
   readonly #openedAt: number; // ms after the shared epoch
@@ -62,17 +63,17 @@ export class Connection extends ConnectionIdentity implements FrameContext, Veri
     return this.#shared.epoch + this.#openedAt;
   }
 
-  get #more(): Activity {
+  private get more(): Activity {
     return (this.#activity ??= newActivity());
   }
 
   /** Backpressure on inbound frames (rate limit, slow recipients); see read-throttle.ts. Made on the first frame after auth. */
   get throttle(): ReadThrottle {
-    return (this.#more.throttle ??= this.#makeThrottle());
+    return (this.more.throttle ??= this.makeThrottle());
   }
 
   /** Made late: a bucket starts full at the opening and a full one stays full, so one made now holds what one made then would. */
-  #makeThrottle(): ReadThrottle {
+  private makeThrottle(): ReadThrottle {
     const services = this.services;
     // No bucket when frames are not limited (rate 0): no clock read per frame.
     const limiter = services.limits.rateLimitPerSec > 0 ? new RateLimiter(services.limits.rateLimitPerSec, this.openedAt) : undefined;
@@ -85,7 +86,7 @@ export class Connection extends ConnectionIdentity implements FrameContext, Veri
   }
   useTransport(transport: Transport): void {
     if (transport === this.wire && this.#activity === undefined) return;
-    this.#more.transport = transport === this.wire ? undefined : transport;
+    this.more.transport = transport === this.wire ? undefined : transport;
   }
   /** Holds membership release past the socket's close; the returned function ends the hold (a closed connection is released now). */
   holdRelease(): () => void {
@@ -104,10 +105,10 @@ export class Connection extends ConnectionIdentity implements FrameContext, Veri
   }
   /** The start of every MESSAGE frame this connection's user sends, as bytes (made on first use, after auth). */
   get messageHead(): Uint8Array {
-    return (this.#more.messageHead ??= encodeMessageHead(this.userId!));
+    return (this.more.messageHead ??= encodeMessageHead(this.userId!));
   }
   get log(): Logger {
-    return (this.#more.log ??= this.services.logger.child(this.userId === undefined ? { connectionId: this.transport.id } : { connectionId: this.transport.id, appId: this.app?.appId, userId: this.userId }));
+    return (this.more.log ??= this.services.logger.child(this.userId === undefined ? { connectionId: this.transport.id } : { connectionId: this.transport.id, appId: this.app?.appId, userId: this.userId }));
   }
   protected idsChanged(): void {
     if (this.#activity !== undefined) this.#activity.log = undefined;
@@ -122,7 +123,7 @@ export class Connection extends ConnectionIdentity implements FrameContext, Veri
     if (ok) {
       this.services.metrics.frameOut(type, feature);
       // This reader is more than half its --max-buffered-bytes behind: slow down whoever wrote to it.
-      if (receiving !== undefined && receiving !== this && this.wire.backlogged?.() === true) receiving.throttle.holdWhile((this.#more.readerBacklogged ??= () => this.wire.backlogged?.() === true));
+      if (receiving !== undefined && receiving !== this && this.wire.backlogged?.() === true) receiving.throttle.holdWhile((this.more.readerBacklogged ??= () => this.wire.backlogged?.() === true));
     }
     return ok;
   }
@@ -139,7 +140,7 @@ export class Connection extends ConnectionIdentity implements FrameContext, Veri
   /** A binary frame: the protocol is JSON text only. */
   handleBinary(): void {
     this.services.metrics.frameIn('binary');
-    this.#refuse(ErrorCode.BadRequest, 'binary frames are not supported; send JSON text frames');
+    this.refuse(ErrorCode.BadRequest, 'binary frames are not supported; send JSON text frames');
   }
 
   /**
@@ -150,18 +151,18 @@ export class Connection extends ConnectionIdentity implements FrameContext, Veri
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the sender of this turn's writes, cleared below
     receiving = this;
     try {
-      this.#handleUtf8(bytes);
+      this.readUtf8(bytes);
     } finally {
       receiving = undefined;
     }
   }
 
-  #handleUtf8(bytes: Uint8Array): void {
+  private readUtf8(bytes: Uint8Array): void {
     if (this.authState === 'authenticated') {
       const frame = decodeMessageUtf8(bytes, this.services.limits.decode);
       if (frame !== undefined) {
         this.services.metrics.frameIn('MESSAGE');
-        if (this.#admitFrame(frame) && this.#passFilters(frame)) handleMessage(this, frame);
+        if (this.admitFrame(frame) && this.passFilters(frame)) handleMessage(this, frame);
         return;
       }
     }
@@ -173,7 +174,7 @@ export class Connection extends ConnectionIdentity implements FrameContext, Veri
     const state = this.authState;
     if (state === 'closed') return;
     if (state === 'authenticating') {
-      const backlog = (this.#more.backlog ??= []);
+      const backlog = (this.more.backlog ??= []);
       if (backlog.length >= this.services.limits.maxBacklogFrames) {
         this.transport.close(Disconnect.BacklogFull);
         return;
@@ -185,7 +186,7 @@ export class Connection extends ConnectionIdentity implements FrameContext, Veri
     const envelope = decodeEnvelope(text, limits, this.frames.has);
     if (!envelope.ok) {
       this.services.metrics.frameIn('invalid');
-      this.#refuse(envelope.error.code, envelope.error.message, envelope.error.reference);
+      this.refuse(envelope.error.code, envelope.error.message, envelope.error.reference);
       return;
     }
     const type = envelope.frame.type;
@@ -193,32 +194,32 @@ export class Connection extends ConnectionIdentity implements FrameContext, Veri
     const parsed = module.parse(envelope.frame, limits, utf8);
     if (!parsed.ok) {
       this.services.metrics.frameIn('invalid');
-      this.#refuse(parsed.error.code, parsed.error.message, parsed.error.reference);
+      this.refuse(parsed.error.code, parsed.error.message, parsed.error.reference);
       return;
     }
     const frame = parsed.frame;
     this.services.metrics.frameIn(frame.type);
     if (state === 'unauthenticated') {
-      if (frame.type === 'AUTH_CLIENT') void this.authenticate(frame as AuthClientFrame)?.finally(() => this.#drainBacklog());
-      else this.#refuse(ErrorCode.Unauthenticated, 'send AUTH_CLIENT first', frame.reference);
+      if (frame.type === 'AUTH_CLIENT') void this.authenticate(frame as AuthClientFrame)?.finally(() => this.drainBacklog());
+      else this.refuse(ErrorCode.Unauthenticated, 'send AUTH_CLIENT first', frame.reference);
       return;
     }
-    if (this.#admitFrame(frame) && this.#passFilters(frame)) module.handle(this, frame);
+    if (this.admitFrame(frame) && this.passFilters(frame)) module.handle(this, frame);
   }
 
   /** False when a plugin answered the frame itself (a repeated send the resume plugin already accepted). */
-  #passFilters(frame: ParsedFrame, from = 0): boolean {
+  private passFilters(frame: ParsedFrame, from = 0): boolean {
     const filters = this.#shared.filters;
     for (let i = from; i < filters.length; i++) {
-      const after = (this.#more.afterFilter ??= filters.map((_, j) => (held: ParsedFrame) => this.#handleHeld(j, held)));
+      const after = (this.more.afterFilter ??= filters.map((_, j) => (held: ParsedFrame) => this.handleHeld(j, held)));
       if (filters[i]!.frameReceived!(this, frame, after[i]!) === false) return false;
     }
     return true;
   }
 
   /** A frame filter `i` held, handled now: the filters after it, then the frame's module. */
-  #handleHeld(i: number, frame: ParsedFrame): void {
-    if (this.authState === 'authenticated' && this.#passFilters(frame, i + 1)) this.frames.get(frame.type)?.handle(this, frame);
+  private handleHeld(i: number, frame: ParsedFrame): void {
+    if (this.authState === 'authenticated' && this.passFilters(frame, i + 1)) this.frames.get(frame.type)?.handle(this, frame);
   }
 
   /**
@@ -226,7 +227,7 @@ export class Connection extends ConnectionIdentity implements FrameContext, Veri
    * bucket refills (the frame is processed). Only a transport that cannot pause refuses the frame
    * (false, and an ERROR RATE_LIMITED).
    */
-  #admitFrame(frame: ParsedFrame): boolean {
+  private admitFrame(frame: ParsedFrame): boolean {
     if (!this.throttle.admit()) {
       this.sendError(ErrorCode.RateLimited, `more than ${this.services.limits.rateLimitPerSec} frames/s; frame not processed`, frame.reference);
       return false;
@@ -235,14 +236,14 @@ export class Connection extends ConnectionIdentity implements FrameContext, Veri
   }
 
   /** A client mistake: an ERROR frame; before auth, too many of them close the socket. */
-  #refuse(code: ErrorCode, message: string, reference?: string): void {
+  private refuse(code: ErrorCode, message: string, reference?: string): void {
     this.sendError(code, message, reference);
     if (this.authState === 'unauthenticated' && this.countErrorBeforeAuth() >= this.services.limits.maxErrorsBeforeAuth) {
       this.transport.close(Disconnect.TooManyErrorsBeforeAuth);
     }
   }
 
-  #drainBacklog(): void {
+  private drainBacklog(): void {
     const frames = this.#activity?.backlog;
     if (frames === undefined) return;
     this.#activity!.backlog = undefined;
@@ -251,11 +252,11 @@ export class Connection extends ConnectionIdentity implements FrameContext, Veri
 
   /** Runs `work.after` once everything this connection ordered before it has run (work-chain.ts). */
   ordered(work: OrderedWork): void {
-    (this.#more.work ??= new WorkChain()).ordered(work);
+    (this.more.work ??= new WorkChain()).ordered(work);
   }
 
   chainFetch(fetch: () => Promise<void>): void {
-    (this.#more.work ??= new WorkChain()).chainFetch(fetch);
+    (this.more.work ??= new WorkChain()).chainFetch(fetch);
   }
 
   /** Called by the gateway once the socket has closed (any reason). Idempotent. */

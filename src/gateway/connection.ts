@@ -58,6 +58,7 @@ const SLOW_READER_GRACE_MS = 2_000;
 /** Frames held in a corked socket are written at once past this many bytes (a large fetch page). */
 const CORK_FLUSH_BYTES = 64 * 1024;
 
+// Its private methods are TypeScript's `private`, not `#`: `#` methods give every instance a brand field (8 bytes).
 export class WsConnection implements Transport {
   /** Proof waiting for the next ping (writes since the last ping join it). */
   #nextProof: Proof | null = null;
@@ -72,13 +73,13 @@ export class WsConnection implements Transport {
   /** A pong on `socket`, for a socket class that hands pongs over (gatewaySocketClass's onPong). */
   static readonly pongReceived = (socket: WebSocket): void => {
     const owner = (socket as WebSocket & { [OWNER]?: WsConnection })[OWNER];
-    if (owner !== undefined) owner.#onPong();
+    if (owner !== undefined) owner.onPong();
   };
   /** The 'pong' listener otherwise, shared by every connection: `this` is the socket. */
   static readonly #pong = function (this: WebSocket): void {
     WsConnection.pongReceived(this);
   };
-  static readonly #pingLater = (connection: WsConnection): void => connection.#ping();
+  static readonly #pingLater = (connection: WsConnection): void => connection.ping();
   /**
    * Microtask batches, numbered: one microtask at the end of each batch in which a frame was
    * written moves the number on and uncorks the connections corked in that batch.
@@ -94,7 +95,7 @@ export class WsConnection implements Transport {
     if (corked.length === 0) return;
     WsConnection.#toUncork = [];
     // A connection with a proof pending stays corked until its ping (end of the turn).
-    for (const connection of corked) if (connection.#nextProof === null) connection.#uncork();
+    for (const connection of corked) if (connection.#nextProof === null) connection.uncork();
   };
   /** The batch of this connection's last frame written uncorked. */
   #lastBatch = -1;
@@ -123,12 +124,12 @@ export class WsConnection implements Transport {
     // the end of this microtask batch (several deliveries to one connection share a write). The
     // first frame of a batch without a proof leaves at once, and only those after it are held:
     // the usual lone delivery then costs one write, no cork and no buffering in the stream.
-    if (proofFollows) this.#proofPending(); // corks until the proving ping
-    else if ((this.#flags & CORKED) === 0) this.#joinBatch();
+    if (proofFollows) this.proofPending(); // corks until the proving ping
+    else if ((this.#flags & CORKED) === 0) this.joinBatch();
     const raw = this.raw;
     const corked = (this.#flags & CORKED) !== 0;
     raw.write(encodeTextFrame(frame, !corked && raw.writableLength === 0));
-    if (corked && raw.writableLength >= CORK_FLUSH_BYTES) this.#uncork();
+    if (corked && raw.writableLength >= CORK_FLUSH_BYTES) this.uncork();
     // bufferedAmount counts what the kernel has not taken yet: a reader that stopped reading.
     if (this.socket.bufferedAmount > this.settings.maxBufferedBytes) {
       this.close(Disconnect.SlowConsumer);
@@ -139,13 +140,13 @@ export class WsConnection implements Transport {
 
   proveDelivery(): Promise<boolean> {
     if ((this.#flags & CLOSED) !== 0) return Promise.resolve(false);
-    return this.#proofPending().promise;
+    return this.proofPending().promise;
   }
 
   /** An uncorked frame without a proof: the first of this batch goes at once; a later one corks the socket until the batch ends. */
-  #joinBatch(): void {
+  private joinBatch(): void {
     if (this.#lastBatch === WsConnection.#batch) {
-      this.#cork();
+      this.cork();
       WsConnection.#toUncork.push(this);
     } else this.#lastBatch = WsConnection.#batch;
     if (!WsConnection.#batchEndQueued) {
@@ -154,23 +155,23 @@ export class WsConnection implements Transport {
     }
   }
 
-  #cork(): void {
+  private cork(): void {
     if ((this.#flags & CORKED) !== 0) return;
     this.#flags |= CORKED;
     this.raw.cork();
   }
 
-  #uncork(): void {
+  private uncork(): void {
     if ((this.#flags & CORKED) === 0) return;
     this.#flags &= ~CORKED;
     this.raw.uncork();
   }
 
   /** The proof of this turn, made (and its ping scheduled, the socket corked) on first use. */
-  #proofPending(): Proof {
+  private proofPending(): Proof {
     if (this.#nextProof === null) {
       this.#nextProof = makeProof();
-      this.#cork();
+      this.cork();
       // One ping for everything written in this event-loop turn.
       setImmediate(WsConnection.#pingLater, this);
     }
@@ -178,7 +179,7 @@ export class WsConnection implements Transport {
   }
 
   /** Sends a ping; the proof gathered so far rides on it. Also the heartbeat. Uncorks. */
-  #ping(): void {
+  private ping(): void {
     const proof = this.#nextProof;
     this.#nextProof = null;
     if ((this.#flags & CLOSED) !== 0 || this.socket.readyState !== 1) {
@@ -196,10 +197,10 @@ export class WsConnection implements Transport {
       }
       this.socket.ping();
     }
-    this.#uncork();
+    this.uncork();
   }
 
-  #onPong(): void {
+  private onPong(): void {
     const ping = this.#oldestPing;
     if (ping === undefined) return;
     this.#oldestPing = ping.next;
@@ -232,7 +233,7 @@ export class WsConnection implements Transport {
       return;
     }
     if (pingIntervalMs > 0 && ((sinceEpoch(this.settings, nowMs) - this.#lastPingAt) | 0) >= pingIntervalMs) {
-      if (this.#nextProof === null) this.#ping();
+      if (this.#nextProof === null) this.ping();
     }
   }
 
@@ -268,11 +269,11 @@ export class WsConnection implements Transport {
   close(disconnect: Disconnect): void {
     if ((this.#flags & CLOSED) !== 0) return;
     this.socket.close(disconnect.code, disconnect.reason);
-    this.#markClosed();
+    this.markClosed();
   }
 
   /** The socket is gone (close event, or close() called): unproven deliveries stay unproven. */
-  #markClosed(): void {
+  private markClosed(): void {
     if ((this.#flags & CLOSED) !== 0) return;
     this.#flags |= CLOSED;
     this.#nextProof?.resolve(false);
@@ -284,6 +285,6 @@ export class WsConnection implements Transport {
 
   /** Called by the endpoint on the socket's 'close' event. */
   socketClosed(): void {
-    this.#markClosed();
+    this.markClosed();
   }
 }
