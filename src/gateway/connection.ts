@@ -49,8 +49,6 @@ const CLOSED = 1;
 const PAUSED = 2;
 const CORKED = 4;
 const HEARD = 8;
-/** The WsConnection of a socket, kept on the socket itself so listeners can be shared. */
-const OWNER = Symbol('switchboard.wsConnection');
 
 /** How long the senders to a reader over half its buffer bound are held before the reader is left to reach the bound. */
 const SLOW_READER_GRACE_MS = 2_000;
@@ -70,15 +68,6 @@ export class WsConnection implements Transport {
   #backloggedSince: number | undefined;
   /** When the peer was last pinged, or last found to have sent a frame (see heartbeat), ms after the settings' epoch. */
   #lastPingAt: number;
-  /** A pong on `socket`, for a socket class that hands pongs over (gatewaySocketClass's onPong). */
-  static readonly pongReceived = (socket: WebSocket): void => {
-    const owner = (socket as WebSocket & { [OWNER]?: WsConnection })[OWNER];
-    if (owner !== undefined) owner.onPong();
-  };
-  /** The 'pong' listener otherwise, shared by every connection: `this` is the socket. */
-  static readonly #pong = function (this: WebSocket): void {
-    WsConnection.pongReceived(this);
-  };
   static readonly #pingLater = (connection: WsConnection): void => connection.ping();
   /**
    * Microtask batches, numbered: one microtask at the end of each batch in which a frame was
@@ -108,13 +97,12 @@ export class WsConnection implements Transport {
     readonly socket: WebSocket,
     readonly raw: Duplex,
     readonly settings: WsSettings,
-    /** False when the socket's class hands its pongs to {@link pongReceived} itself. */
+    /** False when the socket's owner hands its pongs to {@link pongReceived} itself (the gateway's socket class; no listener). */
     listenForPong = true,
   ) {
     this.id = flat(id);
     this.#lastPingAt = sinceEpoch(settings, settings.now());
-    (socket as WebSocket & { [OWNER]?: WsConnection })[OWNER] = this;
-    if (listenForPong) socket.on('pong', WsConnection.#pong);
+    if (listenForPong) socket.on('pong', () => this.pongReceived());
   }
 
   send(frame: string | Uint8Array, proofFollows = false): boolean {
@@ -200,7 +188,8 @@ export class WsConnection implements Transport {
     this.uncork();
   }
 
-  private onPong(): void {
+  /** A pong arrived on the socket. */
+  pongReceived(): void {
     const ping = this.#oldestPing;
     if (ping === undefined) return;
     this.#oldestPing = ping.next;

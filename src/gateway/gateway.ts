@@ -94,7 +94,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     abortHandshake(socket, err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false, WebSocket: gatewaySocketClass(options.maxPayload, WsConnection.pongReceived) });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false, WebSocket: gatewaySocketClass(options.maxPayload, onPong) });
 
   function onRawSocketError(err: Error): void {
     log.debug({ err: err.message }, 'upgrade socket error');
@@ -129,6 +129,11 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   }
 
   // The socket listeners are shared by all connections (`this` is the socket): no closures per connection.
+  // Pongs are handed over by the socket class (no 'pong' listener); the connection is found through the session.
+  function onPong(socket: WebSocket): void {
+    ((socket as Partial<SessionSocket>)[SESSION]?.wire as WsConnection | undefined)?.pongReceived();
+  }
+
   function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
     const session = (this as SessionSocket)[SESSION];
     (session.wire as WsConnection).heard();
