@@ -5,12 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { watchHandshakes } from './handshake-deadline.js';
+import { connectionIds } from './connection-ids.js';
 import { Admission } from './admission.js';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Disconnect } from '../protocol/close-codes.js';
-import { asConnectionId, asNodeId } from '../core/ids.js';
+import { asNodeId } from '../core/ids.js';
 import type { Clock, Logger } from '../core/ports.js';
 import type { Connection } from '../core/connection.js';
 import { closeCodeOf, gatewaySocketClass, WsConnection, wsSettings } from './connection.js';
@@ -23,6 +24,8 @@ import type { Gateway, GatewayBackends, GatewayOptions } from './gateway-options
 import { createGatewayMetrics } from './metrics.js';
 import { createConsoleStats } from './stats.js';
 import { startRetention, type Retention } from './retention.js';
+// Loaded for its effect: socket stream states get room for all their fields (see stream-shape.ts).
+import './stream-shape.js';
 
 /** Asked for as the accept queue's length: as long as the system allows (net.core.somaxconn). */
 const LISTEN_BACKLOG = 65_535;
@@ -112,8 +115,9 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   });
 
   const settings = wsSettings(options.maxBufferedBytes, clock);
+  const nextConnectionId = connectionIds();
   function onConnection(ws: WebSocket, socket: Socket): void {
-    const id = asConnectionId(randomUUID());
+    const id = nextConnectionId();
     const connection = new WsConnection(id, ws, socket, settings, false);
     // ws has its own error listener on the socket now; ours (for the handshake) would only make
     // the socket's listener list an array for its lifetime.
