@@ -32,6 +32,7 @@ export interface Peer {
 
 /** A connection whose credentials were verified, before it is admitted (core/connection.ts). */
 export interface VerifiedConnection extends Peer {
+  /** The AUTH_CLIENT frame's data while it is verified and admitted (the hooks of ConnectionListener); undefined once it is answered. */
   readonly authData: AuthClientFrame['data'] | undefined;
   /** The socket's own transport. */
   readonly wire: Transport;

@@ -2,7 +2,8 @@
  * Admission control at the upgrade: connection attempts beyond what the node can serve right now
  * are answered early and cheaply (HTTP 503 with Retry-After) instead of timing out later.
  * - pending authentication: --max-pending-auth sockets upgraded and not yet authenticated (the
- *   set of upgraded sessions is pruned of the authenticated ones only when it reaches the bound);
+ *   set of upgraded sessions is pruned of the authenticated ones whenever it has doubled since the
+ *   last pruning, and when it reaches the bound);
  * - file descriptors: the open sockets plus the descriptors the process held at start come within
  *   a reserve of the soft limit (Linux: /proc/self/limits; elsewhere not checked). /readyz says
  *   so; past it, an accept that fails with EMFILE is logged and the process goes on.
@@ -14,6 +15,9 @@ import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../core/ports.js';
 
 export type Refusal = 'pending_auth' | 'fd_limit';
+
+/** The smallest size at which the set of upgraded sessions is pruned. */
+const PRUNE_MIN = 64;
 
 /** The soft limit of open files, or undefined where it cannot be read. */
 export function softFileLimit(): number | undefined {
@@ -43,6 +47,12 @@ export class Admission {
   #sockets = 0;
   /** Upgraded sessions, some of which may have authenticated since (pruned at the bound). */
   readonly #pending = new Set<{ readonly isAuthenticated: boolean }>();
+  /**
+   * The size at which #pending is next pruned of its authenticated sessions: twice what was left
+   * after the last pruning (amortized constant time per upgrade), so that thousands of idle
+   * authenticated connections are not kept in it (an entry costs 20–40 bytes).
+   */
+  #pruneAt = PRUNE_MIN;
   #atFdLimit = false;
   #loggedAt = -Infinity;
   readonly #refused: Counter<'reason'>;
@@ -87,6 +97,12 @@ export class Admission {
   track(session: { readonly isAuthenticated: boolean }, socket: Socket): void {
     socket.removeListener('close', this.#socketClosed);
     this.#pending.add(session);
+    if (this.#pending.size >= this.#pruneAt) this.#prune();
+  }
+
+  #prune(): void {
+    for (const session of this.#pending) if (session.isAuthenticated) this.#pending.delete(session);
+    this.#pruneAt = Math.max(PRUNE_MIN, 2 * this.#pending.size);
   }
 
   /** The session closed (its WebSocket's close: once per tracked session). */
@@ -97,7 +113,7 @@ export class Admission {
 
   #tooManyPending(): boolean {
     if (this.#pending.size < this.maxPendingAuth) return false;
-    for (const session of this.#pending) if (session.isAuthenticated) this.#pending.delete(session);
+    this.#prune();
     return this.#pending.size >= this.maxPendingAuth;
   }
 

@@ -5,10 +5,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { asConnectionId } from '../core/ids.js';
 import { allocFrame } from './wire/frame-slab.js';
-import { WsConnection } from './connection.js';
+import { WsConnection, wsSettings } from './connection.js';
 
 /** A real ws pair on loopback: the server side wrapped in a WsConnection, the client side raw. */
-async function pair(): Promise<{ connection: WsConnection; raw: Duplex; client: WebSocket; close: () => Promise<void> }> {
+async function pair(now: () => number = () => Date.now()): Promise<{ connection: WsConnection; raw: Duplex; client: WebSocket; close: () => Promise<void> }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await once(wss, 'listening');
   const port = (wss.address() as AddressInfo).port;
@@ -18,7 +18,7 @@ async function pair(): Promise<{ connection: WsConnection; raw: Duplex; client: 
   const client = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
   await once(client, 'open');
   const { ws, raw } = await accepted;
-  const connection = new WsConnection(asConnectionId('c1'), ws, raw, 1 << 20, () => Date.now());
+  const connection = new WsConnection(asConnectionId('c1'), ws, raw, wsSettings(1 << 20, now));
   ws.on('close', () => connection.socketClosed());
   return {
     connection,
@@ -142,6 +142,27 @@ describe('WsConnection', () => {
     const proof = connection.proveDelivery();
     expect(String((await got)[0]).length).toBe(big.length);
     expect(await proof).toBe(true);
+  });
+
+  it('pings a silent peer an interval after it was last heard, also where its times wrap (24 days past the epoch)', async () => {
+    let now = 1_000;
+    const { connection, client, close } = await pair(() => now);
+    cleanup = close;
+    let pings = 0;
+    client.on('ping', () => pings++);
+    now += 2 ** 31 - 10_000;
+    connection.heard();
+    connection.heartbeat(now, 25_000, 10_000);
+    now += 20_000; // past the wrap of the 32-bit offsets, not yet an interval
+    connection.heartbeat(now, 25_000, 10_000);
+    now += 10_000;
+    connection.heartbeat(now, 25_000, 10_000);
+    await vi.waitFor(() => expect(pings).toBe(1));
+    // The pong settles the ping: no pong timeout later.
+    await new Promise((r) => setTimeout(r, 50));
+    now += 15_000;
+    connection.heartbeat(now, 25_000, 10_000);
+    expect(client.readyState).toBe(WebSocket.OPEN);
   });
 
   it('resolves a pending proof false and uncorks when the socket closes first', async () => {

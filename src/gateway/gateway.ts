@@ -5,15 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { watchHandshakes } from './handshake-deadline.js';
+import { connectionIds } from './connection-ids.js';
 import { Admission } from './admission.js';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Disconnect } from '../protocol/close-codes.js';
-import { asConnectionId, asNodeId } from '../core/ids.js';
+import { asNodeId } from '../core/ids.js';
 import type { Clock, Logger } from '../core/ports.js';
 import type { Connection } from '../core/connection.js';
-import { closeCodeOf, gatewaySocketClass, WsConnection } from './connection.js';
+import { closeCodeOf, gatewaySocketClass, WsConnection, wsSettings } from './connection.js';
 import { backchannelLogoutRoute } from './backchannel-logout.js';
 import { createConsoleRoutes } from './console-routes.js';
 import { createHttpHandler, type HttpRoute } from './http-routes.js';
@@ -23,6 +24,8 @@ import type { Gateway, GatewayBackends, GatewayOptions } from './gateway-options
 import { createGatewayMetrics } from './metrics.js';
 import { createConsoleStats } from './stats.js';
 import { startRetention, type Retention } from './retention.js';
+// Loaded for its effect: socket stream states get room for all their fields (see stream-shape.ts).
+import './stream-shape.js';
 
 /** Asked for as the accept queue's length: as long as the system allows (net.core.somaxconn). */
 const LISTEN_BACKLOG = 65_535;
@@ -94,7 +97,7 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     abortHandshake(socket, err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false, WebSocket: gatewaySocketClass(options.maxPayload, WsConnection.pongReceived) });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false, WebSocket: gatewaySocketClass(options.maxPayload, onPong) });
 
   function onRawSocketError(err: Error): void {
     log.debug({ err: err.message }, 'upgrade socket error');
@@ -111,9 +114,11 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket));
   });
 
+  const settings = wsSettings(options.maxBufferedBytes, clock);
+  const nextConnectionId = connectionIds();
   function onConnection(ws: WebSocket, socket: Socket): void {
-    const id = asConnectionId(randomUUID());
-    const connection = new WsConnection(id, ws, socket, options.maxBufferedBytes, clock, false);
+    const id = nextConnectionId();
+    const connection = new WsConnection(id, ws, socket, settings, false);
     // ws has its own error listener on the socket now; ours (for the handshake) would only make
     // the socket's listener list an array for its lifetime.
     socket.removeListener('error', onRawSocketError);
@@ -128,6 +133,11 @@ export function createGateway(options: GatewayOptions, backends: GatewayBackends
   }
 
   // The socket listeners are shared by all connections (`this` is the socket): no closures per connection.
+  // Pongs are handed over by the socket class (no 'pong' listener); the connection is found through the session.
+  function onPong(socket: WebSocket): void {
+    ((socket as Partial<SessionSocket>)[SESSION]?.wire as WsConnection | undefined)?.pongReceived();
+  }
+
   function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
     const session = (this as SessionSocket)[SESSION];
     (session.wire as WsConnection).heard();

@@ -24,10 +24,13 @@ interface Holder {
 }
 
 /**
- * One user's connections and their holders. Most users hold one connection: it is kept in two
- * fields (24 bytes) rather than a Map of its own (about 180 bytes); a Map is made for a second.
+ * One user's connections and their holders, and the user's generation while it is online. Most
+ * users hold one connection: it is kept in two fields (24 bytes) rather than a Map of its own
+ * (about 180 bytes); a Map is made for a second.
  */
 class UserConnections {
+  /** The user's generation, drawn when it came online (see MemoryPresence's #transition). */
+  generation: Generation = 0;
   #id: ConnectionId | undefined;
   #holder: Holder | undefined;
   #more: Map<ConnectionId, Holder> | undefined;
@@ -81,7 +84,7 @@ class UserConnections {
 export class MemoryPresence implements Presence {
   readonly name = 'memory';
   readonly #clock: Clock;
-  /** userId → its connections and their holders. A user is online while it has some. */
+  /** userId → its connections and their holders, and its generation. A user is online while it has some. */
   readonly #users = new Map<UserId, UserConnections>();
   /** Highest epoch ever given per node id (never forgotten, so epochs only grow). */
   readonly #epochs = new Map<NodeId, number>();
@@ -91,8 +94,6 @@ export class MemoryPresence implements Presence {
   #replaced: Holder[] = [];
   /** The holder last given to a connection (see addConnection). */
   #lastHolder: Holder | undefined;
-  /** userId → its last generation, for online users. */
-  readonly #online = new Map<UserId, Generation>();
   /** userId → its last generation, for the latest users who went offline (oldest first; bounded). */
   readonly #offline = new Map<UserId, Generation>();
   /** The highest generation forgotten: a forgotten user's next one starts above it. */
@@ -156,7 +157,7 @@ export class MemoryPresence implements Presence {
     if (holder?.nodeId !== nodeId || holder.epoch !== epoch) this.#lastHolder = holder = { nodeId, epoch };
     connections.set(connectionId, holder);
     if (connections.size > 1) return Promise.resolve({ firstForUser: false, generation: this.#generation(userId) });
-    return Promise.resolve({ firstForUser: true, generation: this.#transition(userId, true) });
+    return Promise.resolve({ firstForUser: true, generation: this.#cameOnline(userId, connections) });
   }
 
   removeConnection(userId: UserId, connectionId: ConnectionId): Promise<{ lastForUser: boolean; generation: Generation }> {
@@ -165,7 +166,7 @@ export class MemoryPresence implements Presence {
       return Promise.resolve({ lastForUser: false, generation: this.#generation(userId) });
     }
     this.#users.delete(userId);
-    return Promise.resolve({ lastForUser: true, generation: this.#transition(userId, false) });
+    return Promise.resolve({ lastForUser: true, generation: this.#wentOffline(userId, connections) });
   }
 
   connectionCount(userId: UserId): Promise<number> {
@@ -206,18 +207,21 @@ export class MemoryPresence implements Presence {
   }
 
   #generation(userId: UserId): Generation {
-    return this.#online.get(userId) ?? this.#offline.get(userId) ?? 0;
+    return this.#users.get(userId)?.generation ?? this.#offline.get(userId) ?? 0;
   }
 
-  /** Draws the user's next generation for a transition to `online` (true) or offline; forgets the oldest offline users past the bound. */
-  #transition(userId: UserId, online: boolean): Generation {
-    const generation = (this.#online.get(userId) ?? this.#offline.get(userId) ?? this.#forgotten) + 1;
-    this.#online.delete(userId);
+  /** Draws the next generation of a user who came online (its first connection, in `connections`). */
+  #cameOnline(userId: UserId, connections: UserConnections): Generation {
+    const generation = (this.#offline.get(userId) ?? this.#forgotten) + 1;
     this.#offline.delete(userId);
-    if (online) {
-      this.#online.set(userId, generation);
-      return generation;
-    }
+    connections.generation = generation;
+    return generation;
+  }
+
+  /** Draws the next generation of a user who went offline (`connections`, now empty, was its entry); forgets the oldest offline users past the bound. */
+  #wentOffline(userId: UserId, connections: UserConnections): Generation {
+    const generation = connections.generation + 1;
+    this.#offline.delete(userId);
     this.#offline.set(userId, generation);
     if (this.#offline.size > this.#maxOfflineGenerations) {
       const [oldest, g] = this.#offline.entries().next().value!;
@@ -234,7 +238,7 @@ export class MemoryPresence implements Presence {
       connections.deleteHeldBy(dead);
       if (connections.size === 0) {
         this.#users.delete(userId);
-        offline.push({ userId, generation: this.#transition(userId, false) });
+        offline.push({ userId, generation: this.#wentOffline(userId, connections) });
       }
     }
     return offline;
