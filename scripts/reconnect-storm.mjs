@@ -85,8 +85,15 @@ async function metricsLine(port) {
 // through TIME_WAIT (60 s) after it closed, and binding from an address holding thousands of them
 // costs the client processes milliseconds of CPU per connection attempt — a run right after
 // another would measure starved clients instead of the server.
+// Each client process gets ADDRESSES_PER_PROCESS of them (its clients round robin): every attempt
+// the server refuses with 503 leaves a TIME_WAIT on the client's side (about 1,200 per address
+// over 8 addresses after a run without backoff), and with one address per process those and the
+// process's live sockets fill most of the address's port range, where binding a port gets slow.
+// The likely cause of a stall seen at exactly one process's share of the clients back, with that
+// process busy and the server idle.
+const ADDRESSES_PER_PROCESS = 8;
 let nextAddress = Math.floor(Math.random() * 253);
-const freshSourceAddresses = () => Array.from({ length: GENERATORS }, () => `127.0.0.${2 + (nextAddress++ % 253)}`);
+const freshSourceAddresses = () => Array.from({ length: GENERATORS }, () => Array.from({ length: ADDRESSES_PER_PROCESS }, () => `127.0.0.${2 + (nextAddress++ % 253)}`).join(','));
 
 /** Forks the client processes and waits until each says it is ready. */
 async function startClients(url, mode) {

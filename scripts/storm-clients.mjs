@@ -29,9 +29,21 @@ function sourceBoundWebSocket(localAddress) {
   };
 }
 
+/**
+ * The slice's source addresses (a comma-separated list): client i connects from the i-th, round
+ * robin, so that no address holds the ports of more than its share of the clients (and of the
+ * TIME_WAIT that every refused attempt leaves on the client's side).
+ */
+const sourceAddresses = () => (slice.localAddress ? slice.localAddress.split(',') : []);
+const addressOf = (i) => {
+  const all = sourceAddresses();
+  return all.length === 0 ? undefined : all[i % all.length];
+};
+
 class RawClient {
-  constructor(userId) {
+  constructor(userId, localAddress) {
     this.userId = userId;
+    this.localAddress = localAddress;
     this.connected = false;
     this.refused = 0;
   }
@@ -42,7 +54,7 @@ class RawClient {
     });
   }
   #open() {
-    const ws = new WebSocket(slice.url, { perMessageDeflate: false, ...(slice.localAddress ? { localAddress: slice.localAddress } : {}) });
+    const ws = new WebSocket(slice.url, { perMessageDeflate: false, ...(this.localAddress ? { localAddress: this.localAddress } : {}) });
     this.ws = ws;
     let ended = false;
     const retry = () => {
@@ -82,10 +94,12 @@ class RawClient {
 }
 
 function sdkClients() {
-  const WS = sourceBoundWebSocket(slice.localAddress);
+  const classes = new Map();
   const users = Array.from({ length: slice.count }, (_, i) => `demo-${slice.userOffset + i}`);
   return users.map((userId, i) => {
-    const c = createClient({ url: slice.url, appId: 'demo', userId, token: '', WebSocket: WS, reconnect: {}, maxOutbox: 10 });
+    const address = addressOf(i);
+    if (!classes.has(address)) classes.set(address, sourceBoundWebSocket(address));
+    const c = createClient({ url: slice.url, appId: 'demo', userId, token: '', WebSocket: classes.get(address), reconnect: {}, maxOutbox: 10 });
     c.userId = userId;
     c.next = users[(i + 1) % users.length];
     c.got = new Set();
@@ -111,7 +125,7 @@ let sends = [];
 process.on('message', async (m) => {
   if (m.type === 'connect') {
     slice = m.slice;
-    clients = slice.mode === 'sdk' ? sdkClients() : Array.from({ length: slice.count }, (_, i) => new RawClient(`demo-${slice.userOffset + i}`));
+    clients = slice.mode === 'sdk' ? sdkClients() : Array.from({ length: slice.count }, (_, i) => new RawClient(`demo-${slice.userOffset + i}`, addressOf(i)));
     const t0 = Date.now();
     for (let i = 0; i < clients.length; i += 100) await Promise.all(clients.slice(i, i + 100).map((c) => c.connect()));
     send({ type: 'connected', connected: connectedCount(), ms: Date.now() - t0 });
