@@ -14,9 +14,9 @@ import type { ClusterTopology } from './redis-cluster-topology.js';
 import { closeClient, connectClient, createCommandClient, isClientReady, nonNegative, positive, redisOptions, resolveTarget } from './redis-connection.js';
 import type { RedisClient, RedisTarget } from './redis-connection.js';
 import type { RedisBusOptions } from './redis-bus-options.js';
+import { hashTag } from './redis-key-slot.js';
 
 export type { RedisBusOptions } from './redis-bus-options.js';
-import { hashTag } from './redis-key-slot.js';
 
 const HANDED: Promise<void> = Promise.resolve();
 /** Heartbeat ticks between two reads of a cluster's slot map (a moved slot is then followed). */
@@ -144,7 +144,7 @@ export class RedisBus implements Bus {
     const payload = this.#encode(delivery);
     const waiting = this.#link?.usable() === true ? this.#link.backlog() : 0;
     if (this.#pending >= this.#maxPending || waiting + this.#pendingBytes + payload.length > this.#maxPendingBytes) {
-      return Promise.reject(new BackendError(this.name, `publish refused: ${String(this.#pending)} publishes (${String(this.#pendingBytes)} bytes) pending`));
+      return Promise.reject(new BackendError(this.name, `publish refused: ${String(this.#pending)} publishes (${String(this.#pendingBytes)} bytes) pending, ${String(waiting)} bytes unwritten on the publish link`));
     }
     if (!isClientReady(this.#commands)) return Promise.reject(new BackendError(this.name, 'publish refused: not connected to redis'));
     const bytes = payload.length;

@@ -6,6 +6,7 @@
 // ioredis keeps the connection (URL, AUTH, TLS, reconnect with backoff); the commands are written
 // to its socket directly, as its own command queue would wait for answers that never come.
 import type { Redis } from 'ioredis';
+import { connectClient, isClientReady } from './redis-connection.js';
 
 const REPLY_OFF = '*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n';
 /** What ioredis reports when an answer arrives that no command of its queue waits for. */
@@ -43,13 +44,13 @@ export class PublishLink {
     });
   }
 
-  async connect(): Promise<void> {
-    await this.#client.connect();
+  connect(): Promise<void> {
+    return connectClient(this.#client);
   }
 
   /** Can a publish be written now? */
   usable(): boolean {
-    return this.#quiet && this.#client.status === 'ready';
+    return this.#quiet && isClientReady(this.#client);
   }
 
   /** Bytes written and not yet taken by the kernel (what a slow or frozen Redis leaves waiting here). */
@@ -58,13 +59,12 @@ export class PublishLink {
   }
 
   /** Writes the publishes, in order, in one system call (usable() must hold). */
-  publish(list: readonly Publication[], command: 'PUBLISH' | 'SPUBLISH' = 'PUBLISH'): void {
+  publish(list: readonly Publication[]): void {
     const stream = this.#client.stream;
-    const head = `*3\r\n$${String(command.length)}\r\n${command}\r\n$`;
     stream.cork();
     for (const [name, payload] of list) {
       const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-      stream.write(`${head}${String(Buffer.byteLength(name))}\r\n${name}\r\n$${String(bytes)}\r\n`);
+      stream.write(`*3\r\n$7\r\nPUBLISH\r\n$${String(Buffer.byteLength(name))}\r\n${name}\r\n$${String(bytes)}\r\n`);
       stream.write(payload);
       stream.write('\r\n');
     }
