@@ -30,15 +30,11 @@ function sourceBoundWebSocket(localAddress) {
 }
 
 /**
- * The slice's source addresses (a comma-separated list): client i connects from the i-th, round
- * robin, so that no address holds the ports of more than its share of the clients (and of the
- * TIME_WAIT that every refused attempt leaves on the client's side).
+ * The slice's source addresses (a comma-separated list; [undefined]: the system's choice): client i
+ * connects from the i-th, round robin, so that no address holds the ports of more than its share
+ * of the clients (and of the TIME_WAIT that every refused attempt leaves on the client's side).
  */
-const sourceAddresses = () => (slice.localAddress ? slice.localAddress.split(',') : []);
-const addressOf = (i) => {
-  const all = sourceAddresses();
-  return all.length === 0 ? undefined : all[i % all.length];
-};
+const sourceAddresses = (s) => (s.localAddress ? s.localAddress.split(',') : [undefined]);
 
 class RawClient {
   constructor(userId, localAddress) {
@@ -94,12 +90,10 @@ class RawClient {
 }
 
 function sdkClients() {
-  const classes = new Map();
+  const classes = sourceAddresses(slice).map(sourceBoundWebSocket);
   const users = Array.from({ length: slice.count }, (_, i) => `demo-${slice.userOffset + i}`);
   return users.map((userId, i) => {
-    const address = addressOf(i);
-    if (!classes.has(address)) classes.set(address, sourceBoundWebSocket(address));
-    const c = createClient({ url: slice.url, appId: 'demo', userId, token: '', WebSocket: classes.get(address), reconnect: {}, maxOutbox: 10 });
+    const c = createClient({ url: slice.url, appId: 'demo', userId, token: '', WebSocket: classes[i % classes.length], reconnect: {}, maxOutbox: 10 });
     c.userId = userId;
     c.next = users[(i + 1) % users.length];
     c.got = new Set();
@@ -125,7 +119,8 @@ let sends = [];
 process.on('message', async (m) => {
   if (m.type === 'connect') {
     slice = m.slice;
-    clients = slice.mode === 'sdk' ? sdkClients() : Array.from({ length: slice.count }, (_, i) => new RawClient(`demo-${slice.userOffset + i}`, addressOf(i)));
+    const addresses = sourceAddresses(slice);
+    clients = slice.mode === 'sdk' ? sdkClients() : Array.from({ length: slice.count }, (_, i) => new RawClient(`demo-${slice.userOffset + i}`, addresses[i % addresses.length]));
     const t0 = Date.now();
     for (let i = 0; i < clients.length; i += 100) await Promise.all(clients.slice(i, i + 100).map((c) => c.connect()));
     send({ type: 'connected', connected: connectedCount(), ms: Date.now() - t0 });
