@@ -12,7 +12,7 @@ import { runBench, type BenchRunOptions } from '../src/bench/run-bench.js';
 import { crossNodeLinks, type CreateLink } from './cluster-links.js';
 import { openBenchDatabase, type BenchDatabase } from './cluster-postgres.js';
 import { startPrivateRedis, type PrivateRedis } from './cluster-redis.js';
-import { type ClusterEntry, type ClusterTable } from './cluster-format.js';
+import { FLOOR, RELAY_FLOOR, type ClusterEntry, type ClusterTable } from './cluster-format.js';
 import { groupCpuWindow } from './cluster-cpu.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 
@@ -91,11 +91,24 @@ export async function runClusterCompare(base: BenchRunOptions, hooks: CompareHoo
       const s = await start('echo', here('./echo-server.js'), ['--port', '0']);
       return { pids: new Map([['server', s.pid]]), urls: [`ws://${s.host}:${s.port}/ws`], protocol: 'echo', stop: stopAll([s]) };
     };
+    const relayNodes = async (): Promise<Target> => {
+      await r.flush();
+      const nodes: ServerProcess[] = [];
+      try {
+        for (const [id, peer] of [['a', 'b'], ['b', 'a']] as const) nodes.push(await start(`relay node ${id}`, here('./relay-server.js'), ['--port', '0', '--redis', r.url, '--name', id, '--peer', peer]));
+      } catch (err) {
+        await stopAll(nodes)();
+        throw err;
+      }
+      return { pids: new Map([['node-a', nodes[0]!.pid], ['node-b', nodes[1]!.pid], ['redis', r.pid]]), urls: nodes.map((n) => `ws://${n.host}:${n.port}/ws`), protocol: 'switchboard', stop: stopAll(nodes) };
+    };
     const sat = { connections: saturationConnections };
-    entries.push(await measure('raw ws echo (floor, 1 node)', floor, base, hooks, { rate: 'FAST', saturation: sat }));
+    entries.push(await measure(FLOOR, floor, base, hooks, { rate: 'FAST', saturation: sat }));
+    const relay = await measure(RELAY_FLOOR, relayNodes, base, hooks, { rate: 'FAST' });
     entries.push(await measure('switchboard FAST, 2 nodes + Redis', serveNodes, base, hooks, { rate: 'FAST', saturation: sat }));
     entries.push(await measure('Socket.IO 4 + Redis adapter, 2 nodes', socketIoNodes, base, hooks, { rate: 'FAST', saturation: sat }));
     entries.push(await measure('switchboard RELIABLE, 2 nodes + Redis + PostgreSQL', serveNodes, base, hooks, { rate: 'RELIABLE', offline: true }));
+    entries.push(relay);
   } finally {
     await Promise.all([...children].map((c) => c.stop()));
     await db?.close().catch((err: unknown) => hooks.log(`compare --cluster: could not drop the bench database: ${err instanceof Error ? err.message : String(err)}`));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clusterTargets, formatClusterCompare, medianClusterTable, type ClusterEntry, type ClusterTable } from './cluster-format.js';
+import { clusterTargets, formatClusterCompare, medianClusterTable, RELAY_FLOOR, relayFloorRatios, type ClusterEntry, type ClusterTable } from './cluster-format.js';
 
 type Over = { -readonly [K in keyof ClusterEntry]?: ClusterEntry[K] | undefined };
 const table = (oursCpu: number, over: Partial<Record<'floor' | 'ours' | 'sio' | 'reliable', Over>> = {}): ClusterTable => ({
@@ -56,5 +56,18 @@ describe('medianClusterTable and formatClusterCompare', () => {
     const text = formatClusterCompare(t);
     expect(text).toContain('sio: unavailable: did not start');
     expect(text).toMatch(/\| n\/a\s+\|/);
+  });
+
+  it('prints the relay floor against the floor, and switchboard against the relay floor, in each run', () => {
+    const withRelay = (ours: number, relay: number): ClusterTable => {
+      const t = table(ours);
+      return { ...t, entries: [...t.entries, { name: RELAY_FLOOR, cpuUsPerMessage: relay, redisCpuUsPerMessage: 12, warnings: [] }] };
+    };
+    expect(relayFloorRatios(table(60))).toBeUndefined();
+    expect(relayFloorRatios(withRelay(90, 120))).toEqual({ relayVsFloor: 4, oursVsRelay: 0.75 });
+    const m = medianClusterTable([withRelay(90, 120), withRelay(60, 90), withRelay(45, 60)]);
+    // Targets still read the first four columns, whatever follows them.
+    expect(clusterTargets(m)[0]!.measured).toBe('2.00×');
+    expect(formatClusterCompare(m)).toContain('the relay floor (2 nodes + Redis, CPU per message): 3.00× the single-node floor; switchboard FAST 0.67× the relay floor (runs: 4.00× / 0.75×, 3.00× / 0.67×, 2.00× / 0.75×)');
   });
 });

@@ -4,6 +4,10 @@
  */
 import { medianEntries } from './median-entries.js';
 
+/** The single-node floor's column name, and the two-node relay floor's (relay-server.ts). */
+export const FLOOR = 'raw ws echo (floor, 1 node)';
+export const RELAY_FLOOR = 'raw ws relay (cluster floor, 2 nodes + Redis)';
+
 /** One column: a server under test. Figures are absent when that workload was not run. */
 export interface ClusterEntry {
   readonly name: string;
@@ -41,10 +45,12 @@ export interface ClusterTable {
   readonly window: number;
   readonly saturationConnections: number;
   readonly saturationIntervalMs: number;
-  /** In this order: the floor, switchboard FAST, Socket.IO + Redis adapter, switchboard RELIABLE. */
+  /** In this order: the floor, switchboard FAST, Socket.IO + Redis adapter, switchboard RELIABLE, and (when run) the relay floor. */
   readonly entries: readonly ClusterEntry[];
   /** With several runs: each run's target figures (ratios between servers measured in that run). */
   readonly perRun?: ReadonlyArray<readonly TargetCheck[]>;
+  /** With several runs: each run's relay-floor ratios ({@link relayFloorRatios}). */
+  readonly perRunRelay?: ReadonlyArray<ReturnType<typeof relayFloorRatios>>;
 }
 
 const FIELDS = ['cpuUsPerMessage', 'redisCpuUsPerMessage', 'postgresCpuUsPerMessage', 'p50', 'p99', 'lostAtRate', 'saturationP50', 'saturationP99', 'saturationMsgsPerSec', 'saturationLost', 'offlineAcceptedPerSec', 'offlineCpuUsPerMessage', 'offlinePostgresCpuUsPerMessage'] as const;
@@ -55,7 +61,7 @@ export function medianClusterTable(tables: readonly ClusterTable[]): ClusterTabl
   const first = tables[0];
   if (first === undefined) throw new RangeError('medianClusterTable needs at least one table');
   const entries = medianEntries(tables, FIELDS);
-  return { ...first, runs: tables.length, entries, perRun: tables.map(clusterTargets) };
+  return { ...first, runs: tables.length, entries, perRun: tables.map(clusterTargets), perRunRelay: tables.map(relayFloorRatios) };
 }
 
 /** One of the issue's targets and how the table stands against it. */
@@ -129,6 +135,7 @@ export function formatClusterCompare(t: ClusterTable): string {
     '(ratios are to the raw ws echo floor on one node; RELIABLE: fixed-load rows to online users, offline rows in an open loop with window ' + String(t.window) + ')',
     'targets (ratios of the median figures; with several runs, the ratio within each run in brackets):',
     ...clusterTargets(t).map((c, i) => `  ${c.met === undefined ? 'n/a    ' : c.met ? 'met    ' : 'NOT MET'}  ${c.target}: ${c.measured}${perRun(t, i)}`),
+    ...relayLines(t),
   ];
   for (const e of columns) {
     if (e.unavailable !== undefined) out.push(`${e.name}: unavailable: ${e.unavailable}`);
@@ -141,4 +148,22 @@ export function formatClusterCompare(t: ClusterTable): string {
 function perRun(t: ClusterTable, i: number): string {
   if (t.perRun === undefined || t.perRun.length < 2) return '';
   return ` (runs: ${t.perRun.map((checks) => checks[i]?.measured ?? 'n/a').join(', ')})`;
+}
+
+/**
+ * What the machine charges any two-node cluster: the relay floor against the single-node floor,
+ * and switchboard FAST against the relay floor (no targets; read beside the first CPU target).
+ */
+export function relayFloorRatios(t: ClusterTable): { relayVsFloor: number | undefined; oursVsRelay: number | undefined } | undefined {
+  const relay = t.entries.find((e) => e.name === RELAY_FLOOR);
+  if (relay === undefined) return undefined;
+  const [floor, ours] = t.entries;
+  return { relayVsFloor: ratio(relay.cpuUsPerMessage, floor?.cpuUsPerMessage), oursVsRelay: ratio(ours?.cpuUsPerMessage, relay.cpuUsPerMessage) };
+}
+
+function relayLines(t: ClusterTable): string[] {
+  const r = relayFloorRatios(t);
+  if (r === undefined) return [];
+  const runs = t.perRun !== undefined && t.perRun.length > 1 && t.perRunRelay !== undefined ? ` (runs: ${t.perRunRelay.map((p) => `${x(p?.relayVsFloor)} / ${x(p?.oursVsRelay)}`).join(', ')})` : '';
+  return [`the relay floor (2 nodes + Redis, CPU per message): ${x(r.relayVsFloor)} the single-node floor; switchboard FAST ${x(r.oursVsRelay)} the relay floor${runs}`];
 }

@@ -1,6 +1,6 @@
 /**
- * The command-line shell shared by the comparison servers (echo floor, Socket.IO): parse
- * --host/--port (and --redis), start, print the contract's listening line, stop on SIGTERM/SIGINT.
+ * The command-line shell shared by the comparison servers (echo floor, Socket.IO, relay floor): parse
+ * --host/--port (and --redis, --name, --peer), start, print the contract's listening line, stop on SIGTERM/SIGINT.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,11 +16,15 @@ export interface ScriptOptions {
   readonly host: string;
   readonly port: number;
   readonly redis?: string;
+  /** The relay floor's own name and its peer's (relay-server.ts). */
+  readonly name?: string;
+  readonly peer?: string;
 }
 
 export async function runServerScript(start: (options: ScriptOptions) => Promise<ScriptServer>): Promise<void> {
-  const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '0' }, redis: { type: 'string' } }, strict: true });
-  const server = await start({ host: values.host, port: Number(values.port), ...(values.redis === undefined ? {} : { redis: values.redis }) });
+  const { values } = parseArgs({ options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '0' }, redis: { type: 'string' }, name: { type: 'string' }, peer: { type: 'string' } }, strict: true });
+  const { host, port, ...named } = values;
+  const server = await start({ host, port: Number(port), ...named });
   process.stdout.write(`listening on http://${values.host}:${server.port}\n`);
   const stop = (): void => {
     void server.close().then(() => process.exit(0));
