@@ -76,7 +76,13 @@ export class RedisBus implements Bus {
     }
     const sendAll = this.#target.cluster || this.#target.autoPipelining ? undefined : (list: readonly Publication[]) => this.#publishAll(list);
     const delayMs = nonNegative('batchDelayMs', options.batchDelayMs ?? 2);
-    this.#batcher = new PublishBatcher((name, payload) => this.#publishRaw(name, payload), maxBatch, 256 * 1024, joinEncoded, sendAll, delayMs);
+    this.#batcher = new PublishBatcher((name, payload) => this.#publishRaw(name, payload), maxBatch, 256 * 1024, joinEncoded, sendAll, delayMs, {
+      settled: (deliveries, bytes) => {
+        this.#pending -= deliveries;
+        this.#pendingBytes -= bytes;
+      },
+      failure: (error) => new BackendError(this.name, 'publish failed', { cause: error }),
+    });
     this.#commands.on('error', (error: Error) => this.#logger.debug({ err: error.message }, 'redis bus command link error'));
   }
 
@@ -147,20 +153,10 @@ export class RedisBus implements Bus {
       return Promise.reject(new BackendError(this.name, `publish refused: ${String(this.#pending)} publishes (${String(this.#pendingBytes)} bytes) pending, ${String(waiting)} bytes unwritten on the publish link`));
     }
     if (!isClientReady(this.#commands)) return Promise.reject(new BackendError(this.name, 'publish refused: not connected to redis'));
-    const bytes = payload.length;
     this.#pending++;
-    this.#pendingBytes += bytes;
-    return this.#batcher.add(this.#redisName(channel), payload).then(
-      () => {
-        this.#pending--;
-        this.#pendingBytes -= bytes;
-      },
-      (error: unknown) => {
-        this.#pending--;
-        this.#pendingBytes -= bytes;
-        throw new BackendError(this.name, 'publish failed', { cause: error });
-      },
-    );
+    this.#pendingBytes += payload.length;
+    // The batch's promise; what is pending is counted down once per batch (the batcher's hooks).
+    return this.#batcher.add(this.#redisName(channel), payload);
   }
 
   #publishRaw(name: string, payload: string | Buffer): Promise<unknown> {

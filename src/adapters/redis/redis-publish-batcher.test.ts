@@ -30,6 +30,28 @@ describe('PublishBatcher', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 
+  it('tells its hooks once per batch how many deliveries and bytes settled, and gives every caller of a failed batch the one mapped error', async () => {
+    const settled: [number, number][] = [];
+    const failures: unknown[] = [];
+    const batcher = new PublishBatcher((name) => (name === 'bad' ? Promise.reject(new Error('down')) : Promise.resolve()), 2, 1_000, undefined, undefined, 0, {
+      settled: (deliveries, bytes) => settled.push([deliveries, bytes]),
+      failure: (error) => {
+        failures.push(error);
+        return new Error('mapped', { cause: error });
+      },
+    });
+    const results = await Promise.allSettled([batcher.add('a', '11'), batcher.add('a', '222'), batcher.add('a', '3'), batcher.add('bad', '4444'), batcher.add('bad', '5')]);
+    expect(settled.sort()).toEqual([
+      [1, 1],
+      [2, 5],
+      [2, 5],
+    ]);
+    expect(failures).toHaveLength(1);
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+    expect(rejected.map((e) => e.message)).toEqual(['mapped', 'mapped']);
+    expect(rejected[0]).toBe(rejected[1]);
+  });
+
   it('sends open batches at once on flushAll', () => {
     const sent: string[] = [];
     const batcher = new PublishBatcher((_name, payload) => (sent.push(payload as string), Promise.resolve()), 64, 1_000);

@@ -38,6 +38,14 @@ interface Batch {
 
 const joinJson = (payloads: readonly Payload[]): Payload => (payloads.length === 1 ? (payloads[0] as Payload) : `[${payloads.join(',')}]`);
 
+/** What the owner of a batcher hears once per batch, not once per delivery. */
+export interface BatchHooks {
+  /** A batch's PUBLISH settled, either way: this many deliveries of this many bytes are no longer pending. */
+  settled?(deliveries: number, bytes: number): void;
+  /** The error every caller of a failed batch gets (made once per batch). */
+  failure?(error: unknown): unknown;
+}
+
 export class PublishBatcher {
   readonly #send: (name: string, payload: Payload) => Promise<unknown>;
   readonly #maxDeliveries: number;
@@ -49,6 +57,7 @@ export class PublishBatcher {
   #timer: NodeJS.Immediate | undefined;
   #fallback: NodeJS.Timeout | undefined;
   #lastFlushAt = -Infinity;
+  readonly #hooks: BatchHooks;
 
   /**
    * `send` publishes one payload; a batch holds at most `maxDeliveries` deliveries and about
@@ -56,8 +65,11 @@ export class PublishBatcher {
    * `sendAll`, if given, publishes the batches of several channels flushed at the end of a turn
    * together (one socket write), in order, with one promise per batch. `delayMs` 0: a flush at the
    * end of every turn that published; more: at most one flush per `delayMs` under load (see add).
+   * `hooks` hear each batch settle, so that an owner counting what is pending needs no promise of
+   * its own per delivery.
    */
-  constructor(send: (name: string, payload: Payload) => Promise<unknown>, maxDeliveries: number, maxBytes: number, join: (payloads: readonly Payload[]) => Payload = joinJson, sendAll?: SendAll, delayMs = 0) {
+  constructor(send: (name: string, payload: Payload) => Promise<unknown>, maxDeliveries: number, maxBytes: number, join: (payloads: readonly Payload[]) => Payload = joinJson, sendAll?: SendAll, delayMs = 0, hooks: BatchHooks = {}) {
+    this.#hooks = hooks;
     this.#delayMs = delayMs;
     this.#send = send;
     this.#maxDeliveries = maxDeliveries;
@@ -66,7 +78,10 @@ export class PublishBatcher {
     this.#sendAll = sendAll;
   }
 
-  /** Adds one encoded delivery; resolves when the PUBLISH carrying it was answered. */
+  /**
+   * Adds one encoded delivery; resolves when the PUBLISH carrying it was answered. Every delivery
+   * of a batch gets the batch's one promise.
+   */
   add(name: string, payload: Payload): Promise<void> {
     let batch = this.#open.get(name);
     if (batch !== undefined && (batch.payloads.length >= this.#maxDeliveries || batch.bytes + payload.length > this.#maxBytes)) {
@@ -106,7 +121,7 @@ export class PublishBatcher {
       const batches = [...this.#open];
       this.#open.clear();
       const sent = this.#sendAll(batches.map(([name, batch]) => [name, this.#join(batch.payloads)]));
-      batches.forEach(([, batch], i) => void (sent[i] as Promise<unknown>).then(batch.resolve, batch.reject));
+      batches.forEach(([, batch], i) => this.#settle(batch, sent[i] as Promise<unknown>));
       return;
     }
     for (const [name, batch] of this.#open) this.#flush(name, batch);
@@ -114,7 +129,21 @@ export class PublishBatcher {
 
   #flush(name: string, batch: Batch): void {
     this.#open.delete(name);
-    this.#send(name, this.#join(batch.payloads)).then(batch.resolve, batch.reject);
+    this.#settle(batch, this.#send(name, this.#join(batch.payloads)));
+  }
+
+  #settle(batch: Batch, sent: Promise<unknown>): void {
+    const hooks = this.#hooks;
+    sent.then(
+      () => {
+        hooks.settled?.(batch.payloads.length, batch.bytes);
+        batch.resolve();
+      },
+      (error: unknown) => {
+        hooks.settled?.(batch.payloads.length, batch.bytes);
+        batch.reject(hooks.failure === undefined ? error : hooks.failure(error));
+      },
+    );
   }
 }
 
