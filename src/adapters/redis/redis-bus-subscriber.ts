@@ -36,6 +36,8 @@ export class BusSubscriber {
   #heartbeatSeq = 0;
   #heartbeatSentAt = 0;
   #awaitingHeartbeat = false;
+  /** When this connection last delivered anything (Date.now()): a connection that delivers is behind, not deaf. */
+  #receivedAt = 0;
 
   constructor(options: SubscriberOptions) {
     this.#options = options;
@@ -84,11 +86,18 @@ export class BusSubscriber {
     if (this.#conn.status === 'ready') await this.#command('unsubscribe', [channel]);
   }
 
-  /** What the heartbeat tick should do: send a new heartbeat, report the connection deaf, or wait. */
+  /**
+   * What the heartbeat tick should do: send a new heartbeat, report the connection deaf, or wait.
+   * Deaf: the echo is more than `timeoutMs` late **and** nothing at all arrived on the connection
+   * for `timeoutMs`. A subscriber that is behind (its echo queued behind a backlog that it is still
+   * reading) is waited for: reconnecting it would throw away everything Redis holds for it. Redis
+   * bounds that backlog itself (`client-output-buffer-limit pubsub`), closing the connection, which
+   * is then reconnected like any other.
+   */
   heartbeatDue(now: number, timeoutMs: number): 'send' | 'deaf' | 'wait' {
     if (!this.isReady()) return 'wait';
     if (!this.#awaitingHeartbeat) return 'send';
-    return now - this.#heartbeatSentAt > timeoutMs ? 'deaf' : 'wait';
+    return now - this.#heartbeatSentAt > timeoutMs && now - this.#receivedAt > timeoutMs ? 'deaf' : 'wait';
   }
 
   /** Records a heartbeat about to be published; returns its payload. */
@@ -117,6 +126,7 @@ export class BusSubscriber {
   }
 
   #receive(channel: string, payload: Buffer): void {
+    this.#receivedAt = Date.now();
     if (channel === this.heartbeatChannel) {
       if (payload.toString() === String(this.#heartbeatSeq)) this.#awaitingHeartbeat = false;
       return;
