@@ -138,7 +138,11 @@ function connectRaw(address: { host: string; port: number }): Promise<Socket> {
  */
 class PushReader {
   #buffer: Buffer = Buffer.alloc(0);
-  constructor(private readonly onArray: (items: ReadonlyArray<Buffer | number>) => void) {}
+  readonly #onArray: (items: ReadonlyArray<Buffer | number>) => void;
+
+  constructor(onArray: (items: ReadonlyArray<Buffer | number>) => void) {
+    this.#onArray = onArray;
+  }
 
   push(chunk: Buffer): void {
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
@@ -147,7 +151,7 @@ class PushReader {
       const parsed = readArray(this.#buffer, at);
       if (parsed === undefined) break;
       at = parsed.next;
-      this.onArray(parsed.items);
+      this.#onArray(parsed.items);
     }
     this.#buffer = at === this.#buffer.length ? Buffer.alloc(0) : this.#buffer.subarray(at);
   }
