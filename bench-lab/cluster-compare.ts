@@ -58,49 +58,35 @@ export async function runClusterCompare(base: BenchRunOptions, hooks: CompareHoo
       for (const s of servers) children.delete(s);
       await Promise.all(servers.map((s) => s.stop()));
     };
-    const serveNodes = async (): Promise<Target> => {
+    /**
+     * Two nodes of one server on the bench's Redis (emptied first), started one after the other
+     * (the second serve node finds the first one's migrations done); both stopped if either fails.
+     * `args(id, peer)`: a node's command line; `path`: its WebSocket endpoint.
+     */
+    const twoNodes = async (label: string, script: string, args: (id: string, peer: string) => string[], protocol: Target['protocol'], path: string, extraPids?: Target['extraPids']): Promise<Target> => {
       await r.flush();
       const nodes: ServerProcess[] = [];
       try {
-        // One after the other: the second finds the first one's migrations done.
-        for (const id of ['a', 'b']) nodes.push(await start(`switchboard node ${id}`, cli, ['serve', '--port', '0', '--redis', r.url, '--postgres', d.url, '--node-id', `bench-${id}`, '--rate-limit', '0', '--log-level', 'warn']));
+        for (const [id, peer] of [['a', 'b'], ['b', 'a']] as const) nodes.push(await start(`${label} ${id}`, script, args(id, peer)));
       } catch (err) {
         await stopAll(nodes)();
         throw err;
       }
       return {
         pids: new Map([['node-a', nodes[0]!.pid], ['node-b', nodes[1]!.pid], ['redis', r.pid]]),
-        urls: nodes.map((n) => `ws://${n.host}:${n.port}/ws`),
-        protocol: 'switchboard',
-        extraPids: async () => new Map((await d.backendPids()).map((pid) => [`pg-${pid}`, pid])),
+        urls: nodes.map((n) => `ws://${n.host}:${n.port}${path}`),
+        protocol,
+        ...(extraPids === undefined ? {} : { extraPids }),
         stop: stopAll(nodes),
       };
     };
-    const socketIoNodes = async (): Promise<Target> => {
-      await r.flush();
-      const nodes: ServerProcess[] = [];
-      try {
-        for (const id of ['a', 'b']) nodes.push(await start(`socket.io node ${id}`, here('./socketio-cluster-server.js'), ['--port', '0', '--redis', r.url]));
-      } catch (err) {
-        await stopAll(nodes)();
-        throw err;
-      }
-      return { pids: new Map([['node-a', nodes[0]!.pid], ['node-b', nodes[1]!.pid], ['redis', r.pid]]), urls: nodes.map((n) => `ws://${n.host}:${n.port}`), protocol: 'socketio', stop: stopAll(nodes) };
-    };
+    const serveNodes = (): Promise<Target> =>
+      twoNodes('switchboard node', cli, (id) => ['serve', '--port', '0', '--redis', r.url, '--postgres', d.url, '--node-id', `bench-${id}`, '--rate-limit', '0', '--log-level', 'warn'], 'switchboard', '/ws', async () => new Map((await d.backendPids()).map((pid) => [`pg-${pid}`, pid])));
+    const socketIoNodes = (): Promise<Target> => twoNodes('socket.io node', here('./socketio-cluster-server.js'), () => ['--port', '0', '--redis', r.url], 'socketio', '');
+    const relayNodes = (): Promise<Target> => twoNodes('relay node', here('./relay-server.js'), (id, peer) => ['--port', '0', '--redis', r.url, '--name', id, '--peer', peer], 'switchboard', '/ws');
     const floor = async (): Promise<Target> => {
       const s = await start('echo', here('./echo-server.js'), ['--port', '0']);
       return { pids: new Map([['server', s.pid]]), urls: [`ws://${s.host}:${s.port}/ws`], protocol: 'echo', stop: stopAll([s]) };
-    };
-    const relayNodes = async (): Promise<Target> => {
-      await r.flush();
-      const nodes: ServerProcess[] = [];
-      try {
-        for (const [id, peer] of [['a', 'b'], ['b', 'a']] as const) nodes.push(await start(`relay node ${id}`, here('./relay-server.js'), ['--port', '0', '--redis', r.url, '--name', id, '--peer', peer]));
-      } catch (err) {
-        await stopAll(nodes)();
-        throw err;
-      }
-      return { pids: new Map([['node-a', nodes[0]!.pid], ['node-b', nodes[1]!.pid], ['redis', r.pid]]), urls: nodes.map((n) => `ws://${n.host}:${n.port}/ws`), protocol: 'switchboard', stop: stopAll(nodes) };
     };
     const sat = { connections: saturationConnections };
     entries.push(await measure(FLOOR, floor, base, hooks, { rate: 'FAST', saturation: sat }));
