@@ -164,6 +164,6 @@ export function relayFloorRatios(t: ClusterTable): { relayVsFloor: number | unde
 function relayLines(t: ClusterTable): string[] {
   const r = relayFloorRatios(t);
   if (r === undefined) return [];
-  const runs = t.perRun !== undefined && t.perRun.length > 1 && t.perRunRelay !== undefined ? ` (runs: ${t.perRunRelay.map((p) => `${x(p?.relayVsFloor)} / ${x(p?.oursVsRelay)}`).join(', ')})` : '';
+  const runs = t.perRunRelay !== undefined && t.perRunRelay.length > 1 ? ` (runs: ${t.perRunRelay.map((p) => `${x(p?.relayVsFloor)} / ${x(p?.oursVsRelay)}`).join(', ')})` : '';
   return [`the relay floor (2 nodes + Redis, CPU per message): ${x(r.relayVsFloor)} the single-node floor; switchboard FAST ${x(r.oursVsRelay)} the relay floor${runs}`];
 }
