@@ -36,8 +36,12 @@ export class BusSubscriber {
   #heartbeatSeq = 0;
   #heartbeatSentAt = 0;
   #awaitingHeartbeat = false;
-  /** When this connection last delivered anything (Date.now()): a connection that delivers is behind, not deaf. */
-  #receivedAt = 0;
+  /**
+   * Progress of the socket, read at each heartbeat tick (nothing on the hot path): its bytesRead
+   * then, and when that last changed (Date.now()). A connection that reads is behind, not deaf.
+   */
+  #bytesSeen = -1;
+  #progressAt = 0;
 
   constructor(options: SubscriberOptions) {
     this.#options = options;
@@ -88,16 +92,21 @@ export class BusSubscriber {
 
   /**
    * What the heartbeat tick should do: send a new heartbeat, report the connection deaf, or wait.
-   * Deaf: the echo is more than `timeoutMs` late **and** nothing at all arrived on the connection
-   * for `timeoutMs`. A subscriber that is behind (its echo queued behind a backlog that it is still
+   * Deaf: the echo is more than `timeoutMs` late **and** the socket read nothing at all for
+   * `timeoutMs` (as seen from one tick to the next). A subscriber that is behind (its echo queued behind a backlog that it is still
    * reading) is waited for: reconnecting it would throw away everything Redis holds for it. Redis
    * bounds that backlog itself (`client-output-buffer-limit pubsub`), closing the connection, which
    * is then reconnected like any other.
    */
   heartbeatDue(now: number, timeoutMs: number): 'send' | 'deaf' | 'wait' {
     if (!this.isReady()) return 'wait';
+    const read = this.#conn.stream?.bytesRead ?? 0;
+    if (read !== this.#bytesSeen) {
+      this.#bytesSeen = read;
+      this.#progressAt = now;
+    }
     if (!this.#awaitingHeartbeat) return 'send';
-    return now - this.#heartbeatSentAt > timeoutMs && now - this.#receivedAt > timeoutMs ? 'deaf' : 'wait';
+    return now - this.#heartbeatSentAt > timeoutMs && now - this.#progressAt > timeoutMs ? 'deaf' : 'wait';
   }
 
   /** Records a heartbeat about to be published; returns its payload. */
@@ -126,7 +135,6 @@ export class BusSubscriber {
   }
 
   #receive(channel: string, payload: Buffer): void {
-    this.#receivedAt = Date.now();
     if (channel === this.heartbeatChannel) {
       if (payload.toString() === String(this.#heartbeatSeq)) this.#awaitingHeartbeat = false;
       return;
